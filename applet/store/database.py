@@ -1,0 +1,178 @@
+"""Opening the SQLite file: folder creation, pragmas, schema migrations, and environment errors.
+
+Environment faults (locked, corrupt, too new, unwritable folder) are :class:`StoreError` subclasses with
+a one-line message; the CLI maps them to exit 1. Rule violations are ``applet.domain.errors`` (exit 2).
+"""
+
+import contextlib
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from applet.store.paths import DataPaths
+
+DEFAULT_BUSY_TIMEOUT = 5.0
+
+
+class StoreError(Exception):
+    """The store cannot be used: an environment fault, not a bad request."""
+
+
+class DatabaseLocked(StoreError):
+    """Another writer held the database for longer than the busy timeout."""
+
+
+class DatabaseCorrupt(StoreError):
+    """The file is not a SQLite database, or is damaged."""
+
+
+class DatabaseTooNew(StoreError):
+    """The database was written by a newer version of Licensing."""
+
+
+class DataFolderUnwritable(StoreError):
+    """The data folder cannot be created or written."""
+
+
+def utc_now() -> str:
+    """The current time as ISO 8601 UTC with seconds, the store's time format."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def translate_error(error: sqlite3.Error, path: Path) -> StoreError:
+    """Map a sqlite3 error to the environment fault it stands for."""
+    text = str(error).lower()
+    if "locked" in text or "busy" in text:
+        return DatabaseLocked(f"the database {path} is locked by another program; try again later")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return DatabaseCorrupt(f"the database {path} is corrupt or not a Licensing store")
+    if "readonly" in text or "read-only" in text or "unable to open" in text or "disk i/o" in text:
+        return DataFolderUnwritable(f"cannot write the database {path}: {error}")
+    return StoreError(f"database error in {path}: {error}")
+
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+class Database:
+    """One connection to the store file, with explicit transactions.
+
+    The connection runs in autocommit mode; :meth:`transaction` opens ``BEGIN IMMEDIATE`` so that a
+    writer takes the write lock up front and waits at most the busy timeout for it.
+    """
+
+    def __init__(self, paths: DataPaths, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+        self.paths = paths
+        self.path = paths.database
+        self.busy_timeout = busy_timeout
+        self._ensure_folder()
+        try:
+            old_umask = os.umask(0o077)
+            try:
+                self.connection = sqlite3.connect(
+                    self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+                )
+            finally:
+                os.umask(old_umask)
+            self.connection.execute("PRAGMA foreign_keys = ON")
+            self._set_journal_mode()
+            self.connection.execute("PRAGMA synchronous = FULL")
+        except sqlite3.Error as error:
+            raise translate_error(error, self.path) from error
+
+    def _ensure_folder(self) -> None:
+        folder = self.paths.data_dir
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as error:
+            raise DataFolderUnwritable(f"cannot create the data folder {folder}: {error.strerror}") from error
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise DataFolderUnwritable(f"the data folder {folder} is not writable")
+
+    def _set_journal_mode(self) -> None:
+        # Switching to WAL needs a moment of exclusive access; wait like any writer would.
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                self.connection.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: committed on success, rolled back on any exception."""
+        connection = self.connection
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise translate_error(error, self.path) from error
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        try:
+            connection.execute("COMMIT")
+        except sqlite3.Error as error:
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute("ROLLBACK")
+            raise translate_error(error, self.path) from error
+
+    @contextlib.contextmanager
+    def errors(self) -> Iterator[None]:
+        """Turn sqlite3 errors raised inside into :class:`StoreError`."""
+        try:
+            yield
+        except sqlite3.Error as error:
+            raise translate_error(error, self.path) from error
+
+    def schema_version(self) -> int:
+        """The schema version of the file (0 for a new file)."""
+        with self.errors():
+            return int(self.connection.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self, migrations: list[Migration]) -> None:
+        """Bring the file to ``len(migrations)``, one transaction per step, after a backup copy.
+
+        Raises:
+            DatabaseTooNew: the file's version is above what this program knows.
+        """
+        target = len(migrations)
+        current = self.schema_version()
+        if current > target:
+            raise DatabaseTooNew(
+                f"the database {self.path} has schema version {current}, newer than this program's "
+                f"{target}; use a newer Licensing or another --data-dir"
+            )
+        if current == target:
+            return
+        if current > 0:
+            self._backup(current)
+        for version in range(current, target):
+            with self.transaction() as connection:
+                migrations[version](connection)
+                # user_version lives in the file header and is part of this transaction.
+                connection.execute(f"PRAGMA user_version = {version + 1}")
+
+    def _backup(self, version: int) -> Path:
+        folder = self.paths.backups_dir
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        target = folder / f"{self.path.stem}.v{version}.{stamp}.sqlite3"
+        with self.errors():
+            backup = sqlite3.connect(target)
+            try:
+                self.connection.backup(backup)
+            finally:
+                backup.close()
+        return target

@@ -1,0 +1,102 @@
+"""The event log in the store: appended by the service (in batches) and by administrative changes."""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from applet.domain.events import CATALOGUE, EVENT_SOURCE, EventId, render
+from applet.store.database import utc_now
+from applet.store.records import EventRecord
+from applet.store.repository import Repository
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to append: catalogue ID, parameters, product; time defaults to now."""
+
+    event_id: EventId
+    parameters: tuple[object, ...] = ()
+    product: str | None = None
+    time: str = ""
+
+    @property
+    def message(self) -> str:
+        """The rendered message."""
+        return render(self.event_id, self.parameters)
+
+
+class EventRepository(Repository):
+    """The ``events`` table."""
+
+    def append(self, events: Sequence[NewEvent]) -> list[EventRecord]:
+        """Append events in one transaction; returns them with their ids."""
+        records: list[EventRecord] = []
+        with self.db.transaction() as connection:
+            for event in events:
+                definition = CATALOGUE[event.event_id]
+                when = event.time or utc_now()
+                parameters = tuple(str(p) for p in event.parameters)
+                cursor = connection.execute(
+                    "INSERT INTO events (event_id, type, source, time, product, message, parameters) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        int(event.event_id),
+                        definition.event_type.value,
+                        EVENT_SOURCE,
+                        when,
+                        event.product,
+                        event.message,
+                        json.dumps(parameters),
+                    ),
+                )
+                records.append(
+                    EventRecord(
+                        int(cursor.lastrowid or 0),
+                        int(event.event_id),
+                        definition.event_type.value,
+                        EVENT_SOURCE,
+                        when,
+                        event.product,
+                        event.message,
+                        parameters,
+                    )
+                )
+        return records
+
+    def list(
+        self,
+        product: str | None = None,
+        since: str | None = None,
+        after_id: int | None = None,
+        event_type: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[EventRecord]:
+        """Events, oldest first unless ``newest_first``, with optional filters."""
+        where: list[str] = []
+        parameters: list[object] = []
+        if product is not None:
+            where.append("product = ? COLLATE NOCASE")
+            parameters.append(product)
+        if since is not None:
+            where.append("time >= ?")
+            parameters.append(since)
+        if after_id is not None:
+            where.append("id > ?")
+            parameters.append(after_id)
+        if event_type is not None:
+            where.append("type = ?")
+            parameters.append(event_type)
+        sql = "SELECT id, event_id, type, source, time, product, message, parameters FROM events"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC" if newest_first else " ORDER BY id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            parameters.append(limit)
+        with self.db.errors():
+            rows = self.connection.execute(sql, parameters).fetchall()
+        return [
+            EventRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], tuple(json.loads(row[7])))
+            for row in rows
+        ]

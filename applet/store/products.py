@@ -1,0 +1,201 @@
+"""Registered products: add, remove, show, the one-way mode flip, observation settings, peaks."""
+
+import sqlite3
+from collections.abc import Mapping
+
+from applet.domain.errors import InvalidInput, LicensingError
+from applet.domain.events import EventId
+from applet.domain.products import LicenseMode, Product
+from applet.domain.validation import clean_name, clean_optional_text, parse_quantity
+from applet.store.database import utc_now
+from applet.store.records import ProductRecord
+from applet.store.repository import Repository
+
+_SELECT = """
+SELECT p.id, p.name, p.family, p.version, p.mode, p.flip_allowed, p.builtin, p.peak_in_use,
+       p.observe_tcp_port, p.observe_sessions, p.revision, p.created,
+       COALESCE((SELECT SUM(quantity) FROM purchases WHERE product_id = p.id AND mode = 'per-server'), 0),
+       COALESCE((SELECT SUM(quantity) FROM purchases WHERE product_id = p.id AND mode = 'per-seat'), 0)
+FROM products p
+"""
+
+
+def load_product(connection: sqlite3.Connection, product_id: int) -> ProductRecord:
+    """One product by id with its ledger sums (inside any transaction)."""
+    return _record(connection.execute(_SELECT + " WHERE p.id = ?", (product_id,)).fetchone())
+
+
+def _record(row: tuple[object, ...]) -> ProductRecord:
+    return ProductRecord(
+        product_id=int(row[0]),  # type: ignore[call-overload]
+        name=str(row[1]),
+        family=str(row[2]),
+        version=str(row[3]),
+        mode=LicenseMode(row[4]),
+        flip_allowed=bool(row[5]),
+        builtin=bool(row[6]),
+        peak_in_use=int(row[7]),  # type: ignore[call-overload]
+        observe_tcp_port=None if row[8] is None else int(row[8]),  # type: ignore[call-overload]
+        observe_sessions=bool(row[9]),
+        revision=int(row[10]),  # type: ignore[call-overload]
+        created=str(row[11]),
+        per_server_licenses=int(row[12]),  # type: ignore[call-overload]
+        per_seat_licenses=int(row[13]),  # type: ignore[call-overload]
+    )
+
+
+class ProductRepository(Repository):
+    """The ``products`` table."""
+
+    def list(self) -> list[ProductRecord]:
+        """Active products, by name."""
+        with self.db.errors():
+            rows = self.connection.execute(_SELECT + " WHERE p.removed IS NULL ORDER BY p.name").fetchall()
+        return [_record(row) for row in rows]
+
+    def get(self, name: str) -> ProductRecord:
+        """One active product by name (case-insensitive), or :class:`UnknownProduct`."""
+        with self.db.errors():
+            return load_product(self.connection, self.product_id(self.connection, name))
+
+    def add(
+        self,
+        name: str,
+        administrator: str,
+        family: str = "",
+        version: str = "",
+        mode: LicenseMode = LicenseMode.PER_SERVER,
+        limit: int = 0,
+        comment: str = "initial licenses at registration",
+    ) -> ProductRecord:
+        """Register a product, optionally with ``limit`` initial licenses in its mode.
+
+        A product removed earlier comes back with its history and its mode (a flip stays one-way).
+        """
+        name = clean_name(name)
+        family = clean_optional_text(family, "family")
+        version = clean_optional_text(version, "version")
+        if limit:
+            limit = parse_quantity(limit, "limit")
+        with self.db.transaction() as connection:
+            existing = connection.execute(
+                "SELECT id, removed, mode FROM products WHERE name = ?", (name,)
+            ).fetchone()
+            if existing is not None and existing[1] is None:
+                raise InvalidInput(f"product {name!r} is already registered")
+            if existing is not None:
+                product_id = int(existing[0])
+                if LicenseMode(existing[2]) is LicenseMode.PER_SEAT and mode is LicenseMode.PER_SERVER:
+                    mode = LicenseMode.PER_SEAT  # the one-way flip survives removal and re-adding
+                connection.execute(
+                    "UPDATE products SET removed = NULL, family = ?, version = ? WHERE id = ?",
+                    (family, version, product_id),
+                )
+            else:
+                cursor = connection.execute(
+                    "INSERT INTO products (name, family, version, mode, flip_allowed, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (name, family, version, mode.value, int(mode is LicenseMode.PER_SERVER), utc_now()),
+                )
+                product_id = int(cursor.lastrowid or 0)
+            if limit:
+                connection.execute(
+                    "INSERT INTO purchases (product_id, mode, quantity, administrator, comment, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (product_id, mode.value, limit, administrator, comment, utc_now()),
+                )
+            self.audit(connection, administrator, "product add", name, f"mode={mode.value} limit={limit}")
+            self.log_event(connection, EventId.PRODUCT_REGISTERED, [name, administrator], name)
+            self.bump_configuration(connection, product_id)
+        return self.get(name)
+
+    def remove(self, name: str, administrator: str) -> None:
+        """Unregister a product; its purchase history and usage stay for the record."""
+        with self.db.transaction() as connection:
+            product_id = self.product_id(connection, name)
+            canonical, builtin = connection.execute(
+                "SELECT name, builtin FROM products WHERE id = ?", (product_id,)
+            ).fetchone()
+            if builtin:
+                raise LicensingError(f"the built-in product {canonical!r} cannot be removed")
+            connection.execute("UPDATE products SET removed = ? WHERE id = ?", (utc_now(), product_id))
+            self.audit(connection, administrator, "product remove", canonical, "")
+            self.log_event(connection, EventId.PRODUCT_REMOVED, [canonical, administrator], canonical)
+            self.bump_configuration(connection, product_id)
+
+    def change_mode(
+        self,
+        name: str,
+        target: LicenseMode,
+        agreed: bool,
+        administrator: str,
+        expected_revision: int | None = None,
+    ) -> ProductRecord:
+        """Apply the one-way Per Server -> Per Seat flip (domain rules decide)."""
+        with self.db.transaction() as connection:
+            record = self._get_locked(connection, name, expected_revision)
+            product = Product(record.name, record.mode, flip_allowed=record.flip_allowed)
+            changed = product.change_mode(target, agreed)
+            if changed is not product:
+                connection.execute(
+                    "UPDATE products SET mode = ?, flip_allowed = ? WHERE id = ?",
+                    (changed.mode.value, int(changed.flip_allowed), record.product_id),
+                )
+                self.audit(connection, administrator, "mode", record.name, f"to {changed.mode.value}")
+                self.log_event(
+                    connection,
+                    EventId.MODE_CHANGED,
+                    [record.name, changed.mode.label, administrator],
+                    record.name,
+                )
+                self.bump_configuration(connection, record.product_id)
+        return self.get(name)
+
+    def _get_locked(
+        self, connection: sqlite3.Connection, name: str, expected_revision: int | None
+    ) -> ProductRecord:
+        record = load_product(connection, self.product_id(connection, name))
+        check_revision(record, expected_revision)
+        return record
+
+    def set_observation(
+        self, name: str, administrator: str, tcp_port: int | None = None, sessions: bool | None = None
+    ) -> ProductRecord:
+        """Choose what the service observes by itself for this product (a TCP port, user sessions)."""
+        if tcp_port is not None and not 0 <= tcp_port <= 65535:
+            raise InvalidInput(f"TCP port must be between 1 and 65535, not {tcp_port}")
+        with self.db.transaction() as connection:
+            product_id = self.product_id(connection, name)
+            if tcp_port is not None:
+                # 0 clears the port observation.
+                connection.execute(
+                    "UPDATE products SET observe_tcp_port = ? WHERE id = ?", (tcp_port or None, product_id)
+                )
+            if sessions is not None:
+                connection.execute(
+                    "UPDATE products SET observe_sessions = ? WHERE id = ?", (int(sessions), product_id)
+                )
+            self.audit(connection, administrator, "observe", name, f"tcp_port={tcp_port} sessions={sessions}")
+            self.bump_configuration(connection, product_id)
+        return self.get(name)
+
+    def record_peaks(self, peaks: Mapping[int, int]) -> None:
+        """Raise each product's highest concurrent count reached (never lowers it)."""
+        with self.db.transaction() as connection:
+            connection.executemany(
+                "UPDATE products SET peak_in_use = MAX(peak_in_use, ?) WHERE id = ?",
+                [(peak, product_id) for product_id, peak in peaks.items()],
+            )
+
+
+class ConcurrentChange(LicensingError):
+    """The product changed in the store since the caller read it (another window or the CLI)."""
+
+
+def check_revision(record: ProductRecord, expected_revision: int | None) -> None:
+    """Raise :class:`ConcurrentChange` if ``record`` is not at ``expected_revision``."""
+    if expected_revision is not None and record.revision != expected_revision:
+        raise ConcurrentChange(
+            f"product {record.name!r} was changed by someone else since it was opened; "
+            "the current settings were reloaded"
+        )

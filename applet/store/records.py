@@ -1,0 +1,175 @@
+"""Plain records the store returns: rows as frozen dataclasses, with ``as_dict`` for ``--json``."""
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from applet.domain.compliance import Compliance
+from applet.domain.products import LicenseMode
+
+
+class Record:
+    """Mixin: a JSON-ready dict of the fields."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Fields by name; enums as their values."""
+        result: dict[str, Any] = {}
+        for item in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, item.name)
+            result[item.name] = value.value if hasattr(value, "value") else value
+        return result
+
+
+@dataclass(frozen=True)
+class ProductRecord(Record):
+    """A registered product with its current licensing configuration."""
+
+    product_id: int
+    name: str
+    family: str
+    version: str
+    mode: LicenseMode
+    flip_allowed: bool
+    builtin: bool
+    peak_in_use: int
+    observe_tcp_port: int | None
+    observe_sessions: bool
+    revision: int
+    created: str
+    per_server_licenses: int
+    per_seat_licenses: int
+
+    @property
+    def concurrent_limit(self) -> int:
+        """Per Server: concurrent connections allowed (the Per Server ledger sum)."""
+        return self.per_server_licenses
+
+    @property
+    def licenses(self) -> int:
+        """Licenses held for the product's current mode."""
+        return self.per_server_licenses if self.mode is LicenseMode.PER_SERVER else self.per_seat_licenses
+
+
+@dataclass(frozen=True)
+class PurchaseRecord(Record):
+    """One purchase-ledger line (negative quantity for a removal)."""
+
+    purchase_id: int
+    product: str
+    mode: LicenseMode
+    quantity: int
+    administrator: str
+    comment: str
+    created: str
+
+
+@dataclass(frozen=True)
+class ProductSummary(Record):
+    """One Products View row: what was bought, what is used, and whether that complies."""
+
+    product_id: int
+    name: str
+    mode: LicenseMode
+    per_seat_purchased: int
+    per_seat_allocated: int
+    per_seat_unlicensed: int
+    per_server_purchased: int
+    per_server_reached: int
+    compliance: Compliance
+
+
+@dataclass(frozen=True)
+class SeatClientRecord(Record):
+    """One (user, product) Per Seat usage row."""
+
+    user: str
+    product: str
+    group: str | None
+    first_used: str
+    last_used: str
+    usage_count: int
+    licensed: bool
+
+
+@dataclass(frozen=True)
+class ClientSummary(Record):
+    """One Clients (Per Seat) row: a user across products."""
+
+    user: str
+    licensed_usage: int
+    unlicensed_usage: int
+    products: str
+    last_used: str
+
+
+@dataclass(frozen=True)
+class SeatUsage:
+    """One Per Seat usage update to record (the service decides ``licensed``)."""
+
+    product_id: int
+    user: str
+    when: str
+    licensed: bool
+    group_id: int | None = None
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class LicenseGroupRecord(Record):
+    """A license group: members share ``licenses`` Per Seat licenses."""
+
+    group_id: int
+    name: str
+    description: str
+    licenses: int
+    members: tuple[str, ...]
+    created: str
+
+
+@dataclass(frozen=True)
+class EventRecord(Record):
+    """One logged event."""
+
+    id: int
+    event_id: int
+    type: str
+    source: str
+    time: str
+    product: str | None
+    message: str
+    parameters: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UsageSample(Record):
+    """Per product per minute usage (minute = Unix time // 60)."""
+
+    product_id: int
+    minute: int
+    max_in_use: int
+    requests: int
+    denials: int
+
+
+@dataclass(frozen=True)
+class ReplicationSettings(Record):
+    """Where and how often license data replicates (the Configure Replication dialog)."""
+
+    master: str  # "domain-controller" | "enterprise-server"
+    enterprise_server: str
+    frequency: str  # "start-at" | "every"
+    start_at: str  # "HH:MM"
+    every_hours: int
+    changed: str = ""
+    administrator: str = ""
+
+
+@dataclass(frozen=True)
+class ServerRecord(Record):
+    """A server known to the enterprise view."""
+
+    server_id: int
+    name: str
+    site: str
+    is_local: bool
+    last_seen: str | None

@@ -1,0 +1,77 @@
+"""Replication settings (Configure Replication) and the servers of the enterprise view."""
+
+import re
+
+from applet.domain.errors import InvalidInput
+from applet.domain.validation import clean_host_name
+from applet.store.database import utc_now
+from applet.store.records import ReplicationSettings, ServerRecord
+from applet.store.repository import Repository
+
+MASTERS = ("domain-controller", "enterprise-server")
+FREQUENCIES = ("start-at", "every")
+MAX_EVERY_HOURS = 72
+
+
+def validate_replication(settings: ReplicationSettings) -> ReplicationSettings:
+    """Check and normalise replication settings; raise :class:`InvalidInput` when they are wrong."""
+    if settings.master not in MASTERS:
+        raise InvalidInput(f"master server must be one of {', '.join(MASTERS)}")
+    if settings.frequency not in FREQUENCIES:
+        raise InvalidInput(f"replication frequency must be one of {', '.join(FREQUENCIES)}")
+    server = ""
+    if settings.master == "enterprise-server":
+        server = clean_host_name(settings.enterprise_server)
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", settings.start_at.strip())
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise InvalidInput(f"start time must be HH:MM (00:00 to 23:59), not {settings.start_at!r}")
+    start_at = f"{int(match.group(1)):02d}:{match.group(2)}"
+    if isinstance(settings.every_hours, bool) or not isinstance(settings.every_hours, int):
+        raise InvalidInput("replication interval must be a whole number of hours")
+    if not 1 <= settings.every_hours <= MAX_EVERY_HOURS:
+        raise InvalidInput(
+            f"replication interval must be 1 to {MAX_EVERY_HOURS} hours, not {settings.every_hours}"
+        )
+    return ReplicationSettings(settings.master, server, settings.frequency, start_at, settings.every_hours)
+
+
+class ReplicationRepository(Repository):
+    """The single-row ``replication`` table and the ``servers`` table."""
+
+    def get(self) -> ReplicationSettings:
+        """The current settings (a fresh store: domain controller, every 24 hours)."""
+        with self.db.errors():
+            row = self.connection.execute(
+                "SELECT master, enterprise_server, frequency, start_at, every_hours, changed, administrator "
+                "FROM replication WHERE id = 1"
+            ).fetchone()
+        return ReplicationSettings(*row)
+
+    def set(self, settings: ReplicationSettings, administrator: str) -> ReplicationSettings:
+        """Validate and store new settings."""
+        clean = validate_replication(settings)
+        with self.db.transaction() as connection:
+            connection.execute(
+                "UPDATE replication SET master = ?, enterprise_server = ?, frequency = ?, start_at = ?, "
+                "every_hours = ?, changed = ?, administrator = ? WHERE id = 1",
+                (
+                    clean.master,
+                    clean.enterprise_server,
+                    clean.frequency,
+                    clean.start_at,
+                    clean.every_hours,
+                    utc_now(),
+                    administrator,
+                ),
+            )
+            self.audit(connection, administrator, "replication", None, repr(clean))
+            self.bump_configuration(connection)
+        return self.get()
+
+    def servers(self) -> list[ServerRecord]:
+        """Known servers, the local one first."""
+        with self.db.errors():
+            rows = self.connection.execute(
+                "SELECT id, name, site, is_local, last_seen FROM servers ORDER BY is_local DESC, name"
+            ).fetchall()
+        return [ServerRecord(row[0], row[1], row[2], bool(row[3]), row[4]) for row in rows]

@@ -1,0 +1,104 @@
+"""Usage: per-minute samples for charts, and the per-product summary of the Products View."""
+
+from collections.abc import Sequence
+
+from applet.domain.compliance import per_seat_compliance, per_server_compliance
+from applet.domain.products import LicenseMode
+from applet.store.records import ProductSummary, UsageSample
+from applet.store.repository import Repository
+
+_MERGE_SAMPLE = """
+INSERT INTO usage_samples (product_id, minute, max_in_use, requests, denials) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (product_id, minute) DO UPDATE SET
+    max_in_use = MAX(max_in_use, excluded.max_in_use),
+    requests = requests + excluded.requests,
+    denials = denials + excluded.denials
+"""
+
+
+class UsageRepository(Repository):
+    """The ``usage_samples`` table and the Products View summary."""
+
+    def record_samples(self, samples: Sequence[UsageSample]) -> None:
+        """Merge a batch of per-minute samples (max of maxima, sums of counts)."""
+        with self.db.transaction() as connection:
+            connection.executemany(
+                _MERGE_SAMPLE,
+                [(s.product_id, s.minute, s.max_in_use, s.requests, s.denials) for s in samples],
+            )
+
+    def samples(
+        self, product: str, since_minute: int = 0, until_minute: int | None = None
+    ) -> list[UsageSample]:
+        """One product's samples in a minute range, oldest first."""
+        with self.db.errors():
+            product_id = self.product_id(self.connection, product)
+            rows = self.connection.execute(
+                "SELECT product_id, minute, max_in_use, requests, denials FROM usage_samples "
+                "WHERE product_id = ? AND minute >= ? AND minute <= ? ORDER BY minute",
+                (product_id, since_minute, until_minute if until_minute is not None else 2**62),
+            ).fetchall()
+        return [UsageSample(*row) for row in rows]
+
+    def summaries(self, in_use: dict[int, int] | None = None) -> list[ProductSummary]:
+        """Per active product: Per Seat purchased/allocated/unlicensed, Per Server purchased/reached.
+
+        ``in_use`` (current concurrent clients per product id, from a running service) decides the
+        Per Server compliance; without it, the highest count reached is used.
+        """
+        connection = self.connection
+        with self.db.errors():
+            products = connection.execute(
+                "SELECT id, name, mode, peak_in_use FROM products WHERE removed IS NULL ORDER BY name"
+            ).fetchall()
+            purchased: dict[tuple[int, str], int] = {
+                (row[0], row[1]): int(row[2])
+                for row in connection.execute(
+                    "SELECT product_id, mode, SUM(quantity) FROM purchases GROUP BY product_id, mode"
+                )
+            }
+            # Covered by the (product_id, licensed, group_id) index: no table rows are read.
+            allocated = dict(
+                connection.execute(
+                    "SELECT product_id, COUNT(*) FROM seat_clients "
+                    "WHERE licensed = 1 AND group_id IS NULL GROUP BY product_id"
+                ).fetchall()
+            )
+            for product_id, units in connection.execute(
+                "SELECT c.product_id, SUM(g.licenses) FROM "
+                "(SELECT DISTINCT product_id, group_id FROM seat_clients "
+                " WHERE licensed = 1 AND group_id IS NOT NULL) c "
+                "JOIN license_groups g ON g.id = c.group_id GROUP BY c.product_id"
+            ):
+                allocated[product_id] = allocated.get(product_id, 0) + int(units)
+            unlicensed = dict(
+                connection.execute(
+                    "SELECT product_id, COUNT(*) FROM seat_clients WHERE licensed = 0 GROUP BY product_id"
+                ).fetchall()
+            )
+        summaries = []
+        for product_id, name, mode, peak in products:
+            seat_bought = purchased.get((product_id, "per-seat"), 0)
+            server_bought = purchased.get((product_id, "per-server"), 0)
+            seat_used = allocated.get(product_id, 0)
+            seat_unlicensed = unlicensed.get(product_id, 0)
+            license_mode = LicenseMode(mode)
+            if license_mode is LicenseMode.PER_SEAT:
+                compliance = per_seat_compliance(seat_used, seat_bought, seat_unlicensed)
+            else:
+                current = in_use.get(product_id, peak) if in_use is not None else peak
+                compliance = per_server_compliance(current, server_bought)
+            summaries.append(
+                ProductSummary(
+                    product_id,
+                    name,
+                    license_mode,
+                    seat_bought,
+                    seat_used,
+                    seat_unlicensed,
+                    server_bought,
+                    int(peak),
+                    compliance,
+                )
+            )
+        return summaries
