@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -58,7 +58,7 @@ class LlsResult:
 
 
 @pytest.fixture
-def lls(data_dir: Path):  # noqa: ANN201 - returns a callable
+def lls(data_dir: Path) -> Callable[..., LlsResult]:
     """Run the real ``lls`` command (``python -m applet``) on the test's data folder."""
 
     def run(*args: str, timeout: float = 60) -> LlsResult:
