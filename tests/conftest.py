@@ -72,3 +72,20 @@ def lls(data_dir: Path) -> Callable[..., LlsResult]:
         return LlsResult(completed)
 
     return run
+
+
+def snapshot(data_dir: Path) -> list[str]:
+    """Every row of the store as SQL text: compare before and after to prove nothing changed."""
+    import sqlite3
+
+    connection = sqlite3.connect(data_dir / "licensing.sqlite3")
+    try:
+        return list(connection.iterdump())
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def store_snapshot(data_dir: Path) -> Callable[[], list[str]]:
+    """A function returning the current content of the test's store (see :func:`snapshot`)."""
+    return lambda: snapshot(data_dir)

@@ -34,7 +34,7 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and exit 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(EXIT_USAGE, f"lls: error: {message} (see `{self.prog} --help`)\n")
 
 
 Handler = Callable[[argparse.Namespace], int | None]

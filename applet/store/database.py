@@ -136,6 +136,14 @@ class Database:
         except sqlite3.Error as error:
             raise translate_error(error, self.path) from error
 
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version``: changes when another connection commits to the file.
+
+        Cheap to poll (no table is read); a reader uses it to notice the service's writes.
+        """
+        with self.errors():
+            return int(self.connection.execute("PRAGMA data_version").fetchone()[0])
+
     def schema_version(self) -> int:
         """The schema version of the file (0 for a new file)."""
         with self.errors():

@@ -1,6 +1,7 @@
 """The purchase ledger in the store: add and remove licenses (append-only), history, entitlements."""
 
 import sqlite3
+from typing import Any
 
 from applet.domain.errors import AgreementRequired
 from applet.domain.events import EventId
@@ -124,12 +125,12 @@ FROM purchases pu JOIN products p ON p.id = pu.product_id
 """
 
 
-def _purchase(row: tuple[object, ...]) -> PurchaseRecord:
+def _purchase(row: tuple[Any, ...]) -> PurchaseRecord:
     return PurchaseRecord(
-        purchase_id=int(row[0]),  # type: ignore[call-overload]
+        purchase_id=int(row[0]),
         product=str(row[1]),
         mode=LicenseMode(row[2]),
-        quantity=int(row[3]),  # type: ignore[call-overload]
+        quantity=int(row[3]),
         administrator=str(row[4]),
         comment=str(row[5]),
         created=str(row[6]),

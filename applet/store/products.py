@@ -2,6 +2,7 @@
 
 import sqlite3
 from collections.abc import Mapping
+from typing import Any
 
 from applet.domain.errors import InvalidInput, LicensingError
 from applet.domain.events import EventId
@@ -25,22 +26,22 @@ def load_product(connection: sqlite3.Connection, product_id: int) -> ProductReco
     return _record(connection.execute(_SELECT + " WHERE p.id = ?", (product_id,)).fetchone())
 
 
-def _record(row: tuple[object, ...]) -> ProductRecord:
+def _record(row: tuple[Any, ...]) -> ProductRecord:
     return ProductRecord(
-        product_id=int(row[0]),  # type: ignore[call-overload]
+        product_id=int(row[0]),
         name=str(row[1]),
         family=str(row[2]),
         version=str(row[3]),
         mode=LicenseMode(row[4]),
         flip_allowed=bool(row[5]),
         builtin=bool(row[6]),
-        peak_in_use=int(row[7]),  # type: ignore[call-overload]
-        observe_tcp_port=None if row[8] is None else int(row[8]),  # type: ignore[call-overload]
+        peak_in_use=int(row[7]),
+        observe_tcp_port=None if row[8] is None else int(row[8]),
         observe_sessions=bool(row[9]),
-        revision=int(row[10]),  # type: ignore[call-overload]
+        revision=int(row[10]),
         created=str(row[11]),
-        per_server_licenses=int(row[12]),  # type: ignore[call-overload]
-        per_seat_licenses=int(row[13]),  # type: ignore[call-overload]
+        per_server_licenses=int(row[12]),
+        per_seat_licenses=int(row[13]),
     )
 
 

@@ -52,9 +52,18 @@ class Store:
 
     @classmethod
     def open(
-        cls, data_dir: str | os.PathLike[str] | None = None, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+        cls, data_dir: str | os.PathLike[str] | None = None, busy_timeout: float | None = None
     ) -> "Store":
-        """Open (creating and migrating if needed) the store of ``data_dir`` (see ``resolve_paths``)."""
+        """Open (creating and migrating if needed) the store of ``data_dir`` (see ``resolve_paths``).
+
+        ``busy_timeout`` (seconds a writer waits for another's lock) defaults to ``$LLS_BUSY_TIMEOUT``,
+        else 5 s.
+        """
+        if busy_timeout is None:
+            try:
+                busy_timeout = float(os.environ.get("LLS_BUSY_TIMEOUT", DEFAULT_BUSY_TIMEOUT))
+            except ValueError:
+                busy_timeout = DEFAULT_BUSY_TIMEOUT
         return cls(resolve_paths(data_dir), busy_timeout)
 
     def close(self) -> None:
