@@ -1,0 +1,79 @@
+"""Fixtures for the GUI tests: answering message boxes, saving screenshots, a seeded store.
+
+``boxes`` answers message boxes the way an administrator would, in order, and records what they said;
+``snapshot`` renders a widget to a PNG under the test's ``tmp_path`` (and under ``$LLS_SNAPSHOT_DIR``
+when set, so a person can look at every dialog after a run).
+"""
+
+import os
+import re
+from collections import deque
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from applet.ui import messages
+
+
+class MessageBoxes:
+    """Scripted answers for :mod:`applet.ui.messages`; every box shown is kept in :attr:`seen`."""
+
+    def __init__(self, save: Callable[[QWidget, str], Path]) -> None:
+        self._answers: deque[QMessageBox.StandardButton] = deque()
+        self._save = save
+        self.seen: list[tuple[str, str, str]] = []  # (title, text, informative)
+
+    def answer(self, *buttons: QMessageBox.StandardButton) -> None:
+        """Queue the buttons to press, one per box, in order (OK when the queue is empty)."""
+        self._answers.extend(buttons)
+
+    def __call__(self, box: QMessageBox) -> QMessageBox.StandardButton:
+        box.adjustSize()
+        self._save(box, f"message-{len(self.seen)}")
+        self.seen.append((box.windowTitle(), box.text(), box.informativeText()))
+        if self._answers:
+            return self._answers.popleft()
+        default = box.defaultButton()
+        return box.standardButton(default) if default is not None else QMessageBox.StandardButton.Ok
+
+    @property
+    def texts(self) -> list[str]:
+        """The main text of every box shown, in order."""
+        return [text for _title, text, _informative in self.seen]
+
+    @property
+    def pending(self) -> int:
+        """Answers queued but not used (a test expecting a box that never came)."""
+        return len(self._answers)
+
+
+@pytest.fixture
+def snapshot(tmp_path: Path) -> Callable[[QWidget, str], Path]:
+    """Render ``widget`` to ``<tmp_path>/<name>.png`` (also to ``$LLS_SNAPSHOT_DIR`` if set)."""
+
+    def save(widget: QWidget, name: str) -> Path:
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
+        target = tmp_path / f"{safe}.png"
+        image = widget.grab()
+        assert not image.isNull(), f"{name}: nothing was rendered"
+        assert image.save(str(target)), f"could not save {target}"
+        extra = os.environ.get("LLS_SNAPSHOT_DIR")
+        if extra:
+            Path(extra).mkdir(parents=True, exist_ok=True)
+            image.save(str(Path(extra) / f"{safe}.png"))
+        return target
+
+    return save
+
+
+@pytest.fixture
+def boxes(qapp: object, snapshot: Callable[[QWidget, str], Path]) -> Iterator[MessageBoxes]:
+    """Answer message boxes from a script instead of showing them."""
+    scripted = MessageBoxes(snapshot)
+    previous = messages.set_responder(scripted)
+    try:
+        yield scripted
+    finally:
+        messages.set_responder(previous)
