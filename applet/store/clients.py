@@ -1,6 +1,7 @@
 """Per Seat clients: usage rows per (user, product), recording usage in batches, deleting a client."""
 
 from collections.abc import Sequence
+from typing import Literal
 
 from applet.domain.errors import InvalidInput
 from applet.domain.events import EventId
@@ -8,6 +9,24 @@ from applet.domain.validation import clean_name
 from applet.store.records import ClientSummary, SeatClientRecord, SeatUsage
 from applet.store.repository import Repository
 from applet.store.seats import rebalance_seats
+
+ClientSortKey = Literal["user", "licensed", "unlicensed", "products", "last_used"]
+
+# What each sort key orders the per-user aggregate by (the user breaks ties, so pages are stable).
+_CLIENT_ORDER: dict[str, str] = {
+    "user": "c.user",
+    "licensed": "licensed_usage",
+    "unlicensed": "unlicensed_usage",
+    "products": "product_count",
+    "last_used": "last_used",
+}
+
+
+def like_pattern(text: str) -> str:
+    """A ``LIKE ... ESCAPE '\\'`` pattern matching ``text`` anywhere (``%`` and ``_`` taken literally)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
 
 _UPSERT = """
 INSERT INTO seat_clients (product_id, user, group_id, first_used, last_used, usage_count, licensed)
@@ -31,6 +50,21 @@ class ClientRepository(Repository):
                     for u in updates
                 ],
             )
+
+    def seat_users(self, product_ids: Sequence[int]) -> dict[int, list[str]]:
+        """Per Seat users of each product, oldest first (the order that decides who holds licenses)."""
+        users: dict[int, list[str]] = {product_id: [] for product_id in product_ids}
+        if not users:
+            return users
+        marks = ", ".join("?" for _ in users)
+        with self.db.errors():
+            rows = self.connection.execute(
+                f"SELECT product_id, user FROM seat_clients WHERE product_id IN ({marks}) ORDER BY id",
+                list(users),
+            ).fetchall()
+        for product_id, user in rows:
+            users[int(product_id)].append(str(user))
+        return users
 
     def usage(
         self, product: str | None = None, user: str | None = None, limit: int | None = None
@@ -106,3 +140,99 @@ class ClientRepository(Repository):
             self.log_event(connection, EventId.CLIENT_DELETED, [name, administrator], None)
             self.bump_configuration(connection)
         return len(products)
+
+    def _summary_filter(self, text: str, product: str | None) -> tuple[str, list[object]]:
+        where: list[str] = []
+        parameters: list[object] = []
+        if text.strip():
+            where.append("c.user LIKE ? ESCAPE '\\'")
+            parameters.append(like_pattern(text.strip()))
+        if product is not None:
+            where.append("c.user IN (SELECT user FROM seat_clients WHERE product_id = ?)")
+            parameters.append(self.product_id(self.connection, product))
+        return (" WHERE " + " AND ".join(where)) if where else "", parameters
+
+    def summary_page(
+        self,
+        sort: ClientSortKey = "user",
+        descending: bool = False,
+        text: str = "",
+        product: str | None = None,
+        offset: int = 0,
+        limit: int = 200,
+    ) -> list[ClientSummary]:
+        """One page of the Clients (Per Seat) view, sorted and filtered in SQL.
+
+        ``text`` matches part of the user name (case-insensitive); ``product`` keeps the users who
+        used that product. ``products`` sorts by the number of products used. Sorting by user walks
+        the user index (a page costs the same at any size); the other keys aggregate every row.
+        """
+        if sort not in _CLIENT_ORDER:
+            raise InvalidInput(f"cannot sort clients by {sort!r}")
+        direction = "DESC" if descending else "ASC"
+        with self.db.errors():
+            where, parameters = self._summary_filter(text, product)
+            order = _CLIENT_ORDER[sort]
+            order_by = f"{order} {direction}"
+            if sort != "user":
+                order_by += f", c.user {direction}"
+            rows = self.connection.execute(
+                f"""
+                SELECT c.user,
+                       SUM(CASE WHEN c.licensed THEN c.usage_count ELSE 0 END) AS licensed_usage,
+                       SUM(CASE WHEN c.licensed THEN 0 ELSE c.usage_count END) AS unlicensed_usage,
+                       COUNT(*) AS product_count,
+                       MAX(c.last_used) AS last_used
+                FROM seat_clients c{where}
+                GROUP BY c.user ORDER BY {order_by} LIMIT ? OFFSET ?
+                """,
+                [*parameters, max(0, limit), max(0, offset)],
+            ).fetchall()
+            names = self._product_names([str(row[0]) for row in rows])
+        return [
+            ClientSummary(
+                row[0], int(row[1]), int(row[2]), ", ".join(names.get(row[0].casefold(), [])), row[4]
+            )
+            for row in rows
+        ]
+
+    def _product_names(self, users: list[str]) -> dict[str, list[str]]:
+        """Product names used by each of ``users`` (keyed by the case-folded user name)."""
+        names: dict[str, list[str]] = {}
+        # SQLite allows 32766 parameters; pages are far smaller, but stay safe with chunks.
+        for start in range(0, len(users), 500):
+            chunk = users[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for user, name in self.connection.execute(
+                f"SELECT c.user, p.name FROM seat_clients c JOIN products p ON p.id = c.product_id "
+                f"WHERE c.user IN ({marks}) ORDER BY p.name",
+                chunk,
+            ):
+                names.setdefault(str(user).casefold(), []).append(str(name))
+        return names
+
+    def summary_count(self, text: str = "", product: str | None = None) -> int:
+        """How many users :meth:`summary_page` would list with the same filter."""
+        with self.db.errors():
+            where, parameters = self._summary_filter(text, product)
+            row = self.connection.execute(
+                f"SELECT COUNT(DISTINCT c.user) FROM seat_clients c{where}", parameters
+            ).fetchone()
+        return int(row[0])
+
+    def revoke(self, user: object, product: str, administrator: str) -> None:
+        """Take one product's license away from a client (its other products stay), freeing it."""
+        name = clean_name(user, "user name")
+        with self.db.transaction() as connection:
+            product_id = self.product_id(connection, product)
+            deleted = connection.execute(
+                "DELETE FROM seat_clients WHERE user = ? AND product_id = ?", (name, product_id)
+            ).rowcount
+            if not deleted:
+                raise InvalidInput(f"client {name!r} has not used product {product!r}")
+            rebalance_seats(connection, product_id)
+            self.audit(connection, administrator, "client revoke", product, name)
+            self.log_event(
+                connection, EventId.CLIENT_DELETED, [f"{name} ({product})", administrator], product
+            )
+            self.bump_configuration(connection)

@@ -71,8 +71,9 @@ class EventRepository(Repository):
         event_type: str | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        offset: int = 0,
     ) -> list[EventRecord]:
-        """Events, oldest first unless ``newest_first``, with optional filters."""
+        """Events, oldest first unless ``newest_first``, with optional filters (``offset`` skips)."""
         where: list[str] = []
         parameters: list[object] = []
         if product is not None:
@@ -91,12 +92,52 @@ class EventRepository(Repository):
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id DESC" if newest_first else " ORDER BY id"
-        if limit is not None:
-            sql += " LIMIT ?"
-            parameters.append(limit)
+        if limit is not None or offset:
+            sql += " LIMIT ? OFFSET ?"
+            parameters += [-1 if limit is None else limit, max(0, offset)]
         with self.db.errors():
             rows = self.connection.execute(sql, parameters).fetchall()
         return [
             EventRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], tuple(json.loads(row[7])))
             for row in rows
         ]
+
+    def count(self, product: str | None = None, event_type: str | None = None) -> int:
+        """How many events :meth:`list` would return with the same product and type filters."""
+        where: list[str] = []
+        parameters: list[object] = []
+        if product is not None:
+            where.append("product = ? COLLATE NOCASE")
+            parameters.append(product)
+        if event_type is not None:
+            where.append("type = ?")
+            parameters.append(event_type)
+        sql = "SELECT COUNT(*) FROM events" + (" WHERE " + " AND ".join(where) if where else "")
+        with self.db.errors():
+            return int(self.connection.execute(sql, parameters).fetchone()[0])
+
+    def latest_id(self) -> int:
+        """The id of the newest event (0 when there is none): poll it to notice new events."""
+        with self.db.errors():
+            return int(self.connection.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0])
+
+    def products(self) -> tuple[str, ...]:
+        """The product names events were logged for, by name (for an event filter)."""
+        with self.db.errors():
+            rows = self.connection.execute(
+                "SELECT DISTINCT product FROM events WHERE product IS NOT NULL "
+                "ORDER BY product COLLATE NOCASE"
+            ).fetchall()
+        return tuple(str(row[0]) for row in rows)
+
+    def violation_counts(self) -> dict[str, int]:
+        """Per product (case-folded name): how many violation events (201, 202, 221) were logged."""
+        ids = [int(event_id) for event_id, definition in CATALOGUE.items() if definition.is_violation]
+        marks = ", ".join("?" for _ in ids)
+        with self.db.errors():
+            rows = self.connection.execute(
+                f"SELECT product, COUNT(*) FROM events WHERE event_id IN ({marks}) AND product IS NOT NULL "
+                "GROUP BY product COLLATE NOCASE",
+                ids,
+            ).fetchall()
+        return {str(row[0]).casefold(): int(row[1]) for row in rows}

@@ -1,18 +1,30 @@
 """The purchase ledger in the store: add and remove licenses (append-only), history, entitlements."""
 
 import sqlite3
-from typing import Any
+from typing import Any, Literal
 
-from applet.domain.errors import AgreementRequired
+from applet.domain.errors import AgreementRequired, InvalidInput
 from applet.domain.events import EventId
 from applet.domain.ledger import Purchase, PurchaseLedger
 from applet.domain.products import LicenseMode
 from applet.domain.validation import clean_comment, parse_quantity
+from applet.store.clients import like_pattern
 from applet.store.database import utc_now
 from applet.store.products import check_revision, load_product
 from applet.store.records import PurchaseRecord
 from applet.store.repository import Repository
 from applet.store.seats import rebalance_seats
+
+HistorySortKey = Literal["date", "product", "quantity", "administrator", "comment"]
+
+# Ledger ids grow with time, so "date" orders by id (the primary key: no sort step at all).
+_HISTORY_ORDER: dict[str, str] = {
+    "date": "pu.id",
+    "product": "p.name",
+    "quantity": "pu.quantity",
+    "administrator": "pu.administrator",
+    "comment": "pu.comment",
+}
 
 
 class LedgerRepository(Repository):
@@ -117,6 +129,57 @@ class LedgerRepository(Repository):
                 parameters.append(limit)
             rows = self.connection.execute(sql, parameters).fetchall()
         return [_purchase(row) for row in rows]
+
+    def _history_filter(self, text: str, product: str | None) -> tuple[str, list[object]]:
+        where: list[str] = []
+        parameters: list[object] = []
+        if text.strip():
+            pattern = like_pattern(text.strip())
+            where.append(
+                "(p.name LIKE ? ESCAPE '\\' OR pu.administrator LIKE ? ESCAPE '\\' "
+                "OR pu.comment LIKE ? ESCAPE '\\')"
+            )
+            parameters += [pattern, pattern, pattern]
+        if product is not None:
+            where.append("pu.product_id = ?")
+            parameters.append(self.product_id(self.connection, product))
+        return (" WHERE " + " AND ".join(where)) if where else "", parameters
+
+    def history_page(
+        self,
+        sort: HistorySortKey = "date",
+        descending: bool = True,
+        text: str = "",
+        product: str | None = None,
+        offset: int = 0,
+        limit: int = 200,
+    ) -> list[PurchaseRecord]:
+        """One page of the Purchase History view, sorted and filtered in SQL.
+
+        ``text`` matches part of the product name, administrator or comment (case-insensitive).
+        """
+        if sort not in _HISTORY_ORDER:
+            raise InvalidInput(f"cannot sort the purchase history by {sort!r}")
+        direction = "DESC" if descending else "ASC"
+        order = _HISTORY_ORDER[sort]
+        order_by = f"{order} {direction}" if sort == "date" else f"{order} {direction}, pu.id {direction}"
+        with self.db.errors():
+            where, parameters = self._history_filter(text, product)
+            rows = self.connection.execute(
+                f"{_HISTORY}{where} ORDER BY {order_by} LIMIT ? OFFSET ?",
+                [*parameters, max(0, limit), max(0, offset)],
+            ).fetchall()
+        return [_purchase(row) for row in rows]
+
+    def history_count(self, text: str = "", product: str | None = None) -> int:
+        """How many ledger lines :meth:`history_page` would list with the same filter."""
+        with self.db.errors():
+            where, parameters = self._history_filter(text, product)
+            row = self.connection.execute(
+                f"SELECT COUNT(*) FROM purchases pu JOIN products p ON p.id = pu.product_id{where}",
+                parameters,
+            ).fetchone()
+        return int(row[0])
 
 
 _HISTORY = """

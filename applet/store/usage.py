@@ -40,6 +40,25 @@ class UsageRepository(Repository):
             ).fetchall()
         return [UsageSample(*row) for row in rows]
 
+    def peaks(
+        self, product: str, since_minute: int, until_minute: int, bucket_minutes: int
+    ) -> list[tuple[int, int]]:
+        """Highest concurrent use per bucket of ``bucket_minutes`` in a minute range, oldest first.
+
+        Returns ``(bucket start minute, max in use)`` for the buckets that have samples; the chart
+        draws 24 hours, 30 days or 12 months from per-minute samples without reading them all in.
+        """
+        if bucket_minutes < 1:
+            raise ValueError("bucket_minutes must be at least 1")
+        with self.db.errors():
+            product_id = self.product_id(self.connection, product)
+            rows = self.connection.execute(
+                "SELECT (minute / ?) * ?, MAX(max_in_use) FROM usage_samples "
+                "WHERE product_id = ? AND minute >= ? AND minute <= ? GROUP BY minute / ? ORDER BY 1",
+                (bucket_minutes, bucket_minutes, product_id, since_minute, until_minute, bucket_minutes),
+            ).fetchall()
+        return [(int(row[0]), int(row[1])) for row in rows]
+
     def summaries(self, in_use: dict[int, int] | None = None) -> list[ProductSummary]:
         """Per active product: Per Seat purchased/allocated/unlicensed, Per Server purchased/reached.
 

@@ -1,0 +1,113 @@
+"""The store queries License Manager pages through: sorted, filtered, counted in SQL."""
+
+import pytest
+
+from applet.domain.errors import InvalidInput
+from applet.domain.events import EventId
+from applet.domain.products import LicenseMode
+from applet.store import Store
+from applet.store.events import NewEvent
+from applet.store.records import SeatUsage, UsageSample
+
+ADMIN = "tester"
+
+
+def _seat_store(store: Store) -> None:
+    store.products.add("Mail", ADMIN, mode=LicenseMode.PER_SEAT, limit=2)
+    store.products.add("Files", ADMIN, mode=LicenseMode.PER_SEAT, limit=1)
+    mail = store.products.get("Mail").product_id
+    files = store.products.get("Files").product_id
+    store.clients.record_usage(
+        [
+            SeatUsage(mail, "carol", "2026-01-03T00:00:00+00:00", True, count=5),
+            SeatUsage(mail, "alice", "2026-01-01T00:00:00+00:00", True, count=1),
+            SeatUsage(mail, "bob_x", "2026-01-02T00:00:00+00:00", False, count=2),
+            SeatUsage(files, "alice", "2026-01-04T00:00:00+00:00", True, count=3),
+        ]
+    )
+
+
+def test_client_pages_sort_and_filter_in_sql(store: Store) -> None:
+    _seat_store(store)
+    page = store.clients.summary_page()
+    assert [row.user for row in page] == ["alice", "bob_x", "carol"]
+    assert page[0].products == "Files, Mail" and page[0].licensed_usage == 4
+    assert page[0].last_used == "2026-01-04T00:00:00+00:00"
+    assert [row.user for row in store.clients.summary_page("user", descending=True)] == [
+        "carol",
+        "bob_x",
+        "alice",
+    ]
+    assert store.clients.summary_page("licensed", descending=True)[0].user == "carol"
+    assert store.clients.summary_page("unlicensed", descending=True)[0].user == "bob_x"
+    assert store.clients.summary_page("products", descending=True)[0].user == "alice"
+    assert store.clients.summary_page("last_used")[0].user == "bob_x"
+    assert [row.user for row in store.clients.summary_page(offset=1, limit=1)] == ["bob_x"]
+    # "_" is literal, not a wildcard; matching is case-insensitive.
+    assert [row.user for row in store.clients.summary_page(text="B_")] == ["bob_x"]
+    assert store.clients.summary_page(text="b_x") and not store.clients.summary_page(text="c_r")
+    assert [row.user for row in store.clients.summary_page(product="files")] == ["alice"]
+    assert store.clients.summary_count() == 3
+    assert store.clients.summary_count(text="a") == 2
+    assert store.clients.summary_count(product="Files") == 1
+    with pytest.raises(InvalidInput):
+        store.clients.summary_page("password")
+
+
+def test_revoking_one_product_frees_its_license_and_keeps_the_others(store: Store) -> None:
+    _seat_store(store)
+    store.clients.revoke("alice", "Mail", ADMIN)
+    rows = store.clients.usage(user="alice")
+    assert [row.product for row in rows] == ["Files"]
+    # bob_x waited unlicensed for Mail; alice's freed license goes to him.
+    assert store.clients.usage(user="bob_x")[0].licensed
+    assert store.events.list(newest_first=True, limit=1)[0].event_id == EventId.CLIENT_DELETED
+    with pytest.raises(InvalidInput):
+        store.clients.revoke("alice", "Mail", ADMIN)
+
+
+def test_history_pages_sort_and_filter(store: Store) -> None:
+    store.products.add("Mail", ADMIN, limit=5)
+    store.ledger.add("Mail", 3, ADMIN, agreed=True, comment="PO 42")
+    store.ledger.remove("Mail", 2, "other", comment="returned")
+    assert [line.quantity for line in store.ledger.history_page()] == [-2, 3, 5]
+    assert [line.quantity for line in store.ledger.history_page("quantity", descending=False)] == [-2, 3, 5]
+    assert [line.quantity for line in store.ledger.history_page("quantity")] == [5, 3, -2]
+    assert [line.comment for line in store.ledger.history_page(text="po 4")] == ["PO 42"]
+    assert [line.administrator for line in store.ledger.history_page(text="other")] == ["other"]
+    assert store.ledger.history_count() == 3 and store.ledger.history_count(text="returned") == 1
+    assert store.ledger.history_page(limit=1, offset=1)[0].quantity == 3
+    assert store.ledger.history_count(product="Mail") == 3
+
+
+def test_event_pages_counts_and_violations(store: Store) -> None:
+    store.products.add("Mail", ADMIN)
+    store.events.append(
+        [
+            NewEvent(EventId.NO_LICENSE, ("bob", "Mail"), "Mail"),
+            NewEvent(EventId.OVER_LICENSED, (3, "Mail", 2), "Mail"),
+        ]
+    )
+    newest = store.events.list(newest_first=True, limit=2)
+    assert newest[0].id == store.events.latest_id()
+    assert store.events.list(newest_first=True, limit=1, offset=1)[0].id == newest[1].id
+    assert store.events.count(product="mail") == 3  # registered + two violations
+    assert store.events.count(event_type="error") == 1
+    assert store.events.violation_counts() == {"mail": 2}
+    assert "Mail" in store.events.products()
+
+
+def test_usage_peaks_per_bucket(store: Store) -> None:
+    store.products.add("Mail", ADMIN)
+    mail = store.products.get("Mail").product_id
+    store.usage.record_samples([UsageSample(mail, minute, minute % 7, 1, 0) for minute in range(1000, 1120)])
+    buckets = store.usage.peaks("Mail", 1000, 1119, 60)
+    assert buckets == [(960, 6), (1020, 6), (1080, 6)]
+    assert store.usage.peaks("Mail", 1000, 1003, 1) == [(1000, 6), (1001, 0), (1002, 1), (1003, 2)]
+
+
+def test_data_version_moves_when_another_connection_commits(store: Store, data_dir: object) -> None:
+    before = store.db.data_version()
+    with Store.open() as other:
+        other.products.add("Mail", ADMIN)
+    assert store.db.data_version() != before
