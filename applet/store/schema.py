@@ -4,7 +4,6 @@ Never edit a released migration: append a new one. Each runs inside one transact
 ``PRAGMA user_version`` bump (see :meth:`applet.store.database.Database.migrate`).
 """
 
-import platform
 import sqlite3
 
 from applet.store.database import Migration, utc_now
@@ -128,6 +127,8 @@ CREATE TABLE audit (
 
 def builtin_product_name() -> str:
     """The file-and-print server product of this machine, named for its OS (the original's FilePrint)."""
+    import platform  # only when creating a store
+
     system = platform.system() or "Server"
     pretty = {"Darwin": "macOS", "Windows": "Windows"}.get(system, system)
     return f"{pretty} Server"
@@ -140,6 +141,8 @@ def _v1_initial(connection: sqlite3.Connection) -> None:
     for statement in body.split(";"):
         if statement.strip():
             connection.execute(statement)
+    import platform
+
     now = utc_now()
     # Like a freshly installed server: the built-in file-and-print product, Per Server, with its
     # sessions observed, and no licenses until the administrator adds them (the original's setup

@@ -8,23 +8,25 @@ Usage::
 """
 
 import os
+from functools import cached_property
 from types import TracebackType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from applet.domain.errors import InvalidInput
 from applet.domain.events import EventId
-from applet.store.clients import ClientRepository
 from applet.store.database import DEFAULT_BUSY_TIMEOUT, Database
-from applet.store.events import EventRepository
-from applet.store.groups import GroupRepository
-from applet.store.ledger import LedgerRepository
 from applet.store.paths import DataPaths, resolve_paths
-from applet.store.products import ProductRepository
-from applet.store.replication import ReplicationRepository
 from applet.store.repository import Repository
 from applet.store.schema import MIGRATIONS
-from applet.store.seats import per_seat_products, rebalance_seats
-from applet.store.usage import UsageRepository
+
+if TYPE_CHECKING:
+    from applet.store.clients import ClientRepository
+    from applet.store.events import EventRepository
+    from applet.store.groups import GroupRepository
+    from applet.store.ledger import LedgerRepository
+    from applet.store.products import ProductRepository
+    from applet.store.replication import ReplicationRepository
+    from applet.store.usage import UsageRepository
 
 ResetTarget = Literal["usage", "groups", "history", "all"]
 RESET_TARGETS: tuple[str, ...] = ("usage", "groups", "history", "all")
@@ -41,14 +43,59 @@ class Store:
         except BaseException:
             self.db.close()
             raise
-        self.products = ProductRepository(self.db)
-        self.ledger = LedgerRepository(self.db)
-        self.clients = ClientRepository(self.db)
-        self.groups = GroupRepository(self.db)
-        self.events = EventRepository(self.db)
-        self.usage = UsageRepository(self.db)
-        self.replication = ReplicationRepository(self.db)
         self._base = Repository(self.db)
+
+    # The repositories are imported on first use: a one-shot CLI command (``lls product list``)
+    # then loads only the modules it needs, which keeps its start-up close to bare Python's.
+
+    @cached_property
+    def products(self) -> "ProductRepository":
+        """Registered products, modes, observation settings, peaks."""
+        from applet.store.products import ProductRepository
+
+        return ProductRepository(self.db)
+
+    @cached_property
+    def ledger(self) -> "LedgerRepository":
+        """The purchase ledger."""
+        from applet.store.ledger import LedgerRepository
+
+        return LedgerRepository(self.db)
+
+    @cached_property
+    def clients(self) -> "ClientRepository":
+        """Per Seat clients and their usage."""
+        from applet.store.clients import ClientRepository
+
+        return ClientRepository(self.db)
+
+    @cached_property
+    def groups(self) -> "GroupRepository":
+        """License groups."""
+        from applet.store.groups import GroupRepository
+
+        return GroupRepository(self.db)
+
+    @cached_property
+    def events(self) -> "EventRepository":
+        """The event log."""
+        from applet.store.events import EventRepository
+
+        return EventRepository(self.db)
+
+    @cached_property
+    def usage(self) -> "UsageRepository":
+        """Per-minute usage samples and the Products View summary."""
+        from applet.store.usage import UsageRepository
+
+        return UsageRepository(self.db)
+
+    @cached_property
+    def replication(self) -> "ReplicationRepository":
+        """Replication settings and known servers."""
+        from applet.store.replication import ReplicationRepository
+
+        return ReplicationRepository(self.db)
 
     @classmethod
     def open(
@@ -130,6 +177,8 @@ class Store:
                 # The one sanctioned exception to the append-only ledger: the administrator's reset.
                 connection.execute("DELETE FROM purchases")
             if target in ("groups", "history"):
+                from applet.store.seats import per_seat_products, rebalance_seats
+
                 for product_id in per_seat_products(connection):
                     rebalance_seats(connection, product_id)
             self._base.audit(connection, administrator, "reset", None, target)

@@ -76,25 +76,20 @@ class UsageRepository(Repository):
                     "SELECT product_id, mode, SUM(quantity) FROM purchases GROUP BY product_id, mode"
                 )
             }
-            # Covered by the (product_id, licensed, group_id) index: no table rows are read.
-            allocated = dict(
-                connection.execute(
-                    "SELECT product_id, COUNT(*) FROM seat_clients "
-                    "WHERE licensed = 1 AND group_id IS NULL GROUP BY product_id"
-                ).fetchall()
-            )
-            for product_id, units in connection.execute(
-                "SELECT c.product_id, SUM(g.licenses) FROM "
-                "(SELECT DISTINCT product_id, group_id FROM seat_clients "
-                " WHERE licensed = 1 AND group_id IS NOT NULL) c "
-                "JOIN license_groups g ON g.id = c.group_id GROUP BY c.product_id"
+            group_licenses = dict(connection.execute("SELECT id, licenses FROM license_groups").fetchall())
+            allocated: dict[int, int] = {}
+            unlicensed: dict[int, int] = {}
+            # One pass over the (product_id, licensed, group_id) index, no table rows read: a group
+            # holds its licenses once, however many of its members used the product.
+            for product_id, licensed, group_id, count in connection.execute(
+                "SELECT product_id, licensed, group_id, COUNT(*) FROM seat_clients "
+                "GROUP BY product_id, licensed, group_id"
             ):
-                allocated[product_id] = allocated.get(product_id, 0) + int(units)
-            unlicensed = dict(
-                connection.execute(
-                    "SELECT product_id, COUNT(*) FROM seat_clients WHERE licensed = 0 GROUP BY product_id"
-                ).fetchall()
-            )
+                if not licensed:
+                    unlicensed[product_id] = unlicensed.get(product_id, 0) + count
+                    continue
+                units = count if group_id is None else group_licenses.get(group_id, 0)
+                allocated[product_id] = allocated.get(product_id, 0) + units
         summaries = []
         for product_id, name, mode, peak in products:
             seat_bought = purchased.get((product_id, "per-seat"), 0)
