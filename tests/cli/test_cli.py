@@ -175,3 +175,23 @@ def test_an_unwritable_data_folder_is_exit_1(lls: Callable, tmp_path: Path) -> N
 def test_python_m_applet_version(lls: Callable) -> None:
     result = lls("--version")
     assert result.code == 0 and result.stdout.startswith("lls ")
+
+
+def test_events_follow_streams_new_events(lls: Callable, data_dir: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    assert lls("product", "add", "Before").code == 0
+    command = [sys.executable, "-m", "applet", "--data-dir", str(data_dir), "--json", "events", "--follow"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as follower:
+        try:
+            assert follower.stdout is not None
+            # The existing event comes first, which also proves the follower is running ...
+            assert json.loads(follower.stdout.readline())["product"] == "Before"
+            # ... then a change made afterwards by another process streams in.
+            assert lls("product", "add", "After").code == 0
+            event = json.loads(follower.stdout.readline())
+            assert (event["event_id"], event["product"]) == (236, "After")
+        finally:
+            follower.terminate()
