@@ -1,0 +1,495 @@
+"""Choose Licensing Mode: the Licensing applet's main dialog (the original's ``liccpa.cpl``).
+
+Product list; group "Client Licensing Mode" with Per Server (concurrent connections, Add Licenses...,
+Remove Licenses...) and Per Seat; OK, Cancel, Replication..., Help.
+
+Every change is staged per product (:mod:`applet.ui.licensing.edits`) and written when OK is clicked;
+Cancel discards it. Sub-dialogs are opened with ``open()`` (window-modal, no nested event loop): the one
+open at a time is :attr:`ChooseLicensingModeDialog.child_dialog`, so tests and License Manager can reach
+it. Message boxes go through :mod:`applet.ui.messages`.
+
+License Manager reuses the dialog (double-click a product in Server Browser)::
+
+    dialog = ChooseLicensingModeDialog(store, parent=window, product="SQL Server")
+    dialog.committed.connect(window.refresh)
+    dialog.open()
+
+Signals:
+    committed: emitted after OK wrote the staged changes (before the dialog closes).
+"""
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from applet.domain.errors import LicensingError, UnknownProduct
+from applet.domain.products import LicenseMode
+from applet.store import Store, StoreError
+from applet.store.identity import current_administrator
+from applet.store.products import ConcurrentChange
+from applet.ui import messages
+from applet.ui.icons import icon
+from applet.ui.licensing.edits import ChangeKind, ProductDraft, StagedChange, commit_draft
+from applet.ui.licensing.help import install_help_shortcut, show_help
+
+
+class ChooseLicensingModeDialog(QDialog):
+    """The main dialog of the Licensing applet.
+
+    Args:
+        store: the open store to read and write.
+        parent: the owner window (License Manager), or None for the applet itself.
+        product: the product to select first.
+        only_product: show ``product`` alone (setup mode, or License Manager's per-product view).
+        administrator: who the changes are recorded for (default: the OS user).
+    """
+
+    committed = Signal()
+
+    def __init__(
+        self,
+        store: Store,
+        parent: QWidget | None = None,
+        product: str | None = None,
+        only_product: bool = False,
+        administrator: str | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.administrator = administrator or current_administrator()
+        self.only_product = product if only_product else None
+        self.drafts: dict[str, ProductDraft] = {}
+        self.child_dialog: QDialog | None = None
+        self.setObjectName("choose_licensing_mode_dialog")
+        self.setWindowTitle(self.tr("Choose Licensing Mode"))
+        self.setWindowIcon(icon("licensing", recolor=False))
+        self._build()
+        self.reload(select=product)
+
+    # -- layout ---------------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.product_combo = QComboBox(self)
+        self.product_combo.setObjectName("product_combo")
+        self.product_combo.setAccessibleName(self.tr("Product"))
+        self.product_combo.setMinimumContentsLength(28)
+        self.product_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        product_label = QLabel(self.tr("&Product:"), self)
+        product_label.setBuddy(self.product_combo)
+
+        self.empty_label = QLabel(self.tr("No services have been registered to use Licensing."), self)
+        self.empty_label.setObjectName("no_products_label")
+        self.empty_label.setWordWrap(True)
+
+        self.mode_group = QGroupBox(self.tr("Client Licensing Mode"), self)
+        self.mode_group.setObjectName("client_licensing_mode_group")
+        self.per_server = QRadioButton(self.tr("Per &Server for:"), self.mode_group)
+        self.per_server.setObjectName("per_server_radio")
+        self.per_server.setAccessibleName(self.tr("Per Server"))
+        self.connections = QLineEdit(self.mode_group)
+        self.connections.setObjectName("concurrent_connections_field")
+        self.connections.setReadOnly(True)
+        self.connections.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.connections.setAccessibleName(self.tr("Concurrent connections"))
+        self.connections.setFixedWidth(self.fontMetrics().horizontalAdvance("0") * 10 + 12)
+        connections_label = QLabel(self.tr("concurrent &connections"), self.mode_group)
+        connections_label.setBuddy(self.connections)
+        self.add_button = QPushButton(icon("add"), self.tr("&Add Licenses..."), self.mode_group)
+        self.add_button.setObjectName("add_licenses_button")
+        self.add_button.setAccessibleName(self.tr("Add Licenses"))
+        self.remove_button = QPushButton(icon("remove"), self.tr("Re&move Licenses..."), self.mode_group)
+        self.remove_button.setObjectName("remove_licenses_button")
+        self.remove_button.setAccessibleName(self.tr("Remove Licenses"))
+        self.per_seat = QRadioButton(self.tr("Per S&eat"), self.mode_group)
+        self.per_seat.setObjectName("per_seat_radio")
+        self.per_seat.setAccessibleName(self.tr("Per Seat"))
+        self.mode_buttons = QButtonGroup(self)
+        self.mode_buttons.addButton(self.per_server)
+        self.mode_buttons.addButton(self.per_seat)
+
+        indent = self.style().pixelMetric(self.style().PixelMetric.PM_ExclusiveIndicatorWidth) + 6
+        group_layout = QGridLayout(self.mode_group)
+        group_layout.addWidget(self.per_server, 0, 0, 1, 3)
+        connections_row = QHBoxLayout()
+        connections_row.setContentsMargins(indent, 0, 0, 0)
+        connections_row.addWidget(self.connections)
+        connections_row.addWidget(connections_label)
+        connections_row.addStretch(1)
+        group_layout.addLayout(connections_row, 1, 0, 1, 3)
+        license_row = QHBoxLayout()
+        license_row.setContentsMargins(indent, 0, 0, 0)
+        license_row.addWidget(self.add_button)
+        license_row.addWidget(self.remove_button)
+        license_row.addStretch(1)
+        group_layout.addLayout(license_row, 2, 0, 1, 3)
+        group_layout.setRowMinimumHeight(3, self.fontMetrics().height() // 2)
+        group_layout.addWidget(self.per_seat, 4, 0, 1, 3)
+
+        # A column of buttons in the original's order (a QDialogButtonBox would reorder them).
+        self.ok_button = QPushButton(self.tr("OK"), self)
+        self.ok_button.setObjectName("ok_button")
+        self.ok_button.setAccessibleName(self.tr("OK"))
+        self.cancel_button = QPushButton(self.tr("Cancel"), self)
+        self.cancel_button.setObjectName("cancel_button")
+        self.cancel_button.setAccessibleName(self.tr("Cancel"))
+        self.replication_button = QPushButton(icon("replication"), self.tr("&Replication..."), self)
+        self.replication_button.setObjectName("replication_button")
+        self.replication_button.setAccessibleName(self.tr("Replication"))
+        self.help_button = QPushButton(icon("help"), self.tr("&Help"), self)
+        self.help_button.setObjectName("help_button")
+        self.help_button.setAccessibleName(self.tr("Help"))
+        button_column = QVBoxLayout()
+        for button in (self.ok_button, self.cancel_button, self.replication_button, self.help_button):
+            button_column.addWidget(button)
+        button_column.addStretch(1)
+        # Enter is OK wherever the focus is; the other buttons must not take the default role.
+        for button in (self.add_button, self.remove_button, self.replication_button, self.help_button):
+            button.setAutoDefault(False)
+        self.cancel_button.setAutoDefault(False)
+        self.ok_button.setDefault(True)
+
+        left = QVBoxLayout()
+        product_row = QHBoxLayout()
+        product_row.addWidget(product_label)
+        product_row.addWidget(self.product_combo, 1)
+        left.addLayout(product_row)
+        left.addWidget(self.empty_label)
+        left.addWidget(self.mode_group)
+        left.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 1)
+        layout.addSpacing(self.fontMetrics().averageCharWidth() * 2)
+        layout.addLayout(button_column)
+        layout.setSizeConstraint(QHBoxLayout.SizeConstraint.SetFixedSize)
+
+        self.setTabOrder(self.product_combo, self.per_server)
+        self.setTabOrder(self.per_server, self.connections)
+        self.setTabOrder(self.connections, self.add_button)
+        self.setTabOrder(self.add_button, self.remove_button)
+        self.setTabOrder(self.remove_button, self.per_seat)
+        self.setTabOrder(self.per_seat, self.ok_button)
+        self.setTabOrder(self.ok_button, self.cancel_button)
+        self.setTabOrder(self.cancel_button, self.replication_button)
+        self.setTabOrder(self.replication_button, self.help_button)
+
+        self.product_combo.currentIndexChanged.connect(self._show_current)
+        self.per_server.clicked.connect(self._per_server_clicked)
+        self.per_seat.clicked.connect(self._per_seat_clicked)
+        self.add_button.clicked.connect(self._add_clicked)
+        self.remove_button.clicked.connect(self._remove_clicked)
+        self.ok_button.clicked.connect(self.accept)
+        self.cancel_button.clicked.connect(self.reject)
+        self.replication_button.clicked.connect(self._replication_clicked)
+        self.help_button.clicked.connect(self.show_help)
+        install_help_shortcut(self, self.show_help)
+
+    # -- state ----------------------------------------------------------------------------------------
+
+    def reload(self, select: str | None = None, keep_edits: bool = True) -> None:
+        """Read the products again; staged edits of products still at the same revision are kept."""
+        current = select or self.product_combo.currentText() or None
+        records = self.store.products.list()
+        if self.only_product is not None:
+            wanted = self.only_product.strip().casefold()
+            records = [record for record in records if record.name.casefold() == wanted]
+        drafts: dict[str, ProductDraft] = {}
+        for record in records:
+            old = self.drafts.get(record.name)
+            if keep_edits and old is not None and old.record.revision == record.revision:
+                drafts[record.name] = old
+            else:
+                drafts[record.name] = ProductDraft(record)
+        self.drafts = drafts
+        self.product_combo.blockSignals(True)
+        self.product_combo.clear()
+        for name in drafts:
+            self.product_combo.addItem(icon("product"), name)
+        if current is not None:
+            index = self.product_combo.findText(current, Qt.MatchFlag.MatchFixedString)
+            self.product_combo.setCurrentIndex(max(index, 0))
+        self.product_combo.blockSignals(False)
+        self._show_current()
+
+    def current_draft(self) -> ProductDraft | None:
+        """The draft of the selected product."""
+        return self.drafts.get(self.product_combo.currentText())
+
+    def dirty_drafts(self) -> list[ProductDraft]:
+        """Products with staged changes."""
+        return [draft for draft in self.drafts.values() if draft.dirty]
+
+    def _show_current(self) -> None:
+        """Show the selected product's mode and count (after its staged edits)."""
+        draft = self.current_draft()
+        empty = not self.drafts
+        self.empty_label.setVisible(empty)
+        self.product_combo.setEnabled(not empty and self.only_product is None)
+        self.mode_group.setEnabled(draft is not None)
+        if draft is None:
+            self.mode_buttons.setExclusive(False)
+            self.per_server.setChecked(False)
+            self.per_seat.setChecked(False)
+            self.mode_buttons.setExclusive(True)
+            self.connections.clear()
+            self.add_button.setEnabled(False)
+            self.remove_button.setEnabled(False)
+            return
+        per_server = draft.mode is LicenseMode.PER_SERVER
+        self.per_server.setChecked(per_server)
+        self.per_seat.setChecked(not per_server)
+        self.connections.setText(f"{draft.per_server_licenses:,}")
+        self.connections.setEnabled(per_server)
+        self.add_button.setEnabled(per_server)
+        self.remove_button.setEnabled(per_server and draft.per_server_licenses > 0)
+
+    # -- mode -----------------------------------------------------------------------------------------
+
+    def _per_seat_clicked(self) -> None:
+        draft = self.current_draft()
+        if draft is None or draft.mode is LicenseMode.PER_SEAT:
+            self._show_current()
+            return
+        title = self.tr("Choose Licensing Mode")
+        if not draft.record.flip_allowed:
+            self._show_current()
+            messages.critical(
+                self,
+                self.tr("License Violation"),
+                self.tr("The one-time change of %1 to Per Seat licensing was already used.").replace(
+                    "%1", draft.name
+                ),
+            )
+            return
+        agreed = messages.question(
+            self,
+            title,
+            self.tr(
+                "Changing the license mode to Per Seat will result in current Per Server license loss. "
+                "Press F1 for more help."
+            ),
+            informative=self.tr("Are you sure you wish to make this change?"),
+            help_topic="per-seat",
+            icon=messages.Icon.Warning,
+        )
+        if agreed:
+            draft.stage_per_seat()
+        self._show_current()
+
+    def _per_server_clicked(self) -> None:
+        draft = self.current_draft()
+        if draft is None or draft.mode is LicenseMode.PER_SERVER:
+            self._show_current()
+            return
+        if draft.flip_staged:
+            # Not written yet: clicking Per Server takes the staged change back.
+            draft.unstage_per_seat()
+            self._show_current()
+            return
+        self._show_current()  # the radio goes back to Per Seat before the refusal is shown
+        messages.critical(
+            self,
+            self.tr("License Violation"),
+            self.tr(
+                "%1 is licensed Per Seat. The change from Per Server to Per Seat is one-time and "
+                "one-way: it cannot be changed back to Per Server."
+            ).replace("%1", draft.name),
+            informative=self.tr("To use Per Server licensing again, contact your license vendor."),
+        )
+
+    # -- licenses -------------------------------------------------------------------------------------
+
+    def _open_child(self, dialog: QDialog, on_accept: Callable[[QDialog], None]) -> None:
+        """Open ``dialog`` window-modal; ``on_accept(dialog)`` runs when it is accepted."""
+        self.child_dialog = dialog
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def finished(result: int) -> None:
+            if self.child_dialog is dialog:
+                self.child_dialog = None
+            if result == QDialog.DialogCode.Accepted:
+                on_accept(dialog)
+
+        dialog.finished.connect(finished)
+        dialog.open()
+
+    def _add_clicked(self) -> None:
+        from applet.ui.licensing.add_licenses import AddLicensesDialog
+
+        draft = self.current_draft()
+        if draft is None or draft.mode is not LicenseMode.PER_SERVER:
+            return
+        dialog = AddLicensesDialog(draft.name, draft.per_server_licenses, self)
+
+        def added(accepted: QDialog) -> None:
+            assert isinstance(accepted, AddLicensesDialog)
+            quantity, comment = accepted.values()
+            try:
+                change = draft.stage_add(quantity, comment)
+            except LicensingError as error:
+                messages.warning(self, self.tr("Add Licenses"), str(error))
+                return
+            self._show_current()
+            # The Per Server agreement follows at once, as in the original.
+            self._ask_agreement(draft, change, on_refused=lambda: self._drop(draft, change))
+
+        self._open_child(dialog, added)
+
+    def _drop(self, draft: ProductDraft, change: StagedChange) -> None:
+        if change in draft.changes:
+            draft.changes.remove(change)
+        self._show_current()
+
+    def _remove_clicked(self) -> None:
+        from applet.ui.licensing.remove_licenses import RemoveLicensesDialog
+
+        draft = self.current_draft()
+        if draft is None or draft.mode is not LicenseMode.PER_SERVER:
+            return
+        try:
+            history = self.store.ledger.history(draft.name)
+        except (StoreError, UnknownProduct) as error:
+            messages.critical(self, self.tr("Remove Licenses"), str(error))
+            return
+        purchases = [line for line in history if line.quantity > 0 and line.mode is LicenseMode.PER_SERVER]
+        dialog = RemoveLicensesDialog(draft.name, purchases, draft.per_server_licenses, self)
+
+        def chosen(accepted: QDialog) -> None:
+            assert isinstance(accepted, RemoveLicensesDialog)
+            quantity, comment = accepted.values()
+            sure = messages.question(
+                self,
+                self.tr("Remove Licenses"),
+                self.tr("Remove %n Per Server license(s) of %1?", "", quantity).replace("%1", draft.name),
+                informative=self.tr("The removal is recorded in the purchase history when you click OK."),
+            )
+            if not sure:
+                return
+            try:
+                draft.stage_remove(quantity, comment)
+            except LicensingError as error:
+                messages.warning(self, self.tr("Remove Licenses"), str(error))
+            self._show_current()
+
+        self._open_child(dialog, chosen)
+
+    def _ask_agreement(
+        self,
+        draft: ProductDraft,
+        change: StagedChange,
+        on_agreed: Callable[[], None] | None = None,
+        on_refused: Callable[[], None] | None = None,
+    ) -> None:
+        from applet.ui.licensing.agreement import AgreementDialog, AgreementKind
+
+        if change.kind is ChangeKind.ADD:
+            dialog = AgreementDialog(
+                AgreementKind.PER_SERVER,
+                draft.name,
+                quantity=change.quantity,
+                total=draft.per_server_licenses,
+                parent=self,
+            )
+        else:
+            dialog = AgreementDialog(
+                AgreementKind.PER_SEAT, draft.name, per_server=draft.record.per_server_licenses, parent=self
+            )
+
+        def agreed(_dialog: QDialog) -> None:
+            change.agreed = True
+            if on_agreed is not None:
+                on_agreed()
+
+        self._open_child(dialog, agreed)
+        if on_refused is not None:
+            dialog.rejected.connect(on_refused)
+
+    # -- buttons --------------------------------------------------------------------------------------
+
+    def _replication_clicked(self) -> None:
+        from applet.ui.licensing.replication import ReplicationDialog
+
+        try:
+            dialog = ReplicationDialog(self.store, self)
+        except StoreError as error:
+            messages.critical(self, self.tr("Replication Configuration"), str(error))
+            return
+        self._open_child(dialog, lambda _dialog: None)
+
+    def show_help(self) -> None:
+        """Open the applet's help."""
+        show_help(self, "overview")
+
+    def accept(self) -> None:
+        """OK: ask for the agreements still needed, then write every product's staged changes."""
+        for draft in self.dirty_drafts():
+            for change in draft.changes:
+                if change.needs_agreement:
+                    if draft.name != self.product_combo.currentText():
+                        self.product_combo.setCurrentText(draft.name)
+                    # Agreed: carry on with OK; refused: stay in the dialog, nothing written.
+                    self._ask_agreement(draft, change, on_agreed=self.accept)
+                    return
+        if self._commit():
+            super().accept()
+
+    def _commit(self) -> bool:
+        """Write all staged changes; on failure tell the administrator and keep the dialog open."""
+        title = self.tr("Choose Licensing Mode")
+        wrote = False
+        for draft in self.dirty_drafts():
+            try:
+                commit_draft(self.store, draft, self.administrator)
+                wrote = True
+            except (ConcurrentChange, UnknownProduct):
+                messages.warning(
+                    self,
+                    title,
+                    self.tr(
+                        "%1 was changed by someone else (another window or the lls command) while this "
+                        "dialog was open. Your changes to it were not saved."
+                    ).replace("%1", draft.name),
+                    informative=self.tr("The current settings are shown now; review them and try again."),
+                )
+                self._reload_after_conflict(draft)
+                return False
+            except StoreError as error:
+                messages.critical(
+                    self,
+                    title,
+                    self.tr("The license store could not be written. Nothing you entered was lost."),
+                    informative=f"{error}\n\n" + self.tr("Click OK again to retry, or Cancel to discard."),
+                )
+                self._show_current()
+                return False
+            except LicensingError as error:
+                messages.warning(self, title, str(error))
+                self._reload_after_conflict(draft)
+                return False
+        if wrote:
+            self.committed.emit()
+        return True
+
+    def _reload_after_conflict(self, draft: ProductDraft) -> None:
+        draft.changes.clear()
+        selected = self.product_combo.currentText()
+        try:
+            self.drafts.pop(draft.name, None)
+            self.reload(select=selected)
+        except StoreError as error:
+            messages.critical(self, self.tr("Choose Licensing Mode"), str(error))

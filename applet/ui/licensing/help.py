@@ -1,0 +1,70 @@
+"""The applet's help, shown inside the application from ``resources/help`` (no web browser needed)."""
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+
+from applet.resources import resource_path
+from applet.ui.icons import icon
+
+HELP_PAGE = "licensing.html"
+
+
+class HelpViewer(QDialog):
+    """A non-modal window showing one help page, scrolled to a topic (an anchor of the page)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("help_viewer")
+        self.setWindowTitle(self.tr("Licensing Help"))
+        self.setWindowIcon(icon("help"))
+        self.browser = QTextBrowser(self)
+        self.browser.setObjectName("help_browser")
+        self.browser.setAccessibleName(self.tr("Help text"))
+        self.browser.setOpenExternalLinks(True)
+        self.browser.setSearchPaths([str(resource_path("help"))])
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.close)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setAccessibleName(self.tr("Close help"))
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.browser)
+        layout.addWidget(buttons)
+        self.resize(self.fontMetrics().averageCharWidth() * 80, self.fontMetrics().height() * 32)
+        self.browser.setSource(QUrl.fromLocalFile(str(resource_path("help", HELP_PAGE))))
+
+    def show_topic(self, topic: str = "") -> None:
+        """Show the page at ``topic`` (an anchor name such as ``per-seat``) and raise the window."""
+        if topic:
+            self.browser.scrollToAnchor(topic)
+        else:
+            self.browser.verticalScrollBar().setValue(0)
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+
+def show_help(parent: QWidget | None, topic: str = "") -> HelpViewer:
+    """Open (or reuse) the help viewer of ``parent``'s window at ``topic``.
+
+    The viewer is a top-level window of its own (no parent), so a window-modal message box or dialog
+    on the applet does not block it; the owner keeps it alive and closes it when it goes away.
+    """
+    owner = parent.window() if parent is not None else None
+    viewer: HelpViewer | None = getattr(owner, "help_viewer", None)
+    if viewer is None:
+        viewer = HelpViewer(None)
+        if owner is not None:
+            owner.help_viewer = viewer  # type: ignore[attr-defined]
+            owner.destroyed.connect(viewer.deleteLater)
+    viewer.show_topic(topic)
+    return viewer
+
+
+def install_help_shortcut(widget: QWidget, action: Callable[[], object]) -> QShortcut:
+    """F1 (the platform's help key) on ``widget``'s window runs ``action``."""
+    shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents), widget)
+    shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+    shortcut.activated.connect(action)
+    return shortcut

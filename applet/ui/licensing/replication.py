@@ -1,0 +1,178 @@
+"""Configure Replication: where this server sends its license data (Master Server) and how often.
+
+OK validates (host names per RFC 1123, 1..72 hours) and writes the settings at once through
+``store.replication.set``; a refusal or a locked store shows a message and keeps the dialog open with
+everything typed.
+"""
+
+from PySide6.QtCore import QTime
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QSpinBox,
+    QTimeEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from applet.domain.errors import LicensingError
+from applet.store import Store, StoreError
+from applet.store.identity import current_administrator
+from applet.store.records import ReplicationSettings
+from applet.store.replication import MAX_EVERY_HOURS, validate_replication
+from applet.ui import messages
+from applet.ui.icons import icon
+from applet.ui.licensing.help import install_help_shortcut, show_help
+
+
+class ReplicationDialog(QDialog):
+    """Master Server (Domain Controller / Enterprise Server) and Replication Frequency."""
+
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.setObjectName("replication_dialog")
+        self.setWindowTitle(self.tr("Replication Configuration"))
+        self.setWindowIcon(icon("replication"))
+
+        master = QGroupBox(self.tr("Master Server"), self)
+        self.domain_controller = QRadioButton(self.tr("&Domain Controller"), master)
+        self.domain_controller.setObjectName("domain_controller_radio")
+        self.domain_controller.setAccessibleName(self.tr("Domain Controller"))
+        self.enterprise_server = QRadioButton(self.tr("&Enterprise Server:"), master)
+        self.enterprise_server.setObjectName("enterprise_server_radio")
+        self.enterprise_server.setAccessibleName(self.tr("Enterprise Server"))
+        self.server_name = QLineEdit(master)
+        self.server_name.setObjectName("enterprise_server_edit")
+        self.server_name.setMaxLength(253)
+        self.server_name.setAccessibleName(self.tr("Enterprise server name"))
+        self.server_name.setPlaceholderText(self.tr("host name"))
+        self.master_group = QButtonGroup(self)
+        self.master_group.addButton(self.domain_controller)
+        self.master_group.addButton(self.enterprise_server)
+        master_layout = QGridLayout(master)
+        master_layout.addWidget(self.domain_controller, 0, 0, 1, 2)
+        master_layout.addWidget(self.enterprise_server, 1, 0)
+        master_layout.addWidget(self.server_name, 1, 1)
+        master_layout.setColumnStretch(1, 1)
+
+        frequency = QGroupBox(self.tr("Replication Frequency"), self)
+        self.start_at = QRadioButton(self.tr("Start &At:"), frequency)
+        self.start_at.setObjectName("start_at_radio")
+        self.start_at.setAccessibleName(self.tr("Start At"))
+        self.start_time = QTimeEdit(frequency)
+        self.start_time.setObjectName("start_time_edit")
+        self.start_time.setDisplayFormat("HH:mm")
+        self.start_time.setAccessibleName(self.tr("Start time"))
+        self.start_every = QRadioButton(self.tr("Start E&very:"), frequency)
+        self.start_every.setObjectName("start_every_radio")
+        self.start_every.setAccessibleName(self.tr("Start Every"))
+        self.every_hours = QSpinBox(frequency)
+        self.every_hours.setObjectName("every_hours_spin")
+        self.every_hours.setRange(1, MAX_EVERY_HOURS)
+        self.every_hours.setAccessibleName(self.tr("Hours between replications"))
+        hours_label = QLabel(self.tr("hours"), frequency)
+        hours_label.setBuddy(self.every_hours)
+        self.frequency_group = QButtonGroup(self)
+        self.frequency_group.addButton(self.start_at)
+        self.frequency_group.addButton(self.start_every)
+        frequency_layout = QGridLayout(frequency)
+        frequency_layout.addWidget(self.start_at, 0, 0)
+        frequency_layout.addWidget(self.start_time, 0, 1)
+        frequency_layout.addWidget(self.start_every, 1, 0)
+        frequency_layout.addWidget(self.every_hours, 1, 1)
+        frequency_layout.addWidget(hours_label, 1, 2)
+        frequency_layout.setColumnStretch(3, 1)
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok
+            | QDialogButtonBox.StandardButton.Cancel
+            | QDialogButtonBox.StandardButton.Help,
+            self,
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setAccessibleName(self.tr("OK"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName(self.tr("Cancel"))
+        help_button = self.buttons.button(QDialogButtonBox.StandardButton.Help)
+        help_button.setText(self.tr("&Help"))
+        help_button.setAccessibleName(self.tr("Help"))
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.buttons.helpRequested.connect(self.show_help)
+        install_help_shortcut(self, self.show_help)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(master)
+        layout.addWidget(frequency)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 60)
+
+        self.domain_controller.toggled.connect(self._update_enabled)
+        self.start_at.toggled.connect(self._update_enabled)
+        self.setTabOrder(self.domain_controller, self.enterprise_server)
+        self.setTabOrder(self.enterprise_server, self.server_name)
+        self.setTabOrder(self.server_name, self.start_at)
+        self.setTabOrder(self.start_at, self.start_time)
+        self.setTabOrder(self.start_time, self.start_every)
+        self.setTabOrder(self.start_every, self.every_hours)
+        self.load(store.replication.get())
+
+    def load(self, settings: ReplicationSettings) -> None:
+        """Show ``settings``."""
+        enterprise = settings.master == "enterprise-server"
+        self.enterprise_server.setChecked(enterprise)
+        self.domain_controller.setChecked(not enterprise)
+        self.server_name.setText(settings.enterprise_server)
+        hours, minutes = (int(part) for part in settings.start_at.split(":"))
+        self.start_time.setTime(QTime(hours, minutes))
+        self.start_at.setChecked(settings.frequency == "start-at")
+        self.start_every.setChecked(settings.frequency != "start-at")
+        self.every_hours.setValue(settings.every_hours)
+        self._update_enabled()
+
+    def settings(self) -> ReplicationSettings:
+        """What the dialog shows, not yet validated."""
+        return ReplicationSettings(
+            master="enterprise-server" if self.enterprise_server.isChecked() else "domain-controller",
+            enterprise_server=self.server_name.text().strip(),
+            frequency="start-at" if self.start_at.isChecked() else "every",
+            start_at=self.start_time.time().toString("HH:mm"),
+            every_hours=self.every_hours.value(),
+        )
+
+    def _update_enabled(self) -> None:
+        self.server_name.setEnabled(self.enterprise_server.isChecked())
+        self.start_time.setEnabled(self.start_at.isChecked())
+        self.every_hours.setEnabled(self.start_every.isChecked())
+
+    def show_help(self) -> None:
+        """Open the help at Replication."""
+        show_help(self, "replication")
+
+    def accept(self) -> None:
+        """Validate and save; on a refusal or a store fault keep the dialog open."""
+        title = self.tr("Replication Configuration")
+        try:
+            clean = validate_replication(self.settings())
+        except LicensingError as error:
+            messages.warning(self, title, self.tr("The replication settings were not saved."), str(error))
+            if self.enterprise_server.isChecked():
+                self.server_name.setFocus()
+                self.server_name.selectAll()
+            return
+        try:
+            self.store.replication.set(clean, current_administrator())
+        except StoreError as error:
+            messages.critical(
+                self,
+                title,
+                self.tr("The replication settings could not be saved. Nothing you typed was lost."),
+                str(error),
+            )
+            return
+        super().accept()

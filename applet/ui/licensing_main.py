@@ -1,0 +1,105 @@
+"""Entry point of the ``licensing`` GUI command: the Licensing applet (Choose Licensing Mode).
+
+Usage::
+
+    licensing [--data-dir DIR] [--self-test]
+    licensing --setup --product NAME [--mode per-server|per-seat] [--users N] [--unattended]
+
+``--self-test`` exits 0 right after the dialog's first paint (the startup benchmark and the packaging
+smoke test use it). ``--setup`` is for product installers: the product is registered if needed and
+the dialog shows it alone; with ``--unattended`` the mode and users are applied without any window
+(the original's AutoMode / AutoUsers). Exit codes follow ``lls``: 0 success, 2 bad input, 1 a store
+fault, each with a one-line message on stderr.
+"""
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``licensing`` command line."""
+    parser = argparse.ArgumentParser(
+        prog="licensing", description="The Licensing applet: Choose Licensing Mode."
+    )
+    parser.add_argument("--data-dir", metavar="DIR", help="the store's folder (default: $LLS_DATA_DIR, ...)")
+    parser.add_argument("--self-test", action="store_true", help="exit right after the first paint")
+    parser.add_argument("--setup", action="store_true", help="setup mode for a product installer")
+    parser.add_argument("--product", metavar="NAME", help="the product to set up (with --setup)")
+    parser.add_argument("--mode", help="per-server or per-seat (with --setup)")
+    parser.add_argument("--users", metavar="N", help="Per Server concurrent connections (with --setup)")
+    parser.add_argument("--unattended", action="store_true", help="apply --setup without showing a window")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the applet; returns the exit code."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(arguments)
+    if (args.mode or args.users or args.product or args.unattended) and not args.setup:
+        print("licensing: error: --product, --mode, --users and --unattended need --setup", file=sys.stderr)
+        return 2
+    if args.setup and not args.product:
+        print("licensing: error: --setup needs --product NAME", file=sys.stderr)
+        return 2
+    if args.setup and args.unattended:
+        # No Qt at all for an unattended install.
+        from applet.ui.licensing.setup import run_unattended
+
+        return run_unattended(args.data_dir, args.product, args.mode, args.users)
+    return _run_gui(args)
+
+
+def _run_gui(args: argparse.Namespace) -> int:
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    from applet.store import Store, StoreError
+    from applet.ui import messages
+    from applet.ui.app import application
+    from applet.ui.licensing.help import show_help
+
+    app = application([sys.argv[0]])
+    messages.set_help_handler(show_help)
+    try:
+        store = Store.open(args.data_dir)
+    except StoreError as error:
+        messages.critical(None, app.translate("licensing", "Licensing"), str(error))
+        print(f"licensing: error: {error}", file=sys.stderr)
+        return 1
+    with store:
+        if args.setup:
+            from applet.ui.licensing.setup import open_setup_dialog
+
+            try:
+                dialog = open_setup_dialog(store, args.product, args.mode, args.users)
+            except Exception as error:  # a user error in the setup arguments, or a store fault
+                from applet.cli.main import classify
+
+                code, message = classify(error)
+                print(f"licensing: error: {message}", file=sys.stderr)
+                return code
+        else:
+            from applet.ui.licensing.choose_mode import ChooseLicensingModeDialog
+
+            dialog = ChooseLicensingModeDialog(store)
+        if args.self_test:
+
+            class FirstPaint(QObject):
+                """Quit the event loop once the dialog has painted."""
+
+                def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+                    if event.type() == QEvent.Type.Paint:
+                        QTimer.singleShot(0, app.quit)
+                    return False
+
+            painted = FirstPaint(dialog)
+            dialog.installEventFilter(painted)
+        dialog.finished.connect(app.quit)
+        dialog.show()
+        app.exec()
+        dialog.deleteLater()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
