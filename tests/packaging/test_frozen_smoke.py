@@ -1,0 +1,146 @@
+"""Smoke test of the frozen folder (dist/Licensing): the programs an administrator copies onto a server.
+
+Runs only against a real build (``LLS_FROZEN_DIR``, set by packaging/smoke.sh after building). Every
+run must exit as expected with no traceback and no stderr line outside the short list of lines the
+command is documented to print.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+EXE = ".exe" if sys.platform == "win32" else ""
+# stderr lines a command may print (anything else fails the test): Qt's offscreen platform notes.
+ALLOWED_STDERR = [
+    re.compile(r"^This plugin does not support propagateSizeHints\(\)$"),
+    re.compile(r"^This plugin does not support raise\(\)$"),
+]
+
+
+def clean_environment(home: Path) -> dict[str, str]:
+    """The environment of a frozen run: offscreen Qt, no store chosen by the test session's variables."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("LLS_", "PYTHON"))}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    runtime = home / "runtime"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    env["XDG_RUNTIME_DIR"] = str(runtime)  # else Qt warns that it is unset
+    return env
+
+
+def unexpected_stderr(stderr: str, allowed: Sequence[re.Pattern[str]] = ()) -> list[str]:
+    """The stderr lines that are neither blank nor matched by ``allowed`` or ALLOWED_STDERR."""
+    patterns = [*ALLOWED_STDERR, *allowed]
+    return [
+        line
+        for line in stderr.splitlines()
+        if line.strip() and not any(pattern.search(line) for pattern in patterns)
+    ]
+
+
+class FrozenRunner:
+    """Runs the folder's executables on one data folder and checks their stderr."""
+
+    def __init__(self, folder: Path, data_dir: Path, env: dict[str, str]) -> None:
+        self.folder = folder
+        self.data_dir = data_dir
+        self.env = env
+
+    def run(
+        self,
+        program: str,
+        *args: str,
+        expect: int = 0,
+        allowed: Sequence[re.Pattern[str]] = (),
+        timeout: float = 60,
+    ) -> subprocess.CompletedProcess[str]:
+        completed = subprocess.run(
+            [str(self.folder / f"{program}{EXE}"), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            cwd=self.data_dir.parent,
+        )
+        shown = f"{program} {' '.join(args)}\nstdout:\n{completed.stdout}\nstderr:\n{completed.stderr}"
+        assert "Traceback" not in completed.stderr + completed.stdout, shown
+        assert completed.returncode == expect, shown
+        assert unexpected_stderr(completed.stderr, allowed) == [], shown
+        return completed
+
+    def lls(self, *args: str, **options: object) -> subprocess.CompletedProcess[str]:
+        return self.run("lls", "--data-dir", str(self.data_dir), *args, **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def frozen(frozen_dir: Path, tmp_path: Path) -> Iterator[FrozenRunner]:
+    runner = FrozenRunner(frozen_dir, tmp_path / "store", clean_environment(tmp_path))
+    yield runner
+    # Never leave a service behind, whatever failed above.
+    subprocess.run(
+        [str(frozen_dir / f"lls{EXE}"), "--data-dir", str(runner.data_dir), "service", "stop"],
+        capture_output=True,
+        timeout=60,
+        env=runner.env,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_folder_layout(frozen_dir: Path) -> None:
+    # Two programs sharing one library folder (PyInstaller 6 onedir: _internal/).
+    assert (frozen_dir / f"lls{EXE}").is_file()
+    assert (frozen_dir / f"licensing{EXE}").is_file()
+    internal = frozen_dir / "_internal"
+    assert (internal / "resources" / "icons" / "licensing.svg").is_file()
+    assert (internal / "linux" / "licensing.desktop").is_file()
+    # Excluded: tkinter and the QML/Quick stack.
+    names = {path.name for path in internal.rglob("*")}
+    assert not any(name.startswith(("_tkinter", "libtk", "libQt6Qml", "libQt6Quick")) for name in names)
+
+
+def test_version_and_paths(frozen: FrozenRunner) -> None:
+    from applet import __version__
+
+    assert frozen.run("lls", "--version").stdout.strip() == f"lls {__version__}"
+    paths = json.loads(frozen.lls("paths", "--json").stdout)
+    assert Path(paths["data_dir"]) == frozen.data_dir
+    assert paths["source"] == "--data-dir"
+
+
+def test_bad_usage_is_one_line(frozen: FrozenRunner) -> None:
+    completed = frozen.lls(
+        "licenses", "add", "No Such Product", "3", "--agree", expect=2, allowed=[re.compile(r"^lls: error: ")]
+    )
+    assert len(completed.stderr.strip().splitlines()) == 1
+
+
+def test_service_request_and_free(frozen: FrozenRunner) -> None:
+    frozen.lls("product", "add", "Smoke Server", "--limit", "2")
+    frozen.lls("service", "start", "--port", "0", timeout=90)
+    status = json.loads(frozen.lls("service", "status", "--json").stdout)
+    assert status["running"] is True
+    granted = json.loads(frozen.lls("request", "Smoke Server", "--user", "alice", "--json").stdout)
+    handle = str(granted["handle"])
+    in_use = json.loads(frozen.lls("product", "show", "Smoke Server", "--json").stdout)
+    assert in_use["in_use"] == 1
+    frozen.lls("free", handle)
+    frozen.lls("service", "stop", timeout=90)
+    stopped = frozen.lls("service", "status", "--json", expect=4, allowed=[re.compile(r"^lls: error: ")])
+    assert stopped.stdout == "" or json.loads(stopped.stdout)["running"] is False
+
+
+def test_applet_paints_offscreen(frozen: FrozenRunner) -> None:
+    frozen.run("licensing", "--data-dir", str(frozen.data_dir), "--self-test", timeout=120)
+    # The GUI opened (and so created) the store it was pointed at.
+    assert (frozen.data_dir / "licensing.sqlite3").is_file()
+
+
+def test_manager_paints_offscreen(frozen: FrozenRunner) -> None:
+    frozen.run("licensing", "--manager", "--data-dir", str(frozen.data_dir), "--self-test", timeout=120)
+    assert (frozen.data_dir / "licensing.sqlite3").is_file()
