@@ -7,6 +7,9 @@ ready and removes it when it stops::
      "tls": false, "client_token_file": ".../tokens/client.token",
      "admin_token_file": ".../tokens/admin.token", "started": "2026-11-29T20:00:00+00:00"}
 
+With TLS (a non-loopback bind) the document also names the service's certificate,
+``"tls_cert_file": "/etc/licensing/cert.pem"``, which local clients trust for this endpoint.
+
 A stale file (the service was killed) is recognised by the port not answering.
 """
 
@@ -32,6 +35,7 @@ class ServiceEndpoint:
     client_token_file: Path
     admin_token_file: Path
     started: str
+    tls_cert_file: Path | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "ServiceEndpoint":
@@ -45,11 +49,12 @@ class ServiceEndpoint:
             client_token_file=Path(data["client_token_file"]),
             admin_token_file=Path(data["admin_token_file"]),
             started=str(data.get("started", "")),
+            tls_cert_file=Path(data["tls_cert_file"]) if data.get("tls_cert_file") else None,
         )
 
     def as_json(self) -> dict[str, Any]:
         """The document written to the endpoint file."""
-        return {
+        document: dict[str, Any] = {
             "pid": self.pid,
             "host": self.host,
             "port": self.port,
@@ -59,6 +64,9 @@ class ServiceEndpoint:
             "admin_token_file": str(self.admin_token_file),
             "started": self.started,
         }
+        if self.tls_cert_file is not None:
+            document["tls_cert_file"] = str(self.tls_cert_file)
+        return document
 
     def token(self, admin: bool = False) -> str | None:
         """The client (or admin) token, if this user may read it."""

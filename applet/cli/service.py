@@ -1,0 +1,471 @@
+"""``lls service run|start|stop|status|startup``, ``lls request`` and ``lls free``.
+
+The service and the HTTP client are imported inside the handlers, so other commands (``lls product
+list``) never load aiohttp or asyncio.
+
+Exit codes follow the contract: 3 when a license is denied, 4 when the service is not reachable
+(``status`` of a stopped service too), 2 for bad input (an unknown handle), 1 for anything else (the
+store is locked by another service instance, a port in use).
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from applet.cli.main import EXIT_DENIED, EXIT_FAILURE, EXIT_UNREACHABLE, EXIT_USAGE, CommandError
+from applet.cli.output import print_fields, print_json
+from applet.store.paths import DataPaths, resolve_paths
+
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 20.0
+STARTUP_TYPES = ("automatic", "manual", "disabled")
+UNIT_NAME = "licensing.service"
+SETTING_STARTUP = "service.startup"
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``service``, ``request`` and ``free`` to ``lls``."""
+    service = subparsers.add_parser(
+        "service", help="run and manage the License Logging service", parents=[common]
+    )
+    actions = service.add_subparsers(dest="service_action", metavar="ACTION", parser_class=type(service))
+    actions.required = True
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = actions.add_parser(name, help=help_text, parents=[common])
+        return parser
+
+    run = action("run", "run the service in the foreground (Ctrl+C stops it)")
+    _service_options(run)
+    run.add_argument("--background", action="store_true", help=argparse.SUPPRESS)
+    run.set_defaults(handler=cmd_run)
+    start = action("start", "start the service in the background and wait until it answers")
+    _service_options(start)
+    start.set_defaults(handler=cmd_start)
+    action("stop", "stop the background service").set_defaults(handler=cmd_stop)
+    action("status", "is the service running, where, and how busy (exit 4 when stopped)").set_defaults(
+        handler=cmd_status
+    )
+    startup = action("startup", "start automatically at boot/login, manually, or never (systemd, Windows)")
+    startup.add_argument("type", choices=STARTUP_TYPES)
+    startup.set_defaults(handler=cmd_startup)
+
+    request = subparsers.add_parser("request", help="ask the service for a license", parents=[common])
+    request.add_argument("name", help="product name")
+    request.add_argument("--user", required=True)
+    request.add_argument("--client", help="client host (default: the user; Per Server counts clients)")
+    request.add_argument("--admin", action="store_true", help="the user is an administrator")
+    request.add_argument(
+        "--version", dest="product_version", help="product version, as the program reports it"
+    )
+    request.add_argument(
+        "--lease",
+        metavar="SECONDS",
+        help="hold the license this long without heartbeats (default: the expiry)",
+    )
+    request.set_defaults(handler=cmd_request)
+    free = subparsers.add_parser("free", help="free a license by its handle", parents=[common])
+    free.add_argument("handle")
+    free.set_defaults(handler=cmd_free)
+
+
+def _service_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", default=None, help="TCP port (default 8765; 0 picks a free one)")
+    parser.add_argument("--tls-cert", metavar="PEM", help="certificate (required off loopback)")
+    parser.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
+    parser.add_argument("--heartbeat", metavar="SECONDS", help="expected heartbeat interval (default 60)")
+    parser.add_argument(
+        "--expiry", metavar="SECONDS", help="reclaim leases after this (default 2x heartbeat)"
+    )
+    parser.add_argument(
+        "--violation-interval",
+        metavar="SECONDS",
+        help="repeat a violation event (201/221) per product at most this often (default 6 hours)",
+    )
+
+
+def _settings(args: argparse.Namespace, foreground: bool) -> tuple[Any, set[str]]:
+    from applet.service.settings import DEFAULT_HOST, DEFAULT_PORT, ServiceSettings, positive_seconds
+
+    port = DEFAULT_PORT
+    if args.port is not None:
+        if not str(args.port).isdigit() or int(args.port) > 65535:
+            raise CommandError(f"not a TCP port: {args.port!r}", EXIT_USAGE)
+        port = int(args.port)
+    explicit: set[str] = set()
+    values: dict[str, Any] = {}
+    for option in ("heartbeat", "expiry", "violation_interval"):
+        text = getattr(args, option)
+        if text is not None:
+            values[option] = positive_seconds(text, "--" + option.replace("_", "-"))
+            explicit.add(option)
+    settings = ServiceSettings(
+        host=args.host or DEFAULT_HOST,
+        port=port,
+        tls_cert=Path(args.tls_cert).absolute() if args.tls_cert else None,
+        tls_key=Path(args.tls_key).absolute() if args.tls_key else None,
+        foreground=foreground,
+        **values,
+    )
+    settings.check()
+    return settings, explicit
+
+
+def _service_arguments(args: argparse.Namespace) -> list[str]:
+    """The options of ``start`` passed on to the background ``run``."""
+    forwarded: list[str] = []
+    for option in ("host", "port", "tls_cert", "tls_key", "heartbeat", "expiry", "violation_interval"):
+        value = getattr(args, option)
+        if value is not None:
+            if option in ("tls_cert", "tls_key"):
+                value = str(Path(value).absolute())
+            forwarded += ["--" + option.replace("_", "-"), str(value)]
+    return forwarded
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    from applet.service.lock import AlreadyRunning
+    from applet.service.runner import run_service
+
+    paths = resolve_paths(args.data_dir)
+    settings, explicit = _settings(args, foreground=not args.background)
+    try:
+        run_service(paths, settings, explicit)
+    except AlreadyRunning as error:
+        raise CommandError(str(error), EXIT_FAILURE) from None
+
+
+def _lls_command() -> list[str]:
+    """How to run ``lls`` again: the frozen executable itself, or this interpreter with ``-m applet``."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    return [sys.executable, "-m", "applet"]
+
+
+def cmd_start(args: argparse.Namespace) -> None:
+    import subprocess
+
+    from applet.client.discovery import find_service
+    from applet.service.lock import read_holder
+
+    paths = resolve_paths(args.data_dir)
+    _settings(args, foreground=False)  # refuse bad options here, not in the background
+    running = find_service(paths)
+    if running is not None:
+        raise CommandError(
+            f"the service is already running on this store (process {running.pid}, {running.url})",
+            EXIT_FAILURE,
+        )
+    paths.log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    log_file = paths.log_dir / "service.log"
+    command = [
+        *_lls_command(),
+        "--data-dir",
+        str(paths.data_dir),
+        "service",
+        "run",
+        "--background",
+        *_service_arguments(args),
+    ]
+    options: dict[str, Any] = {}
+    if os.name == "nt":
+        options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
+    else:
+        options["start_new_session"] = True
+    with open(log_file, "ab") as log:
+        child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, **options)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        endpoint = find_service(paths)
+        if endpoint is not None and endpoint.pid == child.pid:
+            _print_started(args, endpoint)
+            return
+        code = child.poll()
+        if code is not None:
+            holder = read_holder(paths.service_lock)
+            reason = _last_error_line(log_file) or f"it exited with code {code}"
+            if holder and holder != child.pid and find_service(paths) is not None:
+                reason = f"the service is already running on this store (process {holder})"
+            raise CommandError(f"the service did not start: {reason} (log: {log_file})", EXIT_FAILURE)
+        time.sleep(0.05)
+    raise CommandError(
+        f"the service did not answer within {START_TIMEOUT:.0f} s (process {child.pid}; log: {log_file})",
+        EXIT_FAILURE,
+    )
+
+
+def _last_error_line(log_file: Path) -> str:
+    try:
+        lines = log_file.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    for line in reversed(lines[-20:]):
+        if "error" in line.lower():
+            return line.removeprefix("lls: error: ").strip()
+    return lines[-1].strip() if lines else ""
+
+
+def _print_started(args: argparse.Namespace, endpoint: Any) -> None:
+    if args.json:
+        print_json(endpoint.as_json())
+    else:
+        print(f"The License Logging service is running at {endpoint.url} (process {endpoint.pid}).")
+
+
+def _alive(pid: int) -> bool:
+    import subprocess
+
+    if os.name == "nt":
+        result = subprocess.run(
+            ["tasklist", "/FI", f"PID eq {pid}", "/NH"], capture_output=True, text=True, check=False
+        )
+        return str(pid) in result.stdout
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def cmd_stop(args: argparse.Namespace) -> None:
+    import signal
+
+    from applet.client.api import ServiceClient, ServiceError
+    from applet.client.discovery import find_service
+
+    paths = resolve_paths(args.data_dir)
+    endpoint = find_service(paths)
+    if endpoint is None:
+        if args.json:
+            print_json({"status": "stopped"})
+        else:
+            print("The License Logging service is not running.")
+        return
+    try:
+        with ServiceClient(endpoint, admin=True) as client:
+            client.shutdown()
+    except ServiceError:
+        # No admin token for this user, or the API is stuck: ask the process itself.
+        try:
+            os.kill(endpoint.pid, signal.SIGTERM)
+        except OSError as error:
+            raise CommandError(
+                f"cannot stop process {endpoint.pid}: {error.strerror}", EXIT_FAILURE
+            ) from None
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline:
+        if not _alive(endpoint.pid) and not endpoint.reachable(0.2):
+            break
+        time.sleep(0.05)
+    else:
+        raise CommandError(f"the service (process {endpoint.pid}) did not stop within {STOP_TIMEOUT:.0f} s")
+    if args.json:
+        print_json({"status": "stopped", "pid": endpoint.pid})
+    else:
+        print(f"The License Logging service (process {endpoint.pid}) stopped.")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from applet.client.api import ServiceClient, ServiceError
+    from applet.client.discovery import find_service
+
+    paths = resolve_paths(args.data_dir)
+    startup = _startup_type(paths)
+    endpoint = find_service(paths)
+    document: dict[str, Any] = {"status": "stopped", "startup": startup}
+    if endpoint is not None:
+        document.update(
+            {"status": "running", "pid": endpoint.pid, "url": endpoint.url, "started": endpoint.started}
+        )
+        try:
+            with ServiceClient(endpoint) as client:
+                document.update(client.status())
+        except ServiceError as error:
+            document["status"] = "not answering"
+            document["error"] = str(error)
+    if args.json:
+        print_json(document)
+    elif document["status"] == "stopped":
+        print("The License Logging service is not running on this store.")
+        print(f"Startup type: {startup}")
+    else:
+        fields = [
+            ("Status", document["status"]),
+            ("Process", document.get("pid")),
+            ("Address", document.get("url")),
+            ("Started", document.get("started")),
+            ("Startup type", startup),
+        ]
+        if "leases" in document:
+            fields += [
+                ("Licenses held", document["leases"]),
+                ("Products", document["products"]),
+                ("Heartbeat", f"{document['heartbeat_seconds']:g} s"),
+                ("Lease expiry", f"{document['lease_expiry_seconds']:g} s"),
+            ]
+        if "error" in document:
+            fields.append(("Error", document["error"]))
+        print_fields(fields)
+    return 0 if document["status"] == "running" else EXIT_UNREACHABLE
+
+
+def _startup_type(paths: DataPaths) -> str:
+    if not paths.database.exists():
+        return "manual"
+    from applet.store import Store
+
+    with Store(paths) as store:
+        return store.setting(SETTING_STARTUP, "manual") or "manual"
+
+
+def cmd_startup(args: argparse.Namespace) -> None:
+    from applet.store import Store
+
+    paths = resolve_paths(args.data_dir)
+    if sys.platform == "win32":
+        detail = _windows_startup(args.type)
+    elif sys.platform.startswith("linux"):
+        detail = _systemd_startup(paths, args.type)
+    else:
+        raise CommandError(
+            f"setting the startup type is not supported on {sys.platform}; "
+            "start the service with `lls service start` from your login items",
+            EXIT_FAILURE,
+        )
+    with Store(paths) as store:
+        store.set_setting(SETTING_STARTUP, args.type)
+    if args.json:
+        print_json({"startup": args.type, "detail": detail})
+    else:
+        print(f"Startup type set to {args.type}: {detail}")
+
+
+def systemd_running() -> bool:
+    """True when systemd is the init system (its runtime folder exists)."""
+    return Path("/run/systemd/system").is_dir()
+
+
+def systemd_unit(paths: DataPaths, system: bool) -> str:
+    """The unit file text for this store, from the shipped template."""
+    import shlex
+
+    from applet.resources import read_resource_text
+
+    template = read_resource_text("systemd", "licensing.service.in")
+    command = [*_lls_command(), "--data-dir", str(paths.data_dir), "service", "run", "--background"]
+    return template.replace("@EXEC_START@", shlex.join(command)).replace(
+        "@WANTED_BY@", "multi-user.target" if system else "default.target"
+    )
+
+
+def _systemd_startup(paths: DataPaths, startup: str) -> str:
+    import subprocess
+
+    if not systemd_running():
+        raise CommandError(
+            "systemd is not running on this machine, so the startup type cannot be set; "
+            "start the service with `lls service start` (for example from your session's autostart)",
+            EXIT_FAILURE,
+        )
+    system = hasattr(os, "geteuid") and os.geteuid() == 0
+    scope = [] if system else ["--user"]
+    folder = Path("/etc/systemd/system") if system else Path.home() / ".config" / "systemd" / "user"
+    unit_file = folder / UNIT_NAME
+
+    def systemctl(*arguments: str) -> None:
+        result = subprocess.run(
+            ["systemctl", *scope, *arguments], capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            message = " ".join((result.stderr or result.stdout).split()) or f"exit code {result.returncode}"
+            raise CommandError(f"systemctl {' '.join(arguments)} failed: {message}", EXIT_FAILURE)
+
+    if startup == "disabled":
+        if unit_file.exists():
+            systemctl("disable", "--now", UNIT_NAME)
+            unit_file.unlink()
+            systemctl("daemon-reload")
+        return f"removed {unit_file}; systemd will not start the service"
+    folder.mkdir(parents=True, exist_ok=True)
+    unit_file.write_text(systemd_unit(paths, system), encoding="utf-8")
+    systemctl("daemon-reload")
+    if startup == "automatic":
+        systemctl("enable", "--now", UNIT_NAME)
+        return f"{unit_file} is enabled and started"
+    systemctl("disable", UNIT_NAME)
+    return f"{unit_file} is installed; start it with `systemctl {' '.join(scope)} start {UNIT_NAME}`".replace(
+        "  ", " "
+    )
+
+
+def _windows_startup(startup: str) -> str:
+    import subprocess
+
+    # The Windows service (name LicenseService) is registered by the installer with the packaging's
+    # service glue; here only its start type is changed, with the stock sc.exe.
+    start = {"automatic": "auto", "manual": "demand", "disabled": "disabled"}[startup]
+    result = subprocess.run(
+        ["sc.exe", "config", "LicenseService", "start=", start], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        message = " ".join((result.stdout or result.stderr).split())
+        raise CommandError(
+            "cannot change the Windows service LicenseService (is it installed, and is this an "
+            f"administrator prompt?): {message}",
+            EXIT_FAILURE,
+        )
+    return f"Windows service LicenseService start type is {start}"
+
+
+def cmd_request(args: argparse.Namespace) -> int:
+    from applet.client.api import ApiError, LicenseDenied, ServiceClient, ServiceUnavailable
+
+    lease_seconds = None
+    if args.lease is not None:
+        from applet.service.settings import positive_seconds
+
+        lease_seconds = positive_seconds(args.lease, "--lease")
+    try:
+        with ServiceClient(data_dir=args.data_dir) as client:
+            lease = client.request(
+                args.name,
+                args.user,
+                client=args.client,
+                admin=args.admin,
+                version=args.product_version,
+                lease_seconds=lease_seconds,
+            )
+    except ServiceUnavailable as error:
+        raise CommandError(str(error), EXIT_UNREACHABLE) from None
+    except LicenseDenied as denial:
+        if args.json:
+            print_json({"granted": False, "product": denial.product, "reason": denial.reason})
+        print(f"lls: denied: {denial.reason}", file=sys.stderr)
+        return EXIT_DENIED
+    except ApiError as error:
+        raise CommandError(str(error), EXIT_USAGE if error.status < 500 else EXIT_FAILURE) from None
+    if args.json:
+        print_json(lease.document)
+    else:
+        print(lease.handle)
+    return 0
+
+
+def cmd_free(args: argparse.Namespace) -> None:
+    from applet.client.api import ApiError, ServiceClient, ServiceUnavailable
+
+    try:
+        with ServiceClient(data_dir=args.data_dir) as client:
+            client.free(args.handle)
+    except ServiceUnavailable as error:
+        raise CommandError(str(error), EXIT_UNREACHABLE) from None
+    except ApiError as error:
+        raise CommandError(str(error), EXIT_USAGE if error.status < 500 else EXIT_FAILURE) from None
+    if args.json:
+        print_json({"freed": args.handle})

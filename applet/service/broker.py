@@ -1,0 +1,562 @@
+"""The license broker: leases, counting by the domain rules, and what must be persisted.
+
+Everything here runs on the service's event-loop thread and never touches the store or the network:
+the broker decides in memory (fast, so license-aware programs are never kept waiting) and collects
+what to persist in a :class:`Batch`, which the store worker writes about once a second. Times are
+passed in (``now`` = monotonic seconds) so tests can drive the clock.
+
+* A request names a product, a user, optionally the client host and whether the caller is an
+  administrator. Per Server products count distinct clients (``client`` or, when absent, the user)
+  against the concurrent limit; Per Seat products allocate a license to the user on first use and
+  never refuse.
+* A grant is a *lease*: it expires unless renewed by a heartbeat, so a crashed program never holds a
+  license forever. A request repeated with the same idempotency key returns the same lease.
+* Observed usage (TCP connections, sessions) takes leases that never expire; observers add and drop
+  them as connections come and go (:meth:`Broker.sync_observed`).
+"""
+
+import secrets
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from applet.domain.counting import GROUP_PREFIX, PerSeatAllocator, PerServerCounter
+from applet.domain.errors import InvalidInput, LicensingError, UnknownProduct
+from applet.domain.events import EventId, ViolationThrottle
+from applet.domain.products import LicenseMode
+from applet.domain.validation import clean_name
+from applet.store.database import utc_now
+from applet.store.events import NewEvent
+from applet.store.records import LicenseGroupRecord, ProductRecord, SeatUsage, UsageSample
+
+MAX_IDEMPOTENCY_KEY = 128
+NEVER = float("inf")
+
+
+class LeaseNotFound(LicensingError):
+    """The handle is unknown, already freed, or its lease expired."""
+
+    def __init__(self, handle: str) -> None:
+        shown = handle if len(handle) <= 64 else handle[:61] + "..."
+        super().__init__(f"no such license handle (unknown, freed or expired): {shown!r}")
+
+
+@dataclass
+class Lease:
+    """A granted license held by a program (or by an observer)."""
+
+    handle: str
+    product_id: int
+    product: str
+    user: str
+    client: str
+    admin: bool
+    licensed: bool
+    granted: str
+    ttl: float
+    expires: float
+    key: str | None = None
+    observed: str | None = None
+
+    def as_dict(self, now: float) -> dict[str, object]:
+        """The API's view of the lease."""
+        return {
+            "handle": self.handle,
+            "product": self.product,
+            "user": self.user,
+            "client": self.client,
+            "admin": self.admin,
+            "licensed": self.licensed,
+            "granted_at": self.granted,
+            "lease_seconds": None if self.observed else self.ttl,
+            "expires_in": None if self.expires == NEVER else round(max(0.0, self.expires - now), 3),
+            "observed": self.observed,
+        }
+
+
+@dataclass(frozen=True)
+class Denial:
+    """A refused request."""
+
+    product: str
+    reason: str
+    in_use: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class ConfigSnapshot:
+    """The configuration the broker counts against, read from the store in one go."""
+
+    revision: int
+    products: Sequence[ProductRecord]
+    groups: Sequence[LicenseGroupRecord]
+    seats: Mapping[int, Sequence[str]]  # Per Seat users per product id, oldest first
+
+
+@dataclass
+class Batch:
+    """What the store worker must write: Per Seat uses, samples, peaks, events."""
+
+    seat_usage: list[SeatUsage] = field(default_factory=list)
+    samples: list[UsageSample] = field(default_factory=list)
+    peaks: dict[int, int] = field(default_factory=dict)
+    events: list[NewEvent] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.seat_usage or self.samples or self.peaks or self.events)
+
+    def merge(self, later: "Batch") -> "Batch":
+        """This batch followed by ``later`` (used to retry a batch the store refused)."""
+        peaks = dict(self.peaks)
+        for product_id, peak in later.peaks.items():
+            peaks[product_id] = max(peak, peaks.get(product_id, 0))
+        return Batch(
+            self.seat_usage + later.seat_usage,
+            self.samples + later.samples,
+            peaks,
+            self.events + later.events,
+        )
+
+
+@dataclass
+class _MinuteSample:
+    minute: int
+    max_in_use: int
+    requests: int = 0
+    denials: int = 0
+
+
+@dataclass
+class ProductState:
+    """One product as the broker counts it."""
+
+    product_id: int
+    name: str
+    version: str
+    mode: LicenseMode
+    revision: int
+    counter: PerServerCounter
+    allocator: PerSeatAllocator | None
+    per_seat_licenses: int
+    observe_tcp_port: int | None
+    observe_sessions: bool
+    active: bool = True
+    requests: int = 0
+    denials: int = 0
+    peak_dirty: bool = False
+    sample: _MinuteSample | None = None
+
+    @property
+    def limit(self) -> int:
+        """Licenses held in the current mode."""
+        return self.counter.limit if self.mode is LicenseMode.PER_SERVER else self.per_seat_licenses
+
+    @property
+    def display_name(self) -> str:
+        """``<product> <version>``, as the original's events named products."""
+        return f"{self.name} {self.version}".strip()
+
+    def as_dict(self) -> dict[str, object]:
+        """The API's per-product usage."""
+        data: dict[str, object] = {
+            "product": self.name,
+            "version": self.version,
+            "mode": self.mode.value,
+            "in_use": self.counter.in_use,
+            "limit": self.limit,
+            "peak": self.counter.peak,
+            "requests": self.requests,
+            "denials": self.denials,
+            "observe_tcp_port": self.observe_tcp_port,
+            "observe_sessions": self.observe_sessions,
+        }
+        if self.allocator is not None:
+            data["per_seat_allocated"] = self.allocator.allocated
+            data["per_seat_unlicensed_users"] = self.allocator.unlicensed_users
+        return data
+
+
+class Broker:
+    """Leases and counters of every product; see the module docstring."""
+
+    def __init__(self, lease_expiry: float, violation_interval: float, wall_clock: bool = True) -> None:
+        self.lease_expiry = lease_expiry
+        self.throttle = ViolationThrottle(violation_interval)
+        self.revision = 0
+        self._products: dict[int, ProductState] = {}
+        self._by_name: dict[str, ProductState] = {}
+        self._leases: dict[str, Lease] = {}
+        self._by_key: dict[str, str] = {}
+        self._observed: dict[tuple[str, int, str], str] = {}
+        self._observed_denied: set[tuple[str, int, str]] = set()
+        self._group_ids: dict[str, int] = {}
+        self._membership: dict[str, str] = {}
+        self._group_licenses: dict[str, int] = {}
+        self._pending_seats: dict[tuple[int, str], SeatUsage] = {}
+        self._events: list[NewEvent] = []
+        self._wall_clock = wall_clock
+
+    # ------------------------------------------------------------------ configuration
+
+    @property
+    def products(self) -> list[ProductState]:
+        """Active products, by name."""
+        return sorted((p for p in self._products.values() if p.active), key=lambda p: p.name.casefold())
+
+    def product(self, name: str) -> ProductState:
+        """An active product by name (case-insensitive), or :class:`UnknownProduct`."""
+        state = self._by_name.get(name.strip().casefold())
+        if state is None:
+            raise UnknownProduct(name)
+        return state
+
+    def apply(self, snapshot: ConfigSnapshot, now: float, announce: bool = True) -> list[str]:
+        """Adopt a configuration read from the store; returns the names of products that changed.
+
+        Lowering a Per Server limit below the clients connected now raises event 221; each changed
+        product gets event 232 (``announce``; not at start-up).
+        """
+        self.revision = snapshot.revision
+        self._group_ids = {g.name: g.group_id for g in snapshot.groups}
+        self._group_licenses = {g.name: g.licenses for g in snapshot.groups}
+        self._membership = {user.casefold(): g.name for g in snapshot.groups for user in g.members}
+        seen: set[int] = set()
+        changed: list[str] = []
+        for record in snapshot.products:
+            seen.add(record.product_id)
+            state = self._products.get(record.product_id)
+            if state is None:
+                state = ProductState(
+                    product_id=record.product_id,
+                    name=record.name,
+                    version=record.version,
+                    mode=record.mode,
+                    revision=record.revision,
+                    counter=PerServerCounter(record.per_server_licenses, record.peak_in_use),
+                    allocator=None,
+                    per_seat_licenses=record.per_seat_licenses,
+                    observe_tcp_port=record.observe_tcp_port,
+                    observe_sessions=record.observe_sessions,
+                )
+                self._products[record.product_id] = state
+                changed.append(record.name)
+            else:
+                if state.revision != record.revision or not state.active:
+                    changed.append(record.name)
+                self._update(state, record)
+            state.active = True
+            if state.mode is LicenseMode.PER_SEAT:
+                state.allocator = self._allocator(state, snapshot.seats.get(record.product_id, ()))
+            else:
+                state.allocator = None
+            self._check_over_limit(state, now)
+        for product_id, state in self._products.items():
+            if product_id not in seen and state.active:
+                state.active = False
+                changed.append(state.name)
+        self._by_name = {p.name.casefold(): p for p in self._products.values() if p.active}
+        if announce:
+            for name in changed:
+                state = self._by_name.get(name.casefold())
+                description = describe(state) if state is not None else "removed"
+                self._emit(EventId.CONFIGURATION_APPLIED, (name, description), name)
+        return changed
+
+    def _update(self, state: ProductState, record: ProductRecord) -> None:
+        state.name = record.name
+        state.version = record.version
+        state.mode = record.mode
+        state.revision = record.revision
+        state.counter.limit = record.per_server_licenses
+        state.per_seat_licenses = record.per_seat_licenses
+        state.observe_tcp_port = record.observe_tcp_port
+        state.observe_sessions = record.observe_sessions
+        if state.peak_dirty:
+            # A new peak not yet written: the store's value is older than ours.
+            state.counter.peak = max(state.counter.peak, record.peak_in_use)
+        else:
+            # The store is the authority (a usage reset sets it back to zero).
+            state.counter.peak = max(record.peak_in_use, state.counter.in_use)
+
+    def _allocator(self, state: ProductState, users: Iterable[str]) -> PerSeatAllocator:
+        allocator = PerSeatAllocator(state.per_seat_licenses, self._group_licenses, self._membership)
+        # Replaying first uses oldest first reproduces the store's allocation (same rule, same order);
+        # uses not yet written come after them.
+        for user in users:
+            allocator.use(user.casefold())
+        for (product_id, user), _usage in self._pending_seats.items():
+            if product_id == state.product_id:
+                allocator.use(user)
+        return allocator
+
+    def _check_over_limit(self, state: ProductState, now: float) -> None:
+        if state.mode is LicenseMode.PER_SERVER:
+            if state.counter.in_use > state.counter.limit:
+                self._violation(
+                    EventId.OVER_LICENSED, state, (state.counter.in_use, state.name, state.counter.limit), now
+                )
+        elif state.allocator is not None and state.allocator.unlicensed_users:
+            self._violation(
+                EventId.OVER_LICENSED,
+                state,
+                (state.allocator.users, state.name, state.per_seat_licenses),
+                now,
+            )
+
+    # ------------------------------------------------------------------ requests
+
+    def request(
+        self,
+        product: str,
+        user: object,
+        now: float,
+        client: object = None,
+        admin: bool = False,
+        key: object = None,
+        lease_seconds: float | None = None,
+        observed: str | None = None,
+    ) -> Lease | Denial:
+        """Grant a lease or deny; see the module docstring. Raises :class:`LicensingError` on bad input."""
+        if key is not None:
+            if not isinstance(key, str) or not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
+                raise InvalidInput(f"idempotency key must be text of 1 to {MAX_IDEMPOTENCY_KEY} characters")
+            existing = self._leases.get(self._by_key.get(key, ""))
+            if existing is not None:
+                existing.expires = now + existing.ttl
+                return existing
+        user_name = clean_name(user, "user name")
+        client_name = clean_name(client, "client host") if client is not None else user_name
+        state = self.product(product)
+        ttl = self.lease_expiry if lease_seconds is None else lease_seconds
+        client_key = client_name.casefold()
+        state.requests += 1
+        sample = self._sample(state)
+        sample.requests += 1
+        if state.mode is LicenseMode.PER_SERVER:
+            decision = state.counter.request(client_key, admin)
+            if not decision.granted:
+                state.denials += 1
+                sample.denials += 1
+                self._violation(EventId.NO_LICENSE, state, (user_name, state.display_name), now)
+                return Denial(
+                    state.name,
+                    f"no license available: {decision.in_use} of {decision.limit} concurrent "
+                    f"connections of {state.name} are in use",
+                    decision.in_use,
+                    decision.limit,
+                )
+            licensed = not decision.over_limit
+            if decision.new_client and decision.over_limit:
+                self._violation(
+                    EventId.OVER_LICENSED, state, (decision.in_use, state.name, decision.limit), now
+                )
+        else:
+            # Per Seat: concurrency is tracked for peaks and charts, never limited.
+            decision = state.counter.request(client_key, True)
+            licensed = self._use_seat(state, user_name, now)
+        if decision.new_client:
+            state.peak_dirty = state.peak_dirty or state.counter.peak == state.counter.in_use
+        sample.max_in_use = max(sample.max_in_use, state.counter.in_use)
+        lease = Lease(
+            handle=secrets.token_urlsafe(18),
+            product_id=state.product_id,
+            product=state.name,
+            user=user_name,
+            client=client_name,
+            admin=admin,
+            licensed=licensed,
+            granted=utc_now(),
+            ttl=ttl,
+            expires=NEVER if observed else now + ttl,
+            key=key if isinstance(key, str) else None,
+            observed=observed,
+        )
+        self._leases[lease.handle] = lease
+        if lease.key is not None:
+            self._by_key[lease.key] = lease.handle
+        return lease
+
+    def _use_seat(self, state: ProductState, user: str, now: float) -> bool:
+        assert state.allocator is not None
+        user_key = user.casefold()
+        seat = state.allocator.use(user_key)
+        group = seat.holder[len(GROUP_PREFIX) :] if seat.holder.startswith(GROUP_PREFIX) else None
+        pending_key = (state.product_id, user_key)
+        previous = self._pending_seats.get(pending_key)
+        self._pending_seats[pending_key] = SeatUsage(
+            product_id=state.product_id,
+            user=previous.user if previous is not None else user,
+            when=utc_now(),
+            licensed=seat.licensed,
+            group_id=self._group_ids.get(group) if group is not None else None,
+            count=(previous.count if previous is not None else 0) + 1,
+        )
+        if seat.first_use and not seat.licensed:
+            # The Per Seat pool is exhausted: the original logged 201 on the master server.
+            self._violation(EventId.NO_LICENSE, state, (user, state.display_name), now)
+            self._violation(
+                EventId.OVER_LICENSED,
+                state,
+                (state.allocator.users, state.name, state.per_seat_licenses),
+                now,
+            )
+        return seat.licensed
+
+    def free(self, handle: object) -> Lease:
+        """Release a lease; raises :class:`LeaseNotFound` for unknown, freed or expired handles."""
+        lease = self._leases.pop(handle, None) if isinstance(handle, str) else None
+        if lease is None:
+            raise LeaseNotFound(str(handle))
+        self._release(lease)
+        return lease
+
+    def heartbeat(self, handle: object, now: float) -> Lease:
+        """Renew a lease for another ``ttl`` seconds."""
+        lease = self._leases.get(handle) if isinstance(handle, str) else None
+        if lease is None:
+            raise LeaseNotFound(str(handle))
+        if lease.observed is None:
+            lease.expires = now + lease.ttl
+        return lease
+
+    def lease(self, handle: str) -> Lease:
+        """A live lease by handle."""
+        lease = self._leases.get(handle)
+        if lease is None:
+            raise LeaseNotFound(handle)
+        return lease
+
+    def leases(self) -> list[Lease]:
+        """Every live lease."""
+        return list(self._leases.values())
+
+    @property
+    def lease_count(self) -> int:
+        """Live leases, observed ones included."""
+        return len(self._leases)
+
+    def _release(self, lease: Lease) -> None:
+        if lease.key is not None and self._by_key.get(lease.key) == lease.handle:
+            del self._by_key[lease.key]
+        state = self._products.get(lease.product_id)
+        if state is not None:
+            state.counter.release(lease.client.casefold())
+
+    def expire(self, now: float) -> list[Lease]:
+        """Reclaim leases whose holder stopped sending heartbeats (event 239 for each)."""
+        expired = [lease for lease in self._leases.values() if lease.expires <= now]
+        for lease in expired:
+            del self._leases[lease.handle]
+            self._release(lease)
+            self._emit(EventId.LEASE_EXPIRED, (lease.user, lease.product), lease.product)
+        return expired
+
+    # ------------------------------------------------------------------ observers
+
+    def sync_observed(
+        self, source: str, product_id: int, present: Iterable[tuple[str, str]], now: float
+    ) -> None:
+        """Make the observed leases of ``source`` for a product match ``present`` (user, client) pairs.
+
+        New connections request a license like a program would (so they are counted, denied at the
+        limit with event 201, and sampled); connections that went away free theirs. A denied client
+        is counted once per appearance and retried on every observation.
+        """
+        state = self._products.get(product_id)
+        wanted: dict[tuple[str, int, str], tuple[str, str]] = {}
+        for user, client in present:
+            wanted[(source, product_id, client.casefold())] = (user, client)
+        for key, handle in list(self._observed.items()):
+            if key[0] == source and key[1] == product_id and key not in wanted:
+                del self._observed[key]
+                lease = self._leases.pop(handle, None)
+                if lease is not None:
+                    self._release(lease)
+        self._observed_denied = {
+            key for key in self._observed_denied if key[0] != source or key[1] != product_id or key in wanted
+        }
+        if state is None or not state.active:
+            return
+        for key, (user, client) in wanted.items():
+            if key in self._observed:
+                continue
+            if key in self._observed_denied and state.counter.in_use >= state.counter.limit:
+                continue  # still no room: do not count the same denial every second
+            try:
+                result = self.request(state.name, user, now, client=client, observed=source)
+            except LicensingError:
+                continue  # a name the rules refuse (e.g. control characters): not countable
+            if isinstance(result, Lease):
+                self._observed[key] = result.handle
+                self._observed_denied.discard(key)
+            else:
+                self._observed_denied.add(key)
+
+    def drop_observed(self, source: str, keep_products: set[int]) -> None:
+        """Free observed leases of ``source`` for products no longer observed."""
+        for key, handle in list(self._observed.items()):
+            if key[0] == source and key[1] not in keep_products:
+                del self._observed[key]
+                lease = self._leases.pop(handle, None)
+                if lease is not None:
+                    self._release(lease)
+
+    # ------------------------------------------------------------------ events and batches
+
+    def emit(self, event_id: EventId, parameters: Sequence[object], product: str | None = None) -> None:
+        """Queue an event for the store and the event sinks."""
+        self._emit(event_id, tuple(parameters), product)
+
+    def _emit(self, event_id: EventId, parameters: tuple[object, ...], product: str | None) -> None:
+        self._events.append(NewEvent(event_id, parameters, product, utc_now()))
+
+    def _violation(
+        self, event_id: EventId, state: ProductState, parameters: tuple[object, ...], now: float
+    ) -> None:
+        if self.throttle.allow(event_id, state.name.casefold(), now):
+            self._emit(event_id, parameters, state.name)
+
+    def _minute(self) -> int:
+        return int(time.time() // 60) if self._wall_clock else 0
+
+    def _sample(self, state: ProductState) -> _MinuteSample:
+        minute = self._minute()
+        sample = state.sample
+        if sample is None or sample.minute != minute:
+            sample = _MinuteSample(minute, state.counter.in_use)
+            state.sample = sample
+        return sample
+
+    def take_batch(self) -> Batch:
+        """Hand over everything to persist since the last call."""
+        batch = Batch(seat_usage=list(self._pending_seats.values()), events=self._events)
+        self._pending_seats = {}
+        self._events = []
+        for state in self._products.values():
+            if state.peak_dirty:
+                batch.peaks[state.product_id] = state.counter.peak
+                state.peak_dirty = False
+            in_use = state.counter.in_use
+            sample = state.sample
+            if sample is None and not in_use:
+                continue
+            minute = self._minute()
+            if sample is None:
+                sample = _MinuteSample(minute, in_use)
+            sample.max_in_use = max(sample.max_in_use, in_use)
+            batch.samples.append(
+                UsageSample(
+                    state.product_id, sample.minute, sample.max_in_use, sample.requests, sample.denials
+                )
+            )
+            # The next flush adds only new counts; its maximum starts from the clients connected now.
+            state.sample = _MinuteSample(minute, in_use) if in_use else None
+        return batch
+
+
+def describe(state: ProductState) -> str:
+    """Words for a product's configuration, for event 232."""
+    if state.mode is LicenseMode.PER_SERVER:
+        return f"Per Server, {state.counter.limit} concurrent connections"
+    return f"Per Seat, {state.per_seat_licenses} licenses"

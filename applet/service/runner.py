@@ -1,0 +1,280 @@
+"""Running the service: lock, tokens, store worker, broker, API, observers and the periodic loops.
+
+Start-up order matters: take the store's lock first (one service per store), open the store, load
+the configuration, start listening, and only then publish the endpoint file, so a client that finds
+the file can talk to the service. Shutdown reverses it; the last batch is written before the store
+closes. A ``kill -9`` skips all that: the lock dies with the process, the endpoint file is recognised
+as stale (its port does not answer), and at most about one flush interval of usage is lost.
+"""
+
+import asyncio
+import contextlib
+import os
+import signal
+import ssl
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from applet import __version__
+from applet.client.discovery import ServiceEndpoint, read_endpoint, write_endpoint
+from applet.domain.events import EventId
+from applet.service.api import build_app
+from applet.service.broker import Broker
+from applet.service.lock import InstanceLock
+from applet.service.observers import ObserverUnavailable, logged_in_sessions, tcp_clients
+from applet.service.settings import (
+    SETTING_EXPIRY,
+    SETTING_HEARTBEAT,
+    SETTING_VIOLATION_INTERVAL,
+    ServiceSettings,
+)
+from applet.service.sinks import SinkFanout, platform_sinks
+from applet.service.tokens import Tokens, load_tokens
+from applet.service.worker import StoreWorker
+from applet.store.paths import DataPaths
+
+TCP_SOURCE = "tcp"
+SESSION_SOURCE = "sessions"
+
+
+def connect_host(host: str) -> str:
+    """The address a local client uses to reach a service bound to ``host``."""
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "::1"
+    return host
+
+
+def url_for(host: str, port: int, tls: bool) -> str:
+    """``http(s)://host:port`` with IPv6 addresses in brackets."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"{'https' if tls else 'http'}://{shown}:{port}"
+
+
+class Service:
+    """One running License Logging service; see the module docstring."""
+
+    def __init__(self, paths: DataPaths, settings: ServiceSettings, explicit: set[str] | None = None) -> None:
+        self.paths = paths
+        self.settings = settings
+        self._explicit = explicit if explicit is not None else set()
+        self.lock = InstanceLock(paths.service_lock)
+        self.worker: StoreWorker
+        self.broker: Broker
+        self.tokens: Tokens
+        self.endpoint: ServiceEndpoint | None = None
+        self.started = ""
+        self._runner: web.AppRunner | None = None
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._reload_lock = asyncio.Lock()
+        self._unavailable: set[str] = set()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> ServiceEndpoint:
+        """Lock, load, listen, publish. Raises ``AlreadyRunning``, ``StoreError``, ``OSError``."""
+        self.lock.acquire()
+        try:
+            return await self._start_locked()
+        except BaseException:
+            await self._close_resources()
+            raise
+
+    async def _start_locked(self) -> ServiceEndpoint:
+        self.worker = StoreWorker(self.paths, SinkFanout(platform_sinks(self.settings.foreground)))
+        stored = await self.worker.call(
+            lambda store: {
+                key: store.setting(key)
+                for key in (SETTING_HEARTBEAT, SETTING_EXPIRY, SETTING_VIOLATION_INTERVAL)
+            }
+        )
+        self.settings = self.settings.with_store_settings(stored, self._explicit)
+        self.settings.check()
+        self.tokens = load_tokens(self.paths.tokens_dir)
+        self.broker = Broker(self.settings.lease_expiry, self.settings.violation_interval)
+        snapshot = await self.worker.call(StoreWorker.snapshot)
+        self.broker.apply(snapshot, time.monotonic(), announce=False)
+
+        app = build_app(self)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        ssl_context = None
+        if self.settings.tls:
+            ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ssl_context.load_cert_chain(str(self.settings.tls_cert), str(self.settings.tls_key))
+        site = web.TCPSite(
+            self._runner, self.settings.host, self.settings.port, ssl_context=ssl_context, backlog=1024
+        )
+        await site.start()
+        port = int(self._runner.addresses[0][1])  # the real port when 0 (ephemeral) was asked
+        self.started = datetime.now(UTC).isoformat(timespec="seconds")
+        host = connect_host(self.settings.host)
+        self.endpoint = ServiceEndpoint(
+            pid=os.getpid(),
+            host=self.settings.host,
+            port=port,
+            url=url_for(host, port, self.settings.tls),
+            tls=self.settings.tls,
+            client_token_file=self.tokens.client_file,
+            admin_token_file=self.tokens.admin_file,
+            started=self.started,
+            tls_cert_file=self.settings.tls_cert.absolute() if self.settings.tls_cert else None,
+        )
+        write_endpoint(self.paths, self.endpoint)
+        self.broker.emit(EventId.SERVICE_STARTED, ())
+        await self.flush()  # event 230 is in the store (and the log) by the time start returns
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._every(self.settings.config_poll, self._tick), name="tick"),
+            loop.create_task(self._every(self.settings.flush_interval, self.flush), name="flush"),
+            loop.create_task(self._every(self.settings.observe_interval, self._observe), name="observe"),
+        ]
+        return self.endpoint
+
+    def request_stop(self) -> None:
+        """Ask :meth:`run_until_stopped` to return (signal handlers, the shutdown route)."""
+        self._stop.set()
+
+    async def run_until_stopped(self) -> None:
+        """Serve until :meth:`request_stop`, then shut down cleanly."""
+        await self._stop.wait()
+        await self.stop()
+
+    async def stop(self) -> None:
+        """Stop listening, log event 231, write the last batch, unpublish, unlock."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self.broker.emit(EventId.SERVICE_STOPPED, ())
+        await self.flush()
+        await self._close_resources()
+
+    async def _close_resources(self) -> None:
+        if self.endpoint is not None:
+            current = read_endpoint(self.paths)
+            if current is not None and current.pid == os.getpid():
+                with contextlib.suppress(OSError):
+                    self.paths.endpoint.unlink()
+            self.endpoint = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if hasattr(self, "worker"):
+            self.worker.close()
+        self.lock.release()
+
+    # ------------------------------------------------------------------ periodic work
+
+    async def _every(self, interval: float, job: Any) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # keep serving: a failing loop must not take the service down
+                print(f"lls service: {job.__name__} failed: {type(error).__name__}: {error}", file=sys.stderr)
+
+    async def _tick(self) -> None:
+        self.broker.expire(time.monotonic())
+        revision = await self.worker.call(lambda store: store.config_revision())
+        if revision != self.broker.revision:
+            await self.reload()
+
+    async def reload(self) -> None:
+        """Write pending usage, re-read the configuration and apply it (event 232 per change)."""
+        async with self._reload_lock:
+            batch = self.broker.take_batch()
+
+            def write_and_read(store: Any) -> Any:
+                self.worker.write(store, batch)
+                return StoreWorker.snapshot(store)
+
+            snapshot = await self.worker.call(write_and_read)
+            self.broker.apply(snapshot, time.monotonic())
+
+    async def flush(self) -> None:
+        """Persist what the broker collected since the last flush."""
+        batch = self.broker.take_batch()
+        await self.worker.call(lambda store: self.worker.write(store, batch))
+
+    async def _observe(self) -> None:
+        now_products = self.broker.products
+        tcp = {p.product_id: p.observe_tcp_port for p in now_products if p.observe_tcp_port}
+        sessions = [p.product_id for p in now_products if p.observe_sessions]
+        self.broker.drop_observed(TCP_SOURCE, set(tcp))
+        self.broker.drop_observed(SESSION_SOURCE, set(sessions))
+        for product_id, port in tcp.items():
+            assert port is not None
+            addresses = await self._observation(TCP_SOURCE, tcp_clients, port)
+            if addresses is not None:
+                self.broker.sync_observed(
+                    TCP_SOURCE, product_id, [(a, a) for a in addresses], time.monotonic()
+                )
+        if sessions:
+            present = await self._observation(SESSION_SOURCE, logged_in_sessions)
+            if present is not None:
+                for product_id in sessions:
+                    self.broker.sync_observed(SESSION_SOURCE, product_id, present, time.monotonic())
+
+    async def _observation(self, source: str, function: Any, *args: Any) -> Any:
+        try:
+            return await asyncio.to_thread(function, *args)
+        except (ObserverUnavailable, OSError) as error:
+            if source not in self._unavailable:
+                self._unavailable.add(source)
+                print(f"lls service: cannot observe {source}: {error}", file=sys.stderr)
+            return None
+
+    # ------------------------------------------------------------------ reporting
+
+    def status(self) -> dict[str, Any]:
+        """What ``GET /v1/status`` and ``lls service status`` show."""
+        return {
+            "status": "running",
+            "version": __version__,
+            "pid": os.getpid(),
+            "started": self.started,
+            "url": self.endpoint.url if self.endpoint else None,
+            "data_dir": str(self.paths.data_dir),
+            "config_revision": self.broker.revision,
+            "leases": self.broker.lease_count,
+            "products": len(self.broker.products),
+            "heartbeat_seconds": self.settings.heartbeat,
+            "lease_expiry_seconds": self.settings.lease_expiry,
+            "violation_interval_seconds": self.settings.violation_interval,
+            "tls": self.settings.tls,
+            "failed_writes": self.worker.failed_writes,
+        }
+
+
+async def serve(paths: DataPaths, settings: ServiceSettings, explicit: set[str] | None = None) -> None:
+    """Run the service until SIGINT/SIGTERM (or the shutdown route)."""
+    service = Service(paths, settings, explicit)
+    await service.start()
+    loop = asyncio.get_running_loop()
+    for name in ("SIGINT", "SIGTERM"):
+        signum = getattr(signal, name, None)
+        if signum is not None:
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows event loops
+                loop.add_signal_handler(signum, service.request_stop)
+    if settings.foreground and service.endpoint is not None:
+        print(f"lls service: listening on {service.endpoint.url} (pid {os.getpid()})", file=sys.stderr)
+    await service.run_until_stopped()
+
+
+def run_service(paths: DataPaths, settings: ServiceSettings, explicit: set[str] | None = None) -> None:
+    """Blocking entry point of ``lls service run``."""
+    asyncio.run(serve(paths, settings, explicit))

@@ -1,0 +1,102 @@
+"""The service's tunables: where it listens, lease timing, event throttling, batching.
+
+Precedence: a command-line flag > a value in the store's ``settings`` table (keys below) > the default.
+"""
+
+import ipaddress
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from applet.domain.errors import InvalidInput
+from applet.domain.events import ViolationThrottle
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+DEFAULT_HEARTBEAT = 60.0
+EXPIRY_FACTOR = 2.0
+# The longest lease a caller may ask for (``lease_seconds``), e.g. ``lls request`` from a script.
+MAX_LEASE_SECONDS = 7 * 24 * 3600.0
+
+# Keys in the store's settings table that the service reads at start.
+SETTING_HEARTBEAT = "service.heartbeat_seconds"
+SETTING_EXPIRY = "service.expiry_seconds"
+SETTING_VIOLATION_INTERVAL = "service.violation_interval_seconds"
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """Everything :func:`applet.service.runner.run_service` needs besides the data folder."""
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    heartbeat: float = DEFAULT_HEARTBEAT
+    expiry: float | None = None  # None: EXPIRY_FACTOR * heartbeat
+    violation_interval: float = float(ViolationThrottle.DEFAULT_INTERVAL)
+    config_poll: float = 0.25
+    flush_interval: float = 1.0
+    observe_interval: float = 1.0
+    foreground: bool = True
+
+    @property
+    def lease_expiry(self) -> float:
+        """Seconds without a heartbeat after which a lease is reclaimed."""
+        return self.expiry if self.expiry is not None else EXPIRY_FACTOR * self.heartbeat
+
+    @property
+    def tls(self) -> bool:
+        """True when the API is served over HTTPS."""
+        return self.tls_cert is not None
+
+    def with_store_settings(self, values: dict[str, str | None], explicit: set[str]) -> "ServiceSettings":
+        """Fill the fields not given on the command line (``explicit``) from store settings."""
+        changes: dict[str, float] = {}
+        for field_name, key in (
+            ("heartbeat", SETTING_HEARTBEAT),
+            ("expiry", SETTING_EXPIRY),
+            ("violation_interval", SETTING_VIOLATION_INTERVAL),
+        ):
+            text = values.get(key)
+            if field_name in explicit or text is None:
+                continue
+            changes[field_name] = positive_seconds(text, key)
+        return replace(self, **changes) if changes else self
+
+    def check(self) -> None:
+        """Refuse settings the service must not run with (raises :class:`InvalidInput`)."""
+        if not 0 <= self.port <= 65535:
+            raise InvalidInput(f"port must be between 0 and 65535, not {self.port}")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise InvalidInput("give both --tls-cert and --tls-key, or neither")
+        if not is_loopback(self.host) and not self.tls:
+            raise InvalidInput(
+                f"refusing to listen on {self.host}, which is not a loopback address, without TLS: "
+                "give --tls-cert and --tls-key"
+            )
+        for path in (self.tls_cert, self.tls_key):
+            if path is not None and not path.is_file():
+                raise InvalidInput(f"TLS file not found: {path}")
+        if self.lease_expiry < self.heartbeat:
+            raise InvalidInput("the lease expiry must not be shorter than the heartbeat interval")
+
+
+def positive_seconds(text: object, what: str) -> float:
+    """Parse a positive number of seconds (at most a week)."""
+    try:
+        value = float(str(text))
+    except ValueError:
+        raise InvalidInput(f"{what} must be a number of seconds, not {text!r}") from None
+    if not 0 < value <= MAX_LEASE_SECONDS:
+        raise InvalidInput(f"{what} must be between 0 and {MAX_LEASE_SECONDS:.0f} seconds, not {text!r}")
+    return value
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost``."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,155 @@
+"""Where the service's events go besides the store: syslog, the Windows Application log, stderr.
+
+The store always gets every event (written by the worker). These sinks receive the same records right
+after they were stored. A sink that fails (syslog gone, event log full) is reported once on stderr and
+never stops the service.
+"""
+
+import contextlib
+import logging
+import logging.handlers
+import os
+import sys
+from collections.abc import Sequence
+from typing import Protocol, TextIO
+
+from applet.domain.events import EVENT_SOURCE, EventType
+from applet.store.records import EventRecord
+
+SYSLOG_SOCKET = "/dev/log"
+
+_LEVELS = {
+    EventType.ERROR.value: logging.ERROR,
+    EventType.WARNING.value: logging.WARNING,
+    EventType.INFORMATION.value: logging.INFO,
+}
+
+
+class EventSink(Protocol):
+    """Receives events after they were stored."""
+
+    name: str
+
+    def emit(self, event: EventRecord) -> None:
+        """Deliver one event (may raise OSError)."""
+
+    def close(self) -> None:
+        """Release what the sink holds."""
+
+
+class StderrSink:
+    """One line per event on stderr, for ``lls service run`` in a terminal."""
+
+    name = "stderr"
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    def emit(self, event: EventRecord) -> None:
+        stream = self._stream or sys.stderr
+        stream.write(f"{event.time}  {event.event_id}  {event.type:<11}  {event.message}\n")
+        stream.flush()
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class SyslogSink:
+    """The local syslog daemon (or journald's syslog socket), facility daemon, tag ``LicenseService``."""
+
+    name = "syslog"
+
+    def __init__(self, address: str = SYSLOG_SOCKET) -> None:
+        self._logger = logging.Logger(f"{EVENT_SOURCE}.syslog")
+        self._logger.propagate = False
+        self._handler = logging.handlers.SysLogHandler(
+            address=address, facility=logging.handlers.SysLogHandler.LOG_DAEMON
+        )
+        self._handler.ident = f"{EVENT_SOURCE}[{os.getpid()}]: "
+        self._handler.setFormatter(logging.Formatter("%(message)s"))
+        self._logger.addHandler(self._handler)
+
+    def emit(self, event: EventRecord) -> None:
+        level = _LEVELS.get(event.type, logging.INFO)
+        self._logger.log(level, "Event %s: %s", event.event_id, event.message)
+
+    def close(self) -> None:
+        self._handler.close()
+
+
+class WindowsEventLogSink:
+    """The Windows Application log, source ``LicenseService`` (needs the ``windows`` extra, pywin32)."""
+
+    name = "windows-event-log"
+
+    def __init__(self) -> None:
+        import win32evtlog  # type: ignore[import-not-found]
+        import win32evtlogutil  # type: ignore[import-not-found]
+
+        self._report = win32evtlogutil.ReportEvent
+        self._types = {
+            EventType.ERROR.value: win32evtlog.EVENTLOG_ERROR_TYPE,
+            EventType.WARNING.value: win32evtlog.EVENTLOG_WARNING_TYPE,
+            EventType.INFORMATION.value: win32evtlog.EVENTLOG_INFORMATION_TYPE,
+        }
+        try:
+            win32evtlogutil.AddSourceToRegistry(EVENT_SOURCE, eventLogType="Application")
+        except Exception as error:  # pywintypes.error: registering a source needs administrator rights
+            print(f"lls service: cannot register event source {EVENT_SOURCE}: {error}", file=sys.stderr)
+
+    def emit(self, event: EventRecord) -> None:
+        self._report(
+            EVENT_SOURCE,
+            event.event_id,
+            eventType=self._types.get(event.type, self._types[EventType.INFORMATION.value]),
+            strings=[event.message],
+        )
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def platform_sinks(foreground: bool) -> list[EventSink]:
+    """The sinks this machine offers: syslog on Linux/Unix, the event log on Windows, stderr if asked."""
+    sinks: list[EventSink] = []
+    if sys.platform == "win32":
+        try:
+            sinks.append(WindowsEventLogSink())
+        except ImportError:
+            print(
+                "lls service: pywin32 is not installed (pip install 'licensing[windows]'); "
+                "events go to the store only",
+                file=sys.stderr,
+            )
+    elif os.path.exists(SYSLOG_SOCKET):
+        try:
+            sinks.append(SyslogSink())
+        except OSError as error:
+            print(f"lls service: syslog is not available: {error}", file=sys.stderr)
+    if foreground:
+        sinks.append(StderrSink())
+    return sinks
+
+
+class SinkFanout:
+    """Delivers events to every sink; a failing sink is reported once and then skipped quietly."""
+
+    def __init__(self, sinks: Sequence[EventSink]) -> None:
+        self.sinks = list(sinks)
+        self._reported: set[str] = set()
+
+    def deliver(self, events: Sequence[EventRecord]) -> None:
+        for sink in self.sinks:
+            for event in events:
+                try:
+                    sink.emit(event)
+                except OSError as error:
+                    if sink.name not in self._reported:
+                        self._reported.add(sink.name)
+                        print(f"lls service: event sink {sink.name} failed: {error}", file=sys.stderr)
+                    break
+
+    def close(self) -> None:
+        for sink in self.sinks:
+            with contextlib.suppress(OSError):
+                sink.close()
