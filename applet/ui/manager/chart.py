@@ -1,0 +1,261 @@
+"""The usage chart: concurrent use of one product over time against its licensed limit.
+
+PySide6-Essentials has no QtCharts, so :class:`UsageChart` paints with QPainter: the highest concurrent
+use per time bucket as a filled step line, the licensed limit as a dashed line, and the peak marked
+with a dot and its value. Colours come from the palette (light and dark themes); the limit line is red
+because it means a limit. :class:`UsagePanel` adds the range choice (24 hours, 30 days, 12 months) and
+loads the per-minute samples, bucketed in SQL, on the gateway's heavy lane.
+"""
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPainterPath, QPaintEvent, QPalette, QPen
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from applet.store import Store
+from applet.ui.manager.gateway import StoreGateway
+
+
+@dataclass(frozen=True)
+class ChartRange:
+    """A time range of the chart and the width of its buckets, in minutes."""
+
+    key: str
+    minutes: int
+    bucket: int
+
+
+RANGES = (
+    ChartRange("24h", 24 * 60, 10),
+    ChartRange("30d", 30 * 24 * 60, 4 * 60),
+    ChartRange("12m", 365 * 24 * 60, 24 * 60),
+)
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """What the chart draws: (bucket start minute, highest use) points in ``[start, end]``."""
+
+    points: tuple[tuple[int, int], ...]
+    limit: int
+    start: int
+    end: int
+    bucket: int
+
+    @property
+    def peak(self) -> tuple[int, int] | None:
+        """The (minute, value) of the highest use, the earliest if several."""
+        if not self.points:
+            return None
+        return max(self.points, key=lambda point: (point[1], -point[0]))
+
+
+class UsageChart(QWidget):
+    """Paints :class:`ChartData`."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._data = ChartData((), 0, 0, 1, 1)
+        self.setMinimumSize(320, 180)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAccessibleName(self.tr("Usage chart"))
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def sizeHint(self) -> QSize:
+        return QSize(560, 240)
+
+    @property
+    def data(self) -> ChartData:
+        """What is drawn."""
+        return self._data
+
+    def set_data(self, data: ChartData) -> None:
+        """Draw ``data`` (and describe it for screen readers)."""
+        self._data = data
+        peak = data.peak
+        if peak is None:
+            description = self.tr("No usage recorded in this range; licensed limit %1.").replace(
+                "%1", str(data.limit)
+            )
+        else:
+            description = (
+                self.tr("Peak %1 concurrent at %2; licensed limit %3.")
+                .replace("%1", str(peak[1]))
+                .replace("%2", _label(peak[0], data.end - data.start, full=True))
+                .replace("%3", str(data.limit))
+            )
+        self.setAccessibleDescription(description)
+        self.setToolTip(description)
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        text = palette.color(QPalette.ColorRole.Text)
+        base = palette.color(QPalette.ColorRole.Base)
+        accent = palette.color(QPalette.ColorRole.Highlight)
+        painter.fillRect(self.rect(), base)
+        metrics = QFontMetrics(self.font())
+        data = self._data
+        top_value = max([data.limit, *(value for _, value in data.points), 1])
+        top_value = _nice_ceiling(top_value * 1.15)
+        left = metrics.horizontalAdvance(f"{top_value:,}") + 12
+        plot = QRectF(
+            left, metrics.height() + 6, self.width() - left - 12, self.height() - 2 * metrics.height() - 16
+        )
+        if plot.width() < 10 or plot.height() < 10:
+            painter.end()
+            return
+        span = max(1, data.end - data.start)
+
+        def x_of(minute: float) -> float:
+            return plot.left() + (minute - data.start) / span * plot.width()
+
+        def y_of(value: float) -> float:
+            return plot.bottom() - value / top_value * plot.height()
+
+        # Grid and axis labels.
+        grid = QColor(text)
+        grid.setAlpha(40)
+        painter.setPen(QPen(grid, 1))
+        for step in range(5):
+            value = top_value * step / 4
+            y = y_of(value)
+            painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
+            painter.setPen(text)
+            painter.drawText(
+                QRectF(0, y - metrics.height() / 2, left - 6, metrics.height()),
+                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                f"{round(value):,}",
+            )
+            painter.setPen(QPen(grid, 1))
+        painter.setPen(text)
+        for step in range(5):
+            minute = data.start + span * step / 4
+            label = _label(int(minute), span)
+            width = metrics.horizontalAdvance(label)
+            x = min(max(x_of(minute) - width / 2, plot.left() - left / 2), self.width() - width - 2)
+            painter.drawText(QPointF(x, plot.bottom() + metrics.ascent() + 4), label)
+        # Usage as a filled step line.
+        if data.points:
+            path = QPainterPath(QPointF(x_of(data.points[0][0]), plot.bottom()))
+            for minute, value in data.points:
+                path.lineTo(QPointF(x_of(minute), y_of(value)))
+                path.lineTo(QPointF(x_of(min(minute + data.bucket, data.end)), y_of(value)))
+            path.lineTo(QPointF(x_of(min(data.points[-1][0] + data.bucket, data.end)), plot.bottom()))
+            fill = QColor(accent)
+            fill.setAlpha(70)
+            painter.fillPath(path, fill)
+            painter.setPen(QPen(accent, 1.5))
+            painter.drawPath(path)
+        # The licensed limit.
+        limit_pen = QPen(QColor("#c62828"), 1.5, Qt.PenStyle.DashLine)
+        painter.setPen(limit_pen)
+        painter.drawLine(QPointF(plot.left(), y_of(data.limit)), QPointF(plot.right(), y_of(data.limit)))
+        painter.drawText(
+            QPointF(plot.left() + 4, y_of(data.limit) - 4),
+            self.tr("Licensed: %1").replace("%1", f"{data.limit:,}"),
+        )
+        # The peak.
+        peak = data.peak
+        if peak is not None:
+            centre = QPointF(x_of(peak[0] + data.bucket / 2), y_of(peak[1]))
+            painter.setPen(QPen(text, 1.5))
+            painter.setBrush(accent)
+            painter.drawEllipse(centre, 4.5, 4.5)
+            label = self.tr("Peak %1").replace("%1", f"{peak[1]:,}")
+            width = metrics.horizontalAdvance(label)
+            x = min(max(centre.x() - width / 2, plot.left()), plot.right() - width)
+            painter.drawText(QPointF(x, centre.y() - 8), label)
+        painter.setPen(QPen(text, 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(plot)
+        painter.end()
+
+
+def _nice_ceiling(value: float) -> int:
+    # 1, 2, 5 x 10^n: round axis labels.
+    magnitude = 1
+    while magnitude * 10 <= value:
+        magnitude *= 10
+    for factor in (1, 2, 4, 5, 10):
+        if factor * magnitude >= value:
+            return max(4, factor * magnitude)
+    return 10 * magnitude
+
+
+def _label(minute: int, span: int, full: bool = False) -> str:
+    moment = datetime.fromtimestamp(minute * 60).astimezone()
+    if full:
+        return moment.strftime("%Y-%m-%d %H:%M")
+    if span <= 2 * 24 * 60:
+        return moment.strftime("%H:%M")
+    if span <= 62 * 24 * 60:
+        return moment.strftime("%d %b")
+    return moment.strftime("%b %Y")
+
+
+class UsagePanel(QWidget):
+    """The chart of one product with its range choice; loads off the UI thread."""
+
+    def __init__(self, gateway: StoreGateway, product: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._gateway = gateway
+        self._product = product
+        self._generation = 0
+        self.range_box = QComboBox()
+        self.range_box.setAccessibleName(self.tr("Time range"))
+        for chart_range, label in zip(
+            RANGES,
+            (self.tr("Last 24 hours"), self.tr("Last 30 days"), self.tr("Last 12 months")),
+            strict=True,
+        ):
+            self.range_box.addItem(label, chart_range.key)
+        self.status = QLabel()
+        self.chart = UsageChart()
+        range_label = QLabel(self.tr("&Range:"))
+        range_label.setBuddy(self.range_box)
+        row = QHBoxLayout()
+        row.addWidget(range_label)
+        row.addWidget(self.range_box)
+        row.addStretch(1)
+        row.addWidget(self.status)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.chart, 1)
+        self.range_box.currentIndexChanged.connect(self.load)
+        self.loaded = False
+
+    def load(self) -> None:
+        """Read the samples of the chosen range."""
+        chart_range = RANGES[max(0, self.range_box.currentIndex())]
+        product = self._product
+        self._generation += 1
+        generation = self._generation
+        self.loaded = False
+        end = int(time.time() // 60)
+        start = end - chart_range.minutes
+
+        def job(store: Store) -> ChartData:
+            record = store.products.get(product)
+            points = store.usage.peaks(product, start, end, chart_range.bucket)
+            return ChartData(tuple(points), record.licenses, start, end, chart_range.bucket)
+
+        def done(data: ChartData) -> None:
+            if generation != self._generation:
+                return
+            self.chart.set_data(data)
+            self.status.setText("")
+            self.loaded = True
+
+        def failed(error: Exception) -> None:
+            if generation == self._generation:
+                self.status.setText(" ".join(str(error).split()))
+                self.loaded = True
+
+        self._gateway.submit(job, done, failed, lane="heavy")

@@ -1,0 +1,295 @@
+"""Every store access of License Manager runs here, off the UI thread.
+
+:class:`StoreGateway` runs jobs (``job(store) -> result``) on worker threads, each with its own
+:class:`~applet.store.Store` (a store is not thread-safe), and hands the result or the error back to the
+UI thread through a queued signal. Two lanes keep a slow query from delaying a fast one:
+
+* ``light``: polling, small reads and all writes, in submission order (a refresh submitted after a write
+  sees it);
+* ``heavy``: pages of the big tables (a million Per Seat clients), exports, charts.
+
+SQLite releases the GIL while it works, so the UI thread keeps painting while a query runs.
+
+:class:`LivePoller` asks the light lane every second for a cheap :class:`StoreSnapshot` (the file's
+``data_version``, the configuration revision, the newest event id, whether the service runs) and emits
+``changed`` when it differs, which is how the service's writes reach the window within about a second.
+"""
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from applet.client.discovery import ServiceEndpoint, find_service
+from applet.domain.errors import LicensingError
+from applet.store import Store, StoreError
+from applet.store.paths import DataPaths
+
+# A writer waits this long for another program's lock before the window reports it (the UI never
+# waits: this is a worker thread).
+GUI_BUSY_TIMEOUT = 2.0
+
+Done = Callable[[Any], None]
+Failed = Callable[[Exception], None]
+
+
+class StoreMissing(StoreError):
+    """The store file was deleted or replaced while the window was open."""
+
+
+class _Delivery(QObject):
+    """Lives in the UI thread; worker threads emit into it, so callbacks run on the UI thread."""
+
+    delivered = Signal(object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.delivered.connect(self._run)
+
+    @Slot(object)
+    def _run(self, call: object) -> None:
+        assert callable(call)
+        call()
+
+
+class _Lane:
+    """One worker thread with its own store connection."""
+
+    def __init__(self, name: str, paths: DataPaths) -> None:
+        self._paths = paths
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"manager-{name}")
+        self._local = threading.local()
+        self._stores: list[Store] = []
+        self._lock = threading.Lock()
+        self._identity: tuple[int, int] | None = None
+
+    def store(self) -> Store:
+        """This thread's store, opened on first use; refuses a file that vanished or was replaced."""
+        current = _file_identity(self._paths)
+        if current is None:
+            self.forget()
+            raise StoreMissing(
+                f"the store {self._paths.database} no longer exists; the window keeps the data it last read"
+            )
+        store: Store | None = getattr(self._local, "store", None)
+        if store is not None and self._identity != current:
+            self.forget()
+            store = None
+        if store is None:
+            store = Store(self._paths, GUI_BUSY_TIMEOUT)
+            self._local.store = store
+            self._identity = current
+            with self._lock:
+                self._stores.append(store)
+        return store
+
+    def forget(self) -> None:
+        """Close this thread's store (the file changed under it); the next job reopens."""
+        store: Store | None = getattr(self._local, "store", None)
+        if store is not None:
+            self._local.store = None
+            with self._lock:
+                if store in self._stores:
+                    self._stores.remove(store)
+            store.close()
+
+    def submit(self, work: Callable[[], None]) -> Future[None]:
+        return self._executor.submit(work)
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            for store in self._stores:
+                store.close()
+            self._stores.clear()
+
+
+def _file_identity(paths: DataPaths) -> tuple[int, int] | None:
+    try:
+        status = os.stat(paths.database)
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino)
+
+
+class StoreGateway(QObject):
+    """Runs store jobs on worker threads and calls back on the UI thread.
+
+    Signals:
+        failed(str): a job failed with an environment fault (locked, missing, corrupt store); the
+            window shows it in the status bar. Jobs with their own ``failed`` callback get it there.
+    """
+
+    failed = Signal(str)
+
+    def __init__(self, paths: DataPaths, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.paths = paths
+        self._delivery = _Delivery()
+        self._lanes = {"light": _Lane("light", paths), "heavy": _Lane("heavy", paths)}
+        self._closed = False
+        self._pending = 0
+
+    @property
+    def busy(self) -> bool:
+        """True while any job has not been delivered yet."""
+        return self._pending > 0
+
+    def submit(
+        self,
+        job: Callable[[Store], Any],
+        done: Done | None = None,
+        failed: Failed | None = None,
+        lane: str = "light",
+    ) -> None:
+        """Run ``job(store)`` on ``lane``; then ``done(result)`` or ``failed(error)`` on the UI thread.
+
+        Rule violations (``LicensingError``) and store faults go to ``failed``; without one, faults are
+        reported through the :attr:`failed` signal. Other exceptions are bugs and propagate.
+        """
+        if self._closed:
+            return
+        worker = self._lanes[lane]
+        self._pending += 1
+
+        def work() -> None:
+            try:
+                result = job(worker.store())
+            except Exception as error:  # delivered to the UI thread, which decides what to say
+                caught = error
+                self._deliver(lambda: self._finish_error(caught, failed))
+                return
+            self._deliver(lambda: self._finish(result, done))
+
+        worker.submit(work)
+
+    def _deliver(self, call: Callable[[], None]) -> None:
+        if not self._closed:
+            self._delivery.delivered.emit(call)
+
+    def _finish(self, result: Any, done: Done | None) -> None:
+        self._pending -= 1
+        if done is not None and not self._closed:
+            done(result)
+
+    def _finish_error(self, error: Exception, failed: Failed | None) -> None:
+        self._pending -= 1
+        if self._closed:
+            return
+        if failed is not None:
+            failed(error)
+        elif isinstance(error, (StoreError, LicensingError)):
+            self.failed.emit(" ".join(str(error).split()))
+        else:
+            raise error
+
+    def close(self) -> None:
+        """Stop the workers (waits for a running query) and close their stores."""
+        self._closed = True
+        for lane in self._lanes.values():
+            lane.shutdown()
+
+
+@dataclass(frozen=True)
+class StoreSnapshot:
+    """What the poller compares: any difference means the store changed."""
+
+    data_version: int
+    config_revision: int
+    latest_event: int
+    total_changes: int
+    service: ServiceEndpoint | None
+
+    def differs_in_data(self, other: "StoreSnapshot | None") -> bool:
+        """True when the store's content may have changed since ``other``."""
+        if other is None:
+            return True
+        return (self.data_version, self.config_revision, self.latest_event, self.total_changes) != (
+            other.data_version,
+            other.config_revision,
+            other.latest_event,
+            other.total_changes,
+        )
+
+
+def take_snapshot(store: Store) -> StoreSnapshot:
+    """Read the cheap change markers (runs on the light lane)."""
+    return StoreSnapshot(
+        data_version=store.db.data_version(),
+        config_revision=store.config_revision(),
+        latest_event=store.events.latest_id(),
+        # data_version ignores this connection's own commits (the window's writes): count those too.
+        total_changes=store.db.connection.total_changes,
+        service=find_service(store.paths),
+    )
+
+
+class LivePoller(QObject):
+    """Polls the store every ``interval_ms`` off the UI thread.
+
+    Signals:
+        changed(): the store's content changed (the service or another program wrote to it).
+        service_changed(object): the service started or stopped (a ServiceEndpoint or None).
+        fault(str): the store cannot be read (the window keeps what it shows); ``""`` when it recovers.
+    """
+
+    changed = Signal()
+    service_changed = Signal(object)
+    fault = Signal(str)
+
+    def __init__(self, gateway: StoreGateway, interval_ms: int = 1000, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._gateway = gateway
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.poll)
+        self._last: StoreSnapshot | None = None
+        self._in_flight = False
+        self._fault = ""
+        self._service_known = False
+
+    def start(self) -> None:
+        """Poll now and then every interval."""
+        self.poll()
+        self._timer.start()
+
+    def stop(self) -> None:
+        """Stop polling."""
+        self._timer.stop()
+
+    @Slot()
+    def poll(self) -> None:
+        """Ask for a snapshot unless one is still on its way (a slow disk never piles up polls)."""
+        if self._in_flight:
+            return
+        self._in_flight = True
+        self._gateway.submit(take_snapshot, self._arrived, self._failed)
+
+    def _arrived(self, snapshot: StoreSnapshot) -> None:
+        self._in_flight = False
+        if self._fault:
+            self._fault = ""
+            self.fault.emit("")
+        previous = self._last
+        self._last = snapshot
+        old_service = previous.service if previous is not None else None
+        if not self._service_known or _service_key(old_service) != _service_key(snapshot.service):
+            self._service_known = True
+            self.service_changed.emit(snapshot.service)
+        if previous is not None and snapshot.differs_in_data(previous):
+            self.changed.emit()
+
+    def _failed(self, error: Exception) -> None:
+        self._in_flight = False
+        message = " ".join(str(error).split())
+        if message != self._fault:
+            self._fault = message
+            self.fault.emit(message)
+
+
+def _service_key(endpoint: ServiceEndpoint | None) -> tuple[int, int] | None:
+    return None if endpoint is None else (endpoint.pid, endpoint.port)

@@ -1,0 +1,42 @@
+"""``license-manager`` (and ``lls manager``): start License Manager on the store of the data folder."""
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from applet.store import Store, StoreError
+from applet.store.paths import resolve_paths
+
+
+def run(data_dir: str | None = None, argv: Sequence[str] | None = None) -> int:
+    """Open the window on ``data_dir``'s store and run until it closes; returns the exit code."""
+    from applet.ui import messages
+    from applet.ui.app import application
+    from applet.ui.manager.window import ManagerWindow
+
+    app = application(argv)
+    paths = resolve_paths(data_dir)
+    try:
+        # Create or migrate the store once, before the window (the workers then only open it).
+        Store(paths).close()
+    except StoreError as error:
+        messages.critical(
+            None, app.translate("LicenseManager", "License Manager"), " ".join(str(error).split())
+        )
+        return 1
+    window = ManagerWindow(paths)
+    window.show()
+    window.start()
+    return app.exec()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The GUI entry point: ``license-manager [--data-dir DIR]``."""
+    parser = argparse.ArgumentParser(prog="license-manager", description="License Manager (Licensing).")
+    parser.add_argument("--data-dir", metavar="DIR", default=None, help="the store's folder")
+    args, qt_args = parser.parse_known_args(argv if argv is not None else sys.argv[1:])
+    return run(args.data_dir, [sys.argv[0], *qt_args])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

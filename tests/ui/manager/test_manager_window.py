@@ -1,0 +1,211 @@
+"""License Manager driven as an administrator would: tabs, sorting, filters, menus, live refresh."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QWidget
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
+
+from applet.domain.events import EventId
+from applet.store import Store
+from applet.store.events import NewEvent
+from applet.store.records import SeatUsage
+from applet.ui.manager.window import CLIENTS, EVENTS, HISTORY, SERVERS, ManagerWindow
+
+
+def _column(model: object, column: int) -> list[str]:
+    return [model.index(row, column).data() for row in range(model.rowCount())]  # type: ignore[attr-defined]
+
+
+def _click_header(qtbot: QtBot, view: object, column: int) -> None:
+    header = view.horizontalHeader()  # type: ignore[attr-defined]
+    x = header.sectionViewportPosition(column) + header.sectionSize(column) // 2
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
+
+
+def _show_tab(qtbot: QtBot, window: ManagerWindow, tab: int) -> None:
+    qtbot.keyClick(window, Qt.Key.Key_1 + tab, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentIndex() == tab
+
+
+def test_every_tab_shows_the_store_and_every_model_is_sound(
+    manager: ManagerWindow, qtbot: QtBot, qtmodeltester: ModelTester, snapshot: Callable[[QWidget, str], Path]
+) -> None:
+    products = {row: manager.products_model.record(row) for row in range(3)}
+    names = sorted(record.name for record in products.values())
+    assert "Mail Server" in names and "Web Server" in names
+    web = next(r for r in products.values() if r.name == "Web Server")
+    assert (web.per_server_purchased, web.per_server_reached, web.compliance.value) == (5, 4, "compliant")
+    mail = next(r for r in products.values() if r.name == "Mail Server")
+    assert (mail.per_seat_purchased, mail.per_seat_allocated, mail.compliance.value) == (2, 2, "over-limit")
+    assert manager.products_model.index(0, 0).data(Qt.ItemDataRole.DecorationRole) is not None
+    snapshot(manager, "manager-products")
+
+    _show_tab(qtbot, manager, HISTORY)
+    qtbot.waitUntil(lambda: manager.history_model.rowCount() == 3)
+    assert _column(manager.history_model, 2) == ["2", "3", "2"]  # newest first: +2 Web, +3 Web, +2 Mail
+    assert manager.history_model.index(0, 5).data() == "PO 17"
+    qtbot.waitUntil(lambda: "of 3" in manager.status_label.text())
+    snapshot(manager, "manager-history")
+
+    _show_tab(qtbot, manager, CLIENTS)
+    qtbot.waitUntil(lambda: manager.clients_model.rowCount() == 3)
+    assert _column(manager.clients_model, 0) == ["alice", "bob", "carol"]
+    assert _column(manager.clients_model, 2) == ["0", "0", "1"]  # carol is unlicensed
+    snapshot(manager, "manager-clients")
+
+    _show_tab(qtbot, manager, SERVERS)
+    qtbot.waitUntil(
+        lambda: manager.server_model.rowCount() == 1 and manager.server_model.item(0).rowCount() == 1
+    )
+    site = manager.server_model.item(0).child(0)
+    server = site.child(0)
+    assert {server.child(i).text() for i in range(server.rowCount())} >= {"Mail Server", "Web Server"}
+    snapshot(manager, "manager-servers")
+
+    _show_tab(qtbot, manager, EVENTS)
+    qtbot.waitUntil(lambda: manager.events_model.rowCount() >= 2)
+    assert manager.events_model.index(0, 0).data() == str(int(EventId.OVER_LICENSED))  # newest first
+    snapshot(manager, "manager-events")
+
+    for model in (
+        manager.history_model,
+        manager.products_model,
+        manager.clients_model,
+        manager.server_model,
+        manager.events_model,
+    ):
+        qtmodeltester.check(model, force_py=True)
+
+
+def test_sorting_and_filtering_clients_happen_in_the_store(manager: ManagerWindow, qtbot: QtBot) -> None:
+    _show_tab(qtbot, manager, CLIENTS)
+    qtbot.waitUntil(lambda: manager.clients_model.rowCount() == 3)
+    view = manager.clients_view
+    with qtbot.waitSignal(manager.clients_model.loaded):
+        _click_header(qtbot, view, 1)  # Licensed Usage, ascending
+    assert _column(manager.clients_model, 0) == ["carol", "bob", "alice"]
+    with qtbot.waitSignal(manager.clients_model.loaded):
+        _click_header(qtbot, view, 1)
+    assert _column(manager.clients_model, 0) == ["alice", "bob", "carol"]
+    qtbot.keyClicks(manager.clients_filter, "CAR")
+    qtbot.waitUntil(lambda: _column(manager.clients_model, 0) == ["carol"])
+    manager.clients_filter.clear()
+    qtbot.waitUntil(lambda: manager.clients_model.rowCount() == 3)
+
+
+def test_events_filter_by_type_and_product(manager: ManagerWindow, qtbot: QtBot) -> None:
+    _show_tab(qtbot, manager, EVENTS)
+    qtbot.waitUntil(lambda: manager.events_model.rowCount() >= 2)
+    total = manager.events_model.rowCount()
+    manager.events_type.setFocus()
+    manager.events_type.setCurrentIndex(manager.events_type.findData("error"))
+    qtbot.waitUntil(lambda: manager.events_model.rowCount() == 1)
+    assert manager.events_model.index(0, 0).data() == str(int(EventId.NO_LICENSE))
+    manager.events_type.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: manager.events_model.rowCount() == total)
+    qtbot.waitUntil(lambda: manager.events_product.findData("Web Server") > 0)
+    manager.events_product.setCurrentIndex(manager.events_product.findData("Web Server"))
+    qtbot.waitUntil(lambda: set(_column(manager.events_model, 3)) == {"Web Server"})
+
+
+def test_products_view_filters_and_sorts(manager: ManagerWindow, qtbot: QtBot) -> None:
+    qtbot.keyClicks(manager.products_filter, "web")
+    assert _column(manager.products_model, 0) == ["Web Server"]
+    manager.products_filter.clear()
+    _click_header(qtbot, manager.products_view, 4)  # Per Server Purchased
+    values = [manager.products_model.record(r).per_server_purchased for r in range(3)]
+    assert values == sorted(values, reverse=True) or values == sorted(values)
+
+
+def test_new_events_and_usage_appear_without_any_action(
+    manager: ManagerWindow, seeded: Store, qtbot: QtBot
+) -> None:
+    _show_tab(qtbot, manager, EVENTS)
+    qtbot.waitUntil(lambda: manager.events_model.rowCount() >= 2)
+    seeded.events.append([NewEvent(EventId.NO_LICENSE, ("erin", "Web Server"), "Web Server")])
+    qtbot.waitUntil(lambda: "erin" in manager.events_model.index(0, 4).data(), timeout=2000)
+
+    _show_tab(qtbot, manager, CLIENTS)
+    qtbot.waitUntil(lambda: manager.clients_model.rowCount() == 3)
+    mail = seeded.products.get("Mail Server").product_id
+    seeded.clients.record_usage([SeatUsage(mail, "frank", "2026-11-29T10:00:00+00:00", False)])
+    qtbot.waitUntil(lambda: "frank" in _column(manager.clients_model, 0), timeout=2000)
+
+
+def test_the_window_remembers_geometry_tab_and_column_widths(
+    manager: ManagerWindow, open_manager: Callable[[], ManagerWindow], qtbot: QtBot
+) -> None:
+    manager.resize(700, 480)
+    _show_tab(qtbot, manager, CLIENTS)
+    manager.clients_view.horizontalHeader().resizeSection(0, 233)
+    manager.close()
+    again = open_manager()
+    assert again.tabs.currentIndex() == CLIENTS
+    assert again.clients_view.horizontalHeader().sectionSize(0) == 233
+    assert (again.size().width(), again.size().height()) == (700, 480)
+
+
+def test_menus_view_actions_about_help_and_exit(
+    manager: ManagerWindow, qtbot: QtBot, boxes: object, snapshot: Callable[[QWidget, str], Path]
+) -> None:
+    titles = [action.text() for action in manager.menuBar().actions()]
+    assert titles == ["&File", "&License", "&View", "&Help"]
+    license_items = [a.text() for a in manager.menus["license"].actions() if a.text()]
+    assert license_items == ["&New License...", "License &Groups...", "&Properties", "&Delete", "E&xit"]
+    for tab, action in enumerate(manager.tab_actions):
+        action.trigger()
+        assert manager.tabs.currentIndex() == tab and action.isChecked()
+    manager.about_action.trigger()
+    assert boxes.seen[-1][0] == "About License Manager"  # type: ignore[attr-defined]
+    manager.contents_action.trigger()
+    viewer = manager.child_dialog
+    assert viewer is not None and viewer.isVisible()
+    snapshot(viewer, "manager-help")
+    viewer.close()
+    manager.refresh_action.trigger()
+    manager.exit_action.trigger()
+    assert not manager.isVisible()
+
+
+def test_service_stopped_is_said_with_a_start_button(manager: ManagerWindow, qtbot: QtBot) -> None:
+    qtbot.waitUntil(lambda: "stopped" in manager.service_label.text())
+    assert manager.start_button.isVisible()
+    assert manager.start_button.accessibleName()
+
+
+def test_delete_client_asks_first_and_frees_its_license(
+    manager: ManagerWindow, seeded: Store, qtbot: QtBot, boxes: object
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    _show_tab(qtbot, manager, CLIENTS)
+    qtbot.waitUntil(lambda: manager.clients_model.rowCount() == 3)
+    assert not manager.delete_action.isEnabled()
+    manager.clients_view.setFocus()
+    manager.clients_view.selectRow(0)  # alice
+    assert manager.delete_action.isEnabled()
+    boxes.answer(QMessageBox.StandardButton.No)  # type: ignore[attr-defined]
+    qtbot.keyClick(manager.clients_view, Qt.Key.Key_Delete)
+    assert len(seeded.clients.usage(user="alice")) == 1
+    boxes.answer(QMessageBox.StandardButton.Yes)  # type: ignore[attr-defined]
+    qtbot.keyClick(manager.clients_view, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: "alice" not in _column(manager.clients_model, 0))
+    assert seeded.clients.usage(user="alice") == []
+    # carol waited unlicensed; alice's license is hers now.
+    assert seeded.clients.usage(user="carol")[0].licensed
+
+
+def test_a_vanished_store_is_reported_and_the_rows_stay(
+    manager: ManagerWindow, data_dir: Path, qtbot: QtBot
+) -> None:
+    database = data_dir / "licensing.sqlite3"
+    moved = data_dir / "moved.sqlite3"
+    database.rename(moved)
+    qtbot.waitUntil(lambda: manager.fault_label.isVisible(), timeout=3000)
+    assert "no longer exists" in manager.fault_label.text()
+    assert manager.products_model.rowCount() == 3
+    moved.rename(database)
+    qtbot.waitUntil(lambda: not manager.fault_label.isVisible(), timeout=3000)
