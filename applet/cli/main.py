@@ -40,7 +40,7 @@ class OneLineParser(argparse.ArgumentParser):
 Handler = Callable[[argparse.Namespace], int | None]
 
 # Modules that add sub-commands; see the module docstring.
-COMMAND_GROUPS: tuple[str, ...] = ("applet.cli.admin", "applet.cli.service")
+COMMAND_GROUPS: tuple[str, ...] = ("applet.cli.admin", "applet.cli.service", "applet.cli.gui")
 
 
 def common_options() -> argparse.ArgumentParser:

@@ -317,13 +317,15 @@ class ChooseLicensingModeDialog(QDialog):
     def _open_child(self, dialog: QDialog, on_accept: Callable[[QDialog], None]) -> None:
         """Open ``dialog`` window-modal; ``on_accept(dialog)`` runs when it is accepted."""
         self.child_dialog = dialog
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def finished(result: int) -> None:
             if self.child_dialog is dialog:
                 self.child_dialog = None
             if result == QDialog.DialogCode.Accepted:
                 on_accept(dialog)
+            # Not WA_DeleteOnClose: the values are read above, and deleting a dialog from inside
+            # its own close crashes PySide when Python still holds the object.
+            dialog.deleteLater()
 
         dialog.finished.connect(finished)
         dialog.open()
