@@ -113,7 +113,7 @@ class AgreementDialog(QDialog):
         layout.addWidget(self.statement)
         layout.addWidget(self.buttons)
         metrics = self.fontMetrics()
-        self.resize(metrics.averageCharWidth() * 72, metrics.height() * 24)
+        self.resize(metrics.averageCharWidth() * 76, metrics.height() * 28)
         self.setTabOrder(self.text, self.agree)
         self.setTabOrder(self.agree, self.ok_button)
         self.agree.setFocus()

@@ -1,0 +1,181 @@
+"""Replication, the purchase list model, the staging rules, and the desktop-quality checks
+(accessible names, mnemonics, buddies) over every dialog of the applet."""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QTime
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QCheckBox,
+    QDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QRadioButton,
+    QWidget,
+)
+
+from applet.domain.errors import InsufficientLicenses, InvalidInput
+from applet.domain.products import LicenseMode
+from applet.store import Store
+from applet.store.products import ConcurrentChange
+from applet.ui.licensing.add_licenses import AddLicensesDialog
+from applet.ui.licensing.agreement import AgreementDialog, AgreementKind
+from applet.ui.licensing.choose_mode import ChooseLicensingModeDialog
+from applet.ui.licensing.edits import ProductDraft, commit_draft
+from applet.ui.licensing.help import HelpViewer
+from applet.ui.licensing.remove_licenses import PurchaseTableModel, RemoveLicensesDialog
+from applet.ui.licensing.replication import ReplicationDialog
+from tests.ui.conftest import MessageBoxes
+from tests.ui.test_applet_choose_mode import child, click, open_dialog
+
+Button = QMessageBox.StandardButton
+Snapshot = Callable[[QWidget, str], Path]
+
+
+def test_replication_is_validated_stored_and_read_back(
+    qtbot: Any, store: Store, snapshot: Snapshot, boxes: MessageBoxes, lls: Any
+) -> None:
+    dialog = open_dialog(qtbot, store)
+    click(qtbot, dialog.replication_button)
+    replication = child(qtbot, dialog, ReplicationDialog)
+    assert replication.domain_controller.isChecked() and replication.start_every.isChecked()
+    assert replication.every_hours.value() == 24  # the original's default
+    assert not replication.server_name.isEnabled()
+    snapshot(replication, "replication-default")
+    click(qtbot, replication.enterprise_server)
+    assert replication.server_name.isEnabled()
+    qtbot.keyClicks(replication.server_name, "bad_host!")
+    click(qtbot, replication.buttons.button(replication.buttons.StandardButton.Ok))
+    assert replication.isVisible()  # refused, nothing lost
+    assert "RFC 1123" in boxes.seen[-1][2]
+    assert replication.server_name.text() == "bad_host!"
+    assert store.replication.get().master == "domain-controller"
+    replication.server_name.clear()
+    qtbot.keyClicks(replication.server_name, "licenses.example.com")
+    click(qtbot, replication.start_at)
+    replication.start_time.setTime(QTime(3, 30))
+    snapshot(replication, "replication-enterprise")
+    click(qtbot, replication.buttons.button(replication.buttons.StandardButton.Ok))
+    qtbot.waitUntil(lambda: dialog.child_dialog is None)
+    shown = lls("--json", "replication", "show").json()
+    assert (shown["master"], shown["enterprise_server"]) == ("enterprise-server", "licenses.example.com")
+    assert (shown["frequency"], shown["start_at"]) == ("start-at", "03:30")
+    # Read back by a new dialog.
+    click(qtbot, dialog.replication_button)
+    again = child(qtbot, dialog, ReplicationDialog)
+    assert again.enterprise_server.isChecked() and again.server_name.text() == "licenses.example.com"
+    assert again.start_at.isChecked() and again.start_time.time() == QTime(3, 30)
+
+
+def test_replication_every_hours_is_limited_to_1_to_72(qtbot: Any, store: Store) -> None:
+    dialog = ReplicationDialog(store)
+    qtbot.addWidget(dialog)
+    assert (dialog.every_hours.minimum(), dialog.every_hours.maximum()) == (1, 72)
+    dialog.every_hours.setValue(6)
+    dialog.accept()
+    assert store.replication.get().every_hours == 6
+    assert store.replication.get().frequency == "every"
+
+
+def test_replication_cancel_changes_nothing(qtbot: Any, store: Store) -> None:
+    dialog = ReplicationDialog(store)
+    qtbot.addWidget(dialog)
+    dialog.every_hours.setValue(2)
+    dialog.reject()
+    assert store.replication.get().every_hours == 24
+
+
+def test_purchase_model_passes_the_model_tester(qtmodeltester: Any, store: Store) -> None:
+    store.products.add("SQL Server", "setup", limit=5)
+    store.ledger.add("SQL Server", 7, "alice", True, "PO 1")
+    model = PurchaseTableModel(store.ledger.history("SQL Server"))
+    qtmodeltester.check(model)
+    assert model.rowCount() == 2 and model.columnCount() == 4
+    assert model.index(0, 1).data() == "7" and model.index(0, 2).data() == "PO 1"
+    assert model.index(0, 3).data() == "alice"
+    model.set_purchases([])
+    assert model.rowCount() == 0
+
+
+def test_staging_rules_without_widgets(store: Store) -> None:
+    store.products.add("SQL Server", "setup", limit=5)
+    draft = ProductDraft(store.products.get("SQL Server"))
+    with pytest.raises(InsufficientLicenses):
+        draft.stage_remove(6, "")
+    with pytest.raises(InvalidInput):
+        draft.stage_add(0, "")
+    draft.stage_add(3, "x", agreed=True)
+    draft.stage_remove(8, "all")
+    assert draft.per_server_licenses == 0
+    draft.stage_per_seat()
+    with pytest.raises(InvalidInput):  # no Per Server licenses once Per Seat is staged
+        draft.stage_add(1, "")
+    draft.changes[-1].agreed = True
+    record = commit_draft(store, draft, "alice")
+    assert (record.mode, record.per_server_licenses) == (LicenseMode.PER_SEAT, 0)
+    assert not draft.changes
+
+
+def test_commit_stops_at_a_concurrent_change_and_keeps_the_rest(store: Store) -> None:
+    store.products.add("SQL Server", "setup", limit=5)
+    draft = ProductDraft(store.products.get("SQL Server"))
+    draft.stage_add(1, "", agreed=True)
+    store.ledger.add("SQL Server", 1, "someone else", True)
+    with pytest.raises(ConcurrentChange):
+        commit_draft(store, draft, "alice")
+    assert len(draft.changes) == 1 and store.products.get("SQL Server").concurrent_limit == 6
+
+
+def every_applet_dialog(store: Store) -> list[QDialog]:
+    store.products.add("SQL Server", "setup", limit=5)
+    purchases = store.ledger.history("SQL Server")
+    return [
+        ChooseLicensingModeDialog(store),
+        AddLicensesDialog("SQL Server", 5),
+        RemoveLicensesDialog("SQL Server", purchases, 5),
+        AgreementDialog(AgreementKind.PER_SERVER, "SQL Server", 3, 8),
+        AgreementDialog(AgreementKind.PER_SEAT, "SQL Server", per_server=5),
+        ReplicationDialog(store),
+        HelpViewer(),
+    ]
+
+
+def test_every_control_has_an_accessible_name_and_every_action_a_unique_mnemonic(
+    qtbot: Any, store: Store
+) -> None:
+    for dialog in every_applet_dialog(store):
+        qtbot.addWidget(dialog)
+        name = dialog.objectName()
+        assert dialog.windowTitle(), name
+        mnemonics: list[str] = []
+        for widget in dialog.findChildren(QWidget):
+            focusable = bool(widget.focusPolicy()) and not isinstance(widget, QLabel | QDialog)
+            if focusable and widget.parent() is not None and type(widget).__name__ != "QWidget":
+                if widget.objectName().startswith("qt_") or not widget.isVisibleTo(dialog):
+                    continue
+                assert widget.accessibleName(), f"{name}: {widget!r} has no accessible name"
+            inside_view = isinstance(widget.parent(), QAbstractItemView)  # the table's corner button
+            if isinstance(widget, QAbstractButton) and widget.isVisibleTo(dialog) and not inside_view:
+                text = widget.text()
+                if isinstance(widget, QPushButton) and text.replace("&", "") in ("OK", "Cancel", "Close"):
+                    continue  # Enter and Escape are their keys
+                key = QKeySequence.mnemonic(text).toString()
+                assert key, f"{name}: {text!r} has no mnemonic"
+                mnemonics.append(key)
+            if isinstance(widget, QLabel) and "&" in widget.text().replace("&&", ""):
+                assert widget.buddy() is not None, f"{name}: label {widget.text()!r} has no buddy"
+                mnemonics.append(QKeySequence.mnemonic(widget.text()).toString())
+        assert len(mnemonics) == len(set(mnemonics)), f"{name}: duplicate mnemonics {sorted(mnemonics)}"
+
+
+def test_radio_buttons_and_check_boxes_are_reachable_by_keyboard(qtbot: Any, store: Store) -> None:
+    for dialog in every_applet_dialog(store):
+        qtbot.addWidget(dialog)
+        for widget in dialog.findChildren(QRadioButton) + dialog.findChildren(QCheckBox):
+            assert "&" in widget.text(), widget.text()
