@@ -40,7 +40,12 @@ class OneLineParser(argparse.ArgumentParser):
 Handler = Callable[[argparse.Namespace], int | None]
 
 # Modules that add sub-commands; see the module docstring.
-COMMAND_GROUPS: tuple[str, ...] = ("applet.cli.admin", "applet.cli.service", "applet.cli.gui")
+COMMAND_GROUPS: tuple[str, ...] = (
+    "applet.cli.admin",
+    "applet.cli.service",
+    "applet.cli.gui",
+    "applet.cli.manager_command",
+)
 
 
 def common_options() -> argparse.ArgumentParser:

@@ -178,14 +178,14 @@ class UsageChart(QWidget):
 
 
 def _nice_ceiling(value: float) -> int:
-    # 1, 2, 5 x 10^n: round axis labels.
-    magnitude = 1
-    while magnitude * 10 <= value:
-        magnitude *= 10
-    for factor in (1, 2, 4, 5, 10):
-        if factor * magnitude >= value:
-            return max(4, factor * magnitude)
-    return 10 * magnitude
+    # Four grid steps of 1, 2 or 5 x 10^n: every axis label is a round whole number.
+    step = 1
+    while step * 4 < value:
+        for factor in (2, 2.5, 2):
+            step = int(step * factor)
+            if step * 4 >= value:
+                break
+    return step * 4
 
 
 def _label(minute: int, span: int, full: bool = False) -> str:

@@ -581,9 +581,8 @@ class ProductPropertiesDialog(QDialog):
             self.clients.set_records(clients)
             self.servers.set_records(servers)
             self.summary.setText(
-                self.tr("%1 (%2), licensed %3: %4 Per Server and %5 Per Seat licenses; peak %6 concurrent.")
-                .replace("%1", record.name)
-                .replace("%2", " ".join(part for part in (record.family, record.version) if part) or "-")
+                self.tr("%1, licensed %3: %4 Per Server and %5 Per Seat licenses; peak %6 concurrent.")
+                .replace("%1", " ".join(part for part in (record.name, record.version) if part))
                 .replace("%3", record.mode.label)
                 .replace("%4", f"{record.per_server_licenses:,}")
                 .replace("%5", f"{record.per_seat_licenses:,}")

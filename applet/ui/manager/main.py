@@ -8,8 +8,12 @@ from applet.store import Store, StoreError
 from applet.store.paths import resolve_paths
 
 
-def run(data_dir: str | None = None, argv: Sequence[str] | None = None) -> int:
-    """Open the window on ``data_dir``'s store and run until it closes; returns the exit code."""
+def run(data_dir: str | None = None, argv: Sequence[str] | None = None, self_test: bool = False) -> int:
+    """Open the window on ``data_dir``'s store and run until it closes; returns the exit code.
+
+    ``self_test`` closes the window as soon as its first tab has shown the store's rows (a smoke test
+    of an installed or frozen build).
+    """
     from applet.ui import messages
     from applet.ui.app import application
     from applet.ui.manager.window import ManagerWindow
@@ -25,6 +29,8 @@ def run(data_dir: str | None = None, argv: Sequence[str] | None = None) -> int:
         )
         return 1
     window = ManagerWindow(paths)
+    if self_test:
+        window.refreshed.connect(lambda _tab: window.close())
     window.show()
     window.start()
     return app.exec()
@@ -34,8 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The GUI entry point: ``license-manager [--data-dir DIR]``."""
     parser = argparse.ArgumentParser(prog="license-manager", description="License Manager (Licensing).")
     parser.add_argument("--data-dir", metavar="DIR", default=None, help="the store's folder")
+    parser.add_argument("--self-test", action="store_true", help="exit once the first tab has loaded")
     args, qt_args = parser.parse_known_args(argv if argv is not None else sys.argv[1:])
-    return run(args.data_dir, [sys.argv[0], *qt_args])
+    return run(args.data_dir, [sys.argv[0], *qt_args], args.self_test)
 
 
 if __name__ == "__main__":

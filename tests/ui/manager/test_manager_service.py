@@ -1,0 +1,79 @@
+"""End to end: the real service runs, licenses are requested with ``lls request``, and License Manager
+shows the new counts and events within 2 seconds without any action; the Start button starts it."""
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from applet.client.discovery import find_service
+from applet.store import Store
+from applet.ui.manager.window import CLIENTS, EVENTS, PRODUCTS, ManagerWindow
+
+from .conftest import ServiceProcess
+
+
+def _lls(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "applet", "--data-dir", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_usage_from_the_running_service_appears_within_two_seconds(
+    seeded: Store,
+    running_service: ServiceProcess,
+    open_manager: Callable[[], ManagerWindow],
+    data_dir: Path,
+    qtbot: QtBot,
+    snapshot: Callable[[QWidget, str], Path],
+) -> None:
+    window = open_manager()
+    qtbot.waitUntil(lambda: "running" in window.service_label.text(), timeout=5000)
+    assert not window.start_button.isVisible()
+    qtbot.waitUntil(lambda: window.products_model.rowCount() == 3)
+
+    # Per Server: five distinct clients on a product licensed for five, the sixth is refused.
+    for number in range(6):
+        result = _lls(data_dir, "request", "Web Server", "--user", f"u{number}", "--client", f"host{number}")
+        assert result.returncode in (0, 3), result.stderr
+    web = lambda: next(r for r in window.products_model.records() if r.name == "Web Server")  # noqa: E731
+    qtbot.waitUntil(lambda: web().per_server_reached >= 5, timeout=2000)
+    snapshot(window, "manager-live-products")
+
+    qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentIndex() == EVENTS
+    qtbot.waitUntil(
+        lambda: any("host5" in r.message or "u5" in r.message for r in window.events_model.records()),
+        timeout=2000,
+    )
+
+    # Per Seat: a new user shows up in Clients (Per Seat).
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentIndex() == CLIENTS
+    qtbot.waitUntil(lambda: window.clients_model.rowCount() == 3)
+    result = _lls(data_dir, "request", "Mail Server", "--user", "zed")
+    assert result.returncode == 0, result.stderr
+    qtbot.waitUntil(lambda: "zed" in [r.user for r in window.clients_model.records()], timeout=2000)
+    window.tabs.setCurrentIndex(PRODUCTS)
+
+
+def test_the_start_button_starts_the_service(
+    seeded: Store, open_manager: Callable[[], ManagerWindow], data_dir: Path, qtbot: QtBot
+) -> None:
+    window = open_manager()
+    qtbot.waitUntil(lambda: window.start_button.isVisible(), timeout=5000)
+    try:
+        qtbot.mouseClick(window.start_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "running" in window.service_label.text(), timeout=30_000)
+        assert not window.start_button.isVisible()
+    finally:
+        _lls(data_dir, "service", "stop")
+    assert find_service(data_dir) is None
