@@ -140,9 +140,13 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 
 def _lls_command() -> list[str]:
-    """How to run ``lls`` again: the frozen executable itself, or this interpreter with ``-m applet``."""
+    """How to run ``lls`` again: this interpreter with ``-m applet``, or the frozen ``lls`` executable.
+
+    Frozen, the GUI and ``lls`` executables sit side by side and ``sys.executable`` is whichever of them
+    runs (the GUI starts the service too), so the sibling ``lls`` is named explicitly.
+    """
     if getattr(sys, "frozen", False):
-        return [sys.executable]
+        return [str(Path(sys.executable).with_name("lls.exe" if sys.platform == "win32" else "lls"))]
     return [sys.executable, "-m", "applet"]
 
 
@@ -230,7 +234,12 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        # An exited process that its parent (init, for a background service) has not reaped yet.
+        state = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
 
 
 def cmd_stop(args: argparse.Namespace) -> None:

@@ -119,17 +119,35 @@ class ServiceClient:
         found = endpoint if endpoint is not None else find_service(data_dir)
         if found is None:
             raise ServiceUnavailable("the License Logging service is not running on this store")
-        self.endpoint = found
-        secret = token if token is not None else found.token(admin)
-        if secret is None:
-            role = "admin" if admin else "client"
-            path = found.admin_token_file if admin else found.client_token_file
-            raise ServiceUnavailable(f"cannot read the service's {role} token ({path})")
-        self._headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+        # Found through the data folder: after a service restart (a new port), find it again.
+        self._discover = endpoint is None
+        self._data_dir = data_dir
+        self._admin = admin
+        self._token = token
+        self._use(found)
         self.timeout = timeout
         self._lock = threading.Lock()
         self._connection: http.client.HTTPConnection | None = None
         self.heartbeat_seconds = 60.0
+
+    def _use(self, endpoint: ServiceEndpoint) -> None:
+        secret = self._token if self._token is not None else endpoint.token(self._admin)
+        if secret is None:
+            role = "admin" if self._admin else "client"
+            path = endpoint.admin_token_file if self._admin else endpoint.client_token_file
+            raise ServiceUnavailable(f"cannot read the service's {role} token ({path})")
+        self.endpoint = endpoint
+        self._headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+
+    def _rediscover(self) -> bool:
+        """Switch to a restarted service of the same store; True when there is a new endpoint."""
+        if not self._discover:
+            return False
+        found = find_service(self._data_dir)
+        if found is None or found == self.endpoint:
+            return False
+        self._use(found)
+        return True
 
     # ------------------------------------------------------------------ transport
 
@@ -162,6 +180,8 @@ class ServiceClient:
                         raise ServiceUnavailable(f"the service closed the connection: {error}") from error
                 except (OSError, http.client.HTTPException) as error:
                     self._drop()
+                    if attempt == 1 and self._rediscover():
+                        continue
                     raise ServiceUnavailable(f"the service does not answer: {error}") from error
         try:
             data = json.loads(raw) if raw else None
