@@ -1,58 +1,146 @@
-"""The License Logging service hosted by the Windows Service Control Manager (service ``LicenseService``).
+"""The Windows service ``LicenseService``: its registration with the Service Control Manager, and the
+host the SCM starts.
 
 The SCM starts the program named in the service's ``binPath`` and expects it to answer the service
-protocol (start, stop, shutdown) within 30 seconds; ``lls service run`` alone does not, so the service
-is registered (``applet.system_integration.windows_service_commands``) as either
+protocol (start, stop, shutdown) within 30 seconds; ``lls service run`` alone does not. So:
 
-* ``lls.exe --windows-service --data-dir DIR`` in the frozen folder (packaging/entries/lls.py), or
-* ``python -m applet.winservice --data-dir DIR`` from a wheel with the ``windows`` extra.
+* ``lls.exe --windows-service install [--data-dir DIR] [--startup automatic|manual|disabled]``
+  (administrator prompt) registers the service with ``sc.exe``; ``... remove`` deletes it. From a wheel
+  the same is ``python -m applet.winservice install ...``. ``lls service startup TYPE`` then changes only
+  the start type (applet/cli/service.py).
+* The registered ``binPath`` is ``lls.exe --windows-service --data-dir DIR`` in the frozen folder, or
+  ``python -m applet.winservice --data-dir DIR``; both host the same
+  :class:`applet.service.runner.Service` as ``lls service run`` with pywin32's ``servicemanager``, and a
+  stop request from the SCM asks its event loop to stop, so the last usage batch is written and the
+  store unlocked exactly as on SIGTERM.
 
-Both call :func:`main`, which uses pywin32's ``servicemanager`` and ``win32serviceutil`` and runs the
-same :class:`applet.service.runner.Service` as ``lls service run``; a stop request from the SCM asks
-the service's event loop to stop, so the last usage batch is written and the store unlocked exactly
-as on SIGTERM. Windows only; elsewhere :func:`main` refuses with a one-line message.
+The event-log source ``LicenseService`` is registered by the service's Windows sink when it starts
+(applet/service/sinks.py), with the service's LocalSystem rights.
+
+Names keep the original's, so existing monitoring rules keep matching. The command lines are built by
+plain functions, tested on any platform; running them needs Windows (checked in :func:`main`).
 """
 
 import argparse
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+SERVICE_NAME = "LicenseService"
+SERVICE_DISPLAY_NAME = "License Logging Service"
+SERVICE_DESCRIPTION = "Counts client use of licensed server products and warns when it exceeds the licenses."
 WINDOWS_SERVICE_FLAG = "--windows-service"
+START_TYPES = {"automatic": "auto", "manual": "demand", "disabled": "disabled"}
+# sc.exe's exit code when "create" finds the service already registered.
+ERROR_SERVICE_EXISTS = 1073
 
 
-def parse_arguments(argv: Sequence[str]) -> Path | None:
-    """The ``--data-dir`` of the service's command line (``--windows-service`` is accepted and ignored)."""
-    parser = argparse.ArgumentParser(prog="lls --windows-service", add_help=False)
-    parser.add_argument(WINDOWS_SERVICE_FLAG, action="store_true")
-    parser.add_argument("--data-dir", metavar="DIR")
-    args = parser.parse_args(list(argv))
-    return Path(args.data_dir) if args.data_dir else None
+def host_command_line(data_dir: Path) -> str:
+    """The service's ``binPath``: the program the SCM starts, as one Windows command line."""
+    if getattr(sys, "frozen", False):
+        # Frozen, lls.exe and licensing.exe sit side by side; this may run in either.
+        host = [str(Path(sys.executable).with_name("lls.exe")), WINDOWS_SERVICE_FLAG]
+    else:
+        host = [sys.executable, "-m", "applet.winservice"]
+    return subprocess.list2cmdline([*host, "--data-dir", str(data_dir)])
+
+
+def install_commands(data_dir: Path, startup: str) -> list[list[str]]:
+    """``sc.exe`` calls that register ``LicenseService`` (create, then set every option again, so that
+    installing over an earlier registration updates it).
+
+    ``sc.exe`` wants each option as ``name=`` followed by its value as a separate argument.
+    """
+    if startup not in START_TYPES:
+        raise ValueError(f"unknown startup type {startup!r}: use automatic, manual or disabled")
+    start = START_TYPES[startup]
+    bin_path = host_command_line(data_dir)
+    service = ["sc.exe", "create", SERVICE_NAME, "binPath=", bin_path, "start=", start]
+    return [
+        [*service, "DisplayName=", SERVICE_DISPLAY_NAME],
+        ["sc.exe", "config", SERVICE_NAME, "binPath=", bin_path, "start=", start],
+        ["sc.exe", "description", SERVICE_NAME, SERVICE_DESCRIPTION],
+        # Restart after a crash, like the systemd unit's Restart=on-failure: 5 s, 5 s, then 60 s.
+        [
+            "sc.exe",
+            "failure",
+            SERVICE_NAME,
+            "reset=",
+            "86400",
+            "actions=",
+            "restart/5000/restart/5000/restart/60000",
+        ],
+    ]
+
+
+def remove_commands() -> list[list[str]]:
+    """``sc.exe`` calls that stop and delete ``LicenseService``."""
+    return [["sc.exe", "stop", SERVICE_NAME], ["sc.exe", "delete", SERVICE_NAME]]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """``lls --windows-service [install|remove] [--data-dir DIR] [--startup TYPE]``."""
+    parser = argparse.ArgumentParser(prog="lls --windows-service", description=__doc__.splitlines()[0])
+    parser.add_argument(WINDOWS_SERVICE_FLAG, action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "action", nargs="?", choices=("install", "remove"), help="without one: host for the SCM"
+    )
+    parser.add_argument(
+        "--data-dir", metavar="DIR", help="the store's folder (default: the machine-wide one)"
+    )
+    parser.add_argument("--startup", choices=tuple(START_TYPES), default="automatic")
+    return parser
+
+
+def service_data_dir(data_dir: str | None) -> Path:
+    """The store the service uses: ``--data-dir``, else the machine-wide folder (ProgramData)."""
+    from applet.store.paths import machine_wide_dir
+
+    return Path(data_dir).absolute() if data_dir else machine_wide_dir()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Host the service for the SCM until it is stopped; returns the exit code."""
-    arguments = list(sys.argv[1:] if argv is None else argv)
+    """Install, remove, or host the service; returns the exit code."""
+    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     if sys.platform != "win32":
-        print(
-            "lls: error: --windows-service runs only under the Windows Service Control Manager",
-            file=sys.stderr,
-        )
+        print("lls: error: --windows-service works only on Windows", file=sys.stderr)
         return 2
-    data_dir = parse_arguments(arguments)
+    data_dir = service_data_dir(args.data_dir)
+    if args.action == "install":
+        return _run_sc(install_commands(data_dir, args.startup))
+    if args.action == "remove":
+        return _run_sc(remove_commands(), tolerate_first=True)
+    return _host(data_dir)
+
+
+def _run_sc(commands: list[list[str]], tolerate_first: bool = False) -> int:
+    for index, command in enumerate(commands):
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        exists = command[1] == "create" and result.returncode == ERROR_SERVICE_EXISTS
+        if result.returncode != 0 and not exists and not (tolerate_first and index == 0):
+            message = " ".join((result.stdout or result.stderr).split())
+            print(
+                f"lls: error: {' '.join(command[:2])} failed (administrator prompt?): {message}",
+                file=sys.stderr,
+            )
+            return 1
+    return 0
+
+
+def _host(data_dir: Path) -> int:
     try:
         import servicemanager  # type: ignore[import-not-found]
     except ImportError:
         print("lls: error: pywin32 is missing: pip install 'licensing[windows]'", file=sys.stderr)
         return 1
-    service_class = _service_class(data_dir)
     servicemanager.Initialize()
-    servicemanager.PrepareToHostSingle(service_class)
+    servicemanager.PrepareToHostSingle(_service_class(data_dir))
     servicemanager.StartServiceCtrlDispatcher()
     return 0
 
 
-def _service_class(data_dir: Path | None) -> type:
+def _service_class(data_dir: Path) -> type:
     """The pywin32 service class; built here because its base class exists only on Windows."""
     import asyncio
 
@@ -62,9 +150,9 @@ def _service_class(data_dir: Path | None) -> type:
     from applet.service.runner import Service
     from applet.service.settings import ServiceSettings
     from applet.store.paths import resolve_paths
-    from applet.system_integration import SERVICE_DISPLAY_NAME, SERVICE_NAME
 
     class LicenseWindowsService(win32serviceutil.ServiceFramework):  # type: ignore[misc]
+        # pywin32 calls the methods by these names: SvcDoRun, SvcStop, SvcShutdown.
         _svc_name_ = SERVICE_NAME
         _svc_display_name_ = SERVICE_DISPLAY_NAME
 
@@ -92,7 +180,7 @@ def _service_class(data_dir: Path | None) -> type:
             if self._loop is not None and self._service is not None:
                 self._loop.call_soon_threadsafe(self._service.request_stop)
 
-        SvcShutdown = SvcStop
+        SvcShutdown = SvcStop  # the machine is shutting down
 
     return LicenseWindowsService
 

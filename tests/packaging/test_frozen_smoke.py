@@ -121,18 +121,18 @@ def test_bad_usage_is_one_line(frozen: FrozenRunner) -> None:
 
 
 def test_service_request_and_free(frozen: FrozenRunner) -> None:
-    frozen.lls("product", "add", "Smoke Server", "--limit", "2")
+    frozen.lls("product", "add", "Smoke Server", "--limit", "1")
     frozen.lls("service", "start", "--port", "0", timeout=90)
-    status = json.loads(frozen.lls("service", "status", "--json").stdout)
-    assert status["running"] is True
-    granted = json.loads(frozen.lls("request", "Smoke Server", "--user", "alice", "--json").stdout)
-    handle = str(granted["handle"])
-    in_use = json.loads(frozen.lls("product", "show", "Smoke Server", "--json").stdout)
-    assert in_use["in_use"] == 1
+    assert json.loads(frozen.lls("service", "status", "--json").stdout)["status"] == "running"
+    handle = frozen.lls("request", "Smoke Server", "--user", "alice").stdout.strip()
+    assert handle
+    # One concurrent connection: a second client is refused until the first frees its license.
+    frozen.lls("request", "Smoke Server", "--user", "bob", expect=3, allowed=[re.compile(r"^lls: denied: ")])
     frozen.lls("free", handle)
+    assert frozen.lls("request", "Smoke Server", "--user", "bob").stdout.strip()
     frozen.lls("service", "stop", timeout=90)
-    stopped = frozen.lls("service", "status", "--json", expect=4, allowed=[re.compile(r"^lls: error: ")])
-    assert stopped.stdout == "" or json.loads(stopped.stdout)["running"] is False
+    stopped = frozen.lls("service", "status", "--json", expect=4)
+    assert json.loads(stopped.stdout)["status"] == "stopped"
 
 
 def test_applet_paints_offscreen(frozen: FrozenRunner) -> None:
@@ -142,5 +142,61 @@ def test_applet_paints_offscreen(frozen: FrozenRunner) -> None:
 
 
 def test_manager_paints_offscreen(frozen: FrozenRunner) -> None:
-    frozen.run("licensing", "--manager", "--data-dir", str(frozen.data_dir), "--self-test", timeout=120)
+    frozen.run("licensing", "--manager", "--data-dir", str(frozen.data_dir), "--self-test", timeout=60)
     assert (frozen.data_dir / "licensing.sqlite3").is_file()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the Linux installer")
+def test_linux_install_puts_programs_desktop_entry_and_icon_in_place(
+    frozen: FrozenRunner, tmp_path: Path
+) -> None:
+    prefix, bin_dir, share_dir = tmp_path / "opt" / "licensing", tmp_path / "bin", tmp_path / "share"
+    env = {
+        **frozen.env,
+        "LICENSING_PREFIX": str(prefix),
+        "LICENSING_BIN_DIR": str(bin_dir),
+        "LICENSING_SHARE_DIR": str(share_dir),
+    }
+    # The installer travels inside the folder: Licensing/_internal/linux/install.sh.
+    completed = subprocess.run(
+        ["bash", str(frozen.folder / "_internal" / "linux" / "install.sh")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert unexpected_stderr(completed.stderr) == []
+    from applet import __version__
+
+    linked = subprocess.run(
+        [str(bin_dir / "lls"), "--version"], capture_output=True, text=True, timeout=60, env=frozen.env
+    )
+    assert linked.stdout.strip() == f"lls {__version__}", linked.stderr
+    desktop = (share_dir / "applications" / "licensing.desktop").read_text(encoding="utf-8")
+    assert f"Exec={prefix}/licensing\n" in desktop
+    assert f"Exec={prefix}/licensing --manager\n" in desktop
+    assert (share_dir / "icons" / "hicolor" / "scalable" / "apps" / "licensing.svg").is_file()
+    # A second install over the first replaces it; a foreign non-empty folder is refused.
+    assert (
+        subprocess.run(
+            ["bash", str(prefix / "_internal" / "linux" / "install.sh"), "--from", str(frozen.folder)],
+            capture_output=True,
+            env=env,
+            timeout=120,
+        ).returncode
+        == 0
+    )
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "keep.txt").write_text("mine", encoding="utf-8")
+    refused = subprocess.run(
+        ["bash", str(frozen.folder / "_internal" / "linux" / "install.sh")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**env, "LICENSING_PREFIX": str(foreign)},
+    )
+    assert refused.returncode == 1
+    assert (foreign / "keep.txt").read_text(encoding="utf-8") == "mine"

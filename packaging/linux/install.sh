@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Install the frozen Licensing folder on Linux: the programs on PATH, the desktop entry and icon, and
+# (with --service) the License Logging service as a systemd unit that starts at boot.
+#
+#   sudo Licensing/_internal/linux/install.sh [--service]      # from the copied folder
+#   bash packaging/linux/install.sh --from dist/Licensing      # from a source tree, after build.sh
+#
+# As root: /opt/licensing, /usr/local/bin, /usr/share/{applications,icons}, store /var/lib/licensing.
+# Otherwise: ~/.local/opt/licensing, ~/.local/bin, ~/.local/share/{applications,icons}, the per-user store.
+# LICENSING_PREFIX, LICENSING_BIN_DIR and LICENSING_SHARE_DIR override the three folders.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+from="$(cd "$here/../.." && pwd)"   # Licensing/_internal/linux -> Licensing
+service=no
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --from) from="$(cd "$2" && pwd)"; shift 2 ;;
+    --service) service=yes; shift ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+if [ ! -x "$from/lls" ] || [ ! -x "$from/licensing" ]; then
+  echo "install.sh: $from is not a built Licensing folder (no lls and licensing programs)" >&2
+  exit 2
+fi
+
+if [ "$(id -u)" = 0 ]; then
+  prefix="${LICENSING_PREFIX:-/opt/licensing}"
+  bin_dir="${LICENSING_BIN_DIR:-/usr/local/bin}"
+  share_dir="${LICENSING_SHARE_DIR:-/usr/share}"
+else
+  prefix="${LICENSING_PREFIX:-$HOME/.local/opt/licensing}"
+  bin_dir="${LICENSING_BIN_DIR:-$HOME/.local/bin}"
+  share_dir="${LICENSING_SHARE_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}}"
+fi
+
+mkdir -p "$prefix"
+if [ "$from" != "$(cd "$prefix" && pwd)" ]; then
+  if [ -n "$(ls -A "$prefix")" ] && [ ! -x "$prefix/lls" ]; then
+    echo "install.sh: $prefix is not empty and holds no earlier Licensing install; not replacing it" >&2
+    exit 1
+  fi
+  # -a keeps PyInstaller's symbolic links inside _internal/.
+  rm -rf "$prefix"
+  mkdir -p "$(dirname "$prefix")"
+  cp -a "$from" "$prefix"
+fi
+mkdir -p "$bin_dir" "$share_dir/applications" "$share_dir/icons/hicolor/scalable/apps"
+ln -sfn "$prefix/lls" "$bin_dir/lls"
+ln -sfn "$prefix/licensing" "$bin_dir/licensing"
+sed "s|@BINDIR@|$prefix|g" "$prefix/_internal/linux/licensing.desktop" >"$share_dir/applications/licensing.desktop"
+cp "$prefix/_internal/resources/icons/licensing.svg" "$share_dir/icons/hicolor/scalable/apps/licensing.svg"
+echo "install.sh: Licensing installed in $prefix; lls and licensing linked into $bin_dir"
+
+if [ "$service" = yes ]; then
+  if [ "$(id -u)" = 0 ]; then
+    LLS_MACHINE_WIDE=1 "$prefix/lls" service startup automatic
+  else
+    "$prefix/lls" service startup automatic
+  fi
+fi
