@@ -1,0 +1,93 @@
+"""Observed usage through the running service: real TCP connections to a watched port are counted,
+denied at the limit (event 201) and sampled, exactly like license requests."""
+
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from applet.store import Store
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/net/tcp")
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    yield server
+    server.close()
+
+
+def _connect(port: int, source: str, server: socket.socket) -> list[socket.socket]:
+    client = socket.socket()
+    client.bind((source, 0))
+    client.connect(("127.0.0.1", port))
+    return [client, server.accept()[0]]
+
+
+def test_tcp_connections_are_counted_denied_and_released(
+    listener: socket.socket,
+    start_service: Callable[..., Any],
+    data_dir: Path,
+    lls: Callable[..., Any],
+    wait_for: Callable[..., float],
+) -> None:
+    port = listener.getsockname()[1]
+    assert lls("product", "add", "Telnet Server", "--limit", "2").code == 0
+    assert lls("product", "observe", "Telnet Server", "--tcp-port", str(port)).code == 0
+    service = start_service()
+
+    def usage() -> dict[str, Any]:
+        return service.http("GET", "/v1/products/Telnet%20Server")[1]
+
+    sockets: list[socket.socket] = []
+    try:
+        for source in ("127.0.0.2", "127.0.0.2", "127.0.0.3", "127.0.0.4"):
+            sockets += _connect(port, source, listener)
+        # Three distinct clients, two licenses: two counted, the third denied once (not every second).
+        wait_for(lambda: usage()["in_use"] == 2 and usage()["denials"] == 1)
+        time.sleep(1.5)
+        assert (usage()["in_use"], usage()["denials"], usage()["requests"]) == (2, 1, 3)
+        leases = service.http("GET", "/v1/leases", token="admin")[1]
+        assert {lease["observed"] for lease in leases} == {"tcp"}
+        assert all(lease["expires_in"] is None for lease in leases)
+        for one in sockets:  # everyone leaves
+            one.close()
+        wait_for(lambda: usage()["in_use"] == 0)
+    finally:
+        for one in sockets:
+            one.close()
+    service.stop()
+    with Store.open(data_dir) as store:
+        events = [e for e in store.events.list(product="Telnet Server") if e.event_id == 201]
+        samples = store.usage.samples("Telnet Server")
+        peak = store.products.get("Telnet Server").peak_in_use
+    assert len(events) == 1 and "Telnet Server" in events[0].message
+    assert max(s.max_in_use for s in samples) == 2 and sum(s.denials for s in samples) == 1
+    assert peak == 2
+
+
+def test_turning_observation_off_releases_observed_clients(
+    listener: socket.socket,
+    start_service: Callable[..., Any],
+    lls: Callable[..., Any],
+    wait_for: Callable[..., float],
+) -> None:
+    port = listener.getsockname()[1]
+    assert lls("product", "add", "FTP", "--limit", "5").code == 0
+    service = start_service()
+    sockets = _connect(port, "127.0.0.5", listener)
+    try:
+        assert lls("product", "observe", "FTP", "--tcp-port", str(port)).code == 0
+        wait_for(lambda: service.http("GET", "/v1/products/FTP")[1]["in_use"] == 1)
+        assert lls("product", "observe", "FTP", "--tcp-port", "0").code == 0
+        wait_for(lambda: service.http("GET", "/v1/products/FTP")[1]["in_use"] == 0)
+    finally:
+        for one in sockets:
+            one.close()
