@@ -15,8 +15,8 @@ An icon with ``recolor=False`` keeps its own colours (the application icon).
 
 from functools import cache
 
-from PySide6.QtCore import QByteArray, QPoint, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
+from PySide6.QtCore import QByteArray, QPoint, QRect, QRectF, QSize
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 from applet.resources import resource_path
@@ -50,7 +50,7 @@ class SvgIconEngine(QIconEngine):
     def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
         """A transparent pixmap of ``size`` with the icon drawn in it."""
         image = QPixmap(size)
-        image.fill(Qt.GlobalColor.transparent)
+        image.fill(QColor(0, 0, 0, 0))  # transparent (QColor, not Qt.GlobalColor: see choose_mode)
         painter = QPainter(image)
         self.paint(painter, QRect(QPoint(0, 0), size), mode, state)
         painter.end()

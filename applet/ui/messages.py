@@ -28,7 +28,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 Button = QMessageBox.StandardButton
@@ -142,6 +141,9 @@ def _ask_once(
         print(f"{title}: {text} {informative}".strip(), file=sys.stderr)
         shown.append(ShownMessage(kind, title, text, informative, default))
         return default
+    # Imported here: the Qt namespace's enums cost PySide start-up time the first paint need not pay.
+    from PySide6.QtCore import Qt
+
     box = QMessageBox(icon, title, text, buttons, parent)
     box.setObjectName(f"message_{kind}")
     box.setDefaultButton(default)

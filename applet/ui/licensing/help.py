@@ -2,9 +2,8 @@
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 
 from applet.resources import resource_path
 from applet.ui.icons import icon
@@ -16,6 +15,10 @@ class HelpViewer(QDialog):
     """A non-modal window showing one help page, scrolled to a topic (an anchor of the page)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        # Imported on first use: every dialog imports this module for F1, few open the viewer.
+        from PySide6.QtCore import QUrl
+        from PySide6.QtWidgets import QDialogButtonBox, QTextBrowser
+
         super().__init__(parent)
         self.setObjectName("help_viewer")
         self.setWindowTitle(self.tr("Licensing Help"))
@@ -64,7 +67,7 @@ def show_help(parent: QWidget | None, topic: str = "") -> HelpViewer:
 
 def install_help_shortcut(widget: QWidget, action: Callable[[], object]) -> QShortcut:
     """F1 (the platform's help key) on ``widget``'s window runs ``action``."""
+    # A window shortcut (QShortcut's default context).
     shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents), widget)
-    shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
     shortcut.activated.connect(action)
     return shortcut
