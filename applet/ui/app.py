@@ -1,5 +1,16 @@
-"""The one QApplication: names, window icon, translations and the system light/dark palette."""
+"""The one QApplication: names, window icon, translations and the system light/dark palette.
 
+Translations: Qt's own strings (Yes/No/Cancel) from Qt's ``qtbase_<lang>.qm``, and Licensing's strings
+from ``resources/translations/licensing_<lang>.qm`` (compiled from the ``.ts`` files there with
+``pyside6-lrelease``). ``LLS_PSEUDO_LOCALE=1`` installs a pseudo-translation instead, which brackets and
+lengthens every translatable string by a third: untranslated strings (no brackets) and layouts that clip
+longer languages both show at a glance.
+
+Palette: Qt 6 follows the system's light or dark colour scheme by itself; the icons (see ``icons``) are
+drawn in the palette's text colour at paint time, so a switch needs no reload.
+"""
+
+import os
 import sys
 from collections.abc import Sequence
 
@@ -21,6 +32,7 @@ def application(argv: Sequence[str] | None = None) -> QApplication:
     # Wayland app-id and the .desktop file (packaging/linux/licensing.desktop).
     QApplication.setDesktopFileName("licensing")
     _install_qt_translations(app)
+    _install_own_translations(app)
     return app
 
 
@@ -30,3 +42,35 @@ def _install_qt_translations(app: QApplication) -> None:
     path = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
     if translator.load(QLocale.system(), "qtbase", "_", path):
         app.installTranslator(translator)
+
+
+def _install_own_translations(app: QApplication) -> None:
+    if os.environ.get("LLS_PSEUDO_LOCALE") == "1":
+        app.installTranslator(PseudoTranslator(app))
+        return
+    from applet.resources import resource_path
+
+    translator = QTranslator(app)
+    if translator.load(QLocale.system(), "licensing", "_", str(resource_path("translations"))):
+        app.installTranslator(translator)
+
+
+def pseudo_translate(text: str) -> str:
+    """``[text···]``: bracketed and a third longer; mnemonics, ``%1``/``%n`` and markup survive."""
+    if not text:
+        return text
+    return f"[{text}{'·' * max(2, len(text) // 3)}]"
+
+
+class PseudoTranslator(QTranslator):
+    """Translates every string with :func:`pseudo_translate` (the ``LLS_PSEUDO_LOCALE=1`` check)."""
+
+    def translate(  # type: ignore[override]
+        self, context: str, source_text: str, disambiguation: str | None = None, n: int = -1
+    ) -> str:
+        """The pseudo-translation of ``source_text``."""
+        return pseudo_translate(source_text)
+
+    def isEmpty(self) -> bool:
+        """Never empty, so Qt consults it."""
+        return False

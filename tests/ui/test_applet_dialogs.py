@@ -179,3 +179,40 @@ def test_radio_buttons_and_check_boxes_are_reachable_by_keyboard(qtbot: Any, sto
         qtbot.addWidget(dialog)
         for widget in dialog.findChildren(QRadioButton) + dialog.findChildren(QCheckBox):
             assert "&" in widget.text(), widget.text()
+
+
+def translatable_strings(ts_file: Path) -> set[tuple[str, str]]:
+    import xml.etree.ElementTree as ElementTree
+
+    root = ElementTree.parse(ts_file).getroot()
+    return {
+        (context.findtext("name") or "", message.findtext("source") or "")
+        for context in root.iter("context")
+        for message in context.iter("message")
+    }
+
+
+def test_the_translation_template_lists_every_current_string(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    from applet.resources import resource_path
+
+    lupdate = shutil.which("pyside6-lupdate", path=str(Path(sys.executable).parent))
+    if lupdate is None:
+        pytest.skip("pyside6-lupdate is not installed next to this Python")
+    ui = Path(__file__).resolve().parents[2] / "applet" / "ui"
+    sources = sorted(str(path) for path in (ui / "licensing").glob("*.py"))
+    sources += [str(ui / "licensing_main.py"), str(ui / "messages.py")]
+    fresh = tmp_path / "licensing.ts"
+    command = [lupdate, "-locations", "none", *sources, "-ts", str(fresh)]
+    subprocess.run(command, check=True, capture_output=True)
+    current = translatable_strings(fresh)
+    assert ("ChooseLicensingModeDialog", "No services have been registered to use Licensing.") in current
+    committed = translatable_strings(resource_path("translations", "licensing.ts"))
+    assert current == committed, (
+        "resources/translations/licensing.ts is out of date; regenerate it with: pyside6-lupdate "
+        "-locations none applet/ui/licensing/*.py applet/ui/licensing_main.py applet/ui/messages.py "
+        "-ts resources/translations/licensing.ts"
+    )

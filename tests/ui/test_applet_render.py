@@ -18,7 +18,9 @@ RENDER_SCRIPT = r"""
 import json, os, sys
 from pathlib import Path
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QAbstractScrollArea, QHeaderView, QLabel, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton, QAbstractItemView, QAbstractScrollArea, QGroupBox, QHeaderView, QLabel, QWidget,
+)
 from applet.ui.app import application
 app = application()
 if os.environ.get("RENDER_DARK") == "1":
@@ -42,6 +44,8 @@ from applet.ui.licensing.choose_mode import ChooseLicensingModeDialog
 from applet.ui.licensing.help import HelpViewer
 from applet.ui.licensing.remove_licenses import RemoveLicensesDialog
 from applet.ui.licensing.replication import ReplicationDialog
+from PySide6.QtCore import Qt
+DATA = {"Microsoft SQL Server", "Exchange", "35"}  # product names and numbers: data, not UI text
 out = Path(sys.argv[1])
 suffix = sys.argv[2]
 report = {}
@@ -81,7 +85,24 @@ with Store.open() as store:
                                 f"{widget.width()}x{widget.height()} < {hint.width()}x{hint.height()}")
             if parent is not None and not parent.rect().contains(widget.geometry()):
                 problems.append(f"{widget.objectName() or type(widget).__name__} outside its parent")
+        untranslated = []
+        texts = [dialog.windowTitle()]
+        for widget in dialog.findChildren(QWidget):
+            if isinstance(widget.parentWidget(), QAbstractItemView):
+                continue  # the table's corner button
+            if isinstance(widget, QLabel | QAbstractButton):
+                texts.append(widget.text())
+            elif isinstance(widget, QGroupBox):
+                texts.append(widget.title())
+        if isinstance(dialog, RemoveLicensesDialog):
+            model = dialog.model
+            texts += [model.headerData(column, Qt.Orientation.Horizontal) for column in range(4)]
+        for text in texts:
+            plain = text.replace("&", "").strip()
+            if plain and not plain.startswith("[") and plain not in DATA and not plain.isdigit():
+                untranslated.append(text)
         report[name] = {
+            "untranslated": untranslated,
             "pixels": [image.width(), image.height()],  # device pixels
             "problems": problems,
             "background": dialog.grab().toImage().pixelColor(2, 2).lightness(),
@@ -91,14 +112,17 @@ print(json.dumps(report))
 """
 
 
-def render(out: Path, data_dir: Path, scale: str, dark: bool = False) -> dict[str, dict[str, object]]:
-    suffix = ("@2x" if scale == "2" else "") + ("-dark" if dark else "")
+def render(
+    out: Path, data_dir: Path, scale: str, dark: bool = False, pseudo: bool = False
+) -> dict[str, dict[str, object]]:
+    suffix = ("@2x" if scale == "2" else "") + ("-dark" if dark else "") + ("-pseudo" if pseudo else "")
     environment = dict(
         os.environ,
         QT_QPA_PLATFORM="offscreen",
         QT_SCALE_FACTOR=scale,
         LLS_DATA_DIR=str(data_dir / suffix.strip("@-") if suffix else data_dir),
         RENDER_DARK="1" if dark else "0",
+        LLS_PSEUDO_LOCALE="1" if pseudo else "0",
     )
     done = subprocess.run(
         [sys.executable, "-c", RENDER_SCRIPT, str(out), suffix],
@@ -139,3 +163,11 @@ def test_every_dialog_follows_a_dark_palette(shots: Path, data_dir: Path) -> Non
     for name in light:
         assert dark[name]["problems"] == [], name
         assert int(dark[name]["background"]) < 80 < int(light[name]["background"]), name  # type: ignore[call-overload]
+
+
+def test_every_user_string_is_translatable_and_longer_languages_fit(shots: Path, data_dir: Path) -> None:
+    # LLS_PSEUDO_LOCALE=1 brackets every string that went through tr() and makes it a third longer.
+    pseudo = render(shots, data_dir, "1", pseudo=True)
+    for name, figures in pseudo.items():
+        assert figures["untranslated"] == [], name
+        assert figures["problems"] == [], name

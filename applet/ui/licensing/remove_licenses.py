@@ -10,7 +10,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QAbstractTableModel,
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -48,7 +55,12 @@ def local_time(iso: str) -> str:
 class PurchaseTableModel(QAbstractTableModel):
     """Purchase-history lines: Date, Quantity, Comment, Administrator."""
 
-    COLUMNS = ("Date", "Quantity", "Comment", "Administrator")
+    COLUMNS = (
+        QT_TRANSLATE_NOOP("PurchaseTableModel", "Date"),
+        QT_TRANSLATE_NOOP("PurchaseTableModel", "Quantity"),
+        QT_TRANSLATE_NOOP("PurchaseTableModel", "Comment"),
+        QT_TRANSLATE_NOOP("PurchaseTableModel", "Administrator"),
+    )
 
     def __init__(self, purchases: Sequence[PurchaseRecord] = (), parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,7 +90,7 @@ class PurchaseTableModel(QAbstractTableModel):
         """Column titles."""
         horizontal = orientation == Qt.Orientation.Horizontal
         if horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self.COLUMNS):
-            return self.tr(self.COLUMNS[section])
+            return QCoreApplication.translate("PurchaseTableModel", self.COLUMNS[section])
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
