@@ -9,11 +9,13 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 # The [project.gui-scripts] targets of pyproject.toml (tests/packaging checks that they agree).
 APPLET_ENTRY = "applet.ui.licensing_main:main"
 MANAGER_ENTRY = "applet.ui.manager.main:main"
 MANAGER_FLAG = "--manager"
+PYTHON_MODULE_PREFIX = ["-m", "applet"]
 
 
 def choose_entry(arguments: Sequence[str]) -> tuple[str, list[str]]:
@@ -41,6 +43,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the window the command line asks for and return its exit code."""
     _give_windowed_streams()
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:2] == PYTHON_MODULE_PREFIX:
+        # `sys.executable -m applet ...` is how code started from source runs `lls` (License Manager's
+        # "start the service", for one); frozen, sys.executable is this program, so honour it here.
+        from applet.cli.main import main as lls_main
+
+        if getattr(sys, "frozen", False):
+            # ...and act as the `lls` beside it, so that whatever lls spawns in turn (`service start`
+            # runs `[sys.executable] service run`) is the console program, not this windowed one.
+            sys.executable = str(
+                Path(sys.executable).with_name("lls.exe" if sys.platform == "win32" else "lls")
+            )
+        return lls_main(arguments[2:])
     entry, rest = choose_entry(arguments)
     # The GUI entry points read sys.argv themselves (like every console_scripts/gui_scripts target).
     sys.argv = [sys.argv[0], *rest]

@@ -19,4 +19,7 @@ if __name__ == "__main__":
             from applet.winservice import main as windows_service_main
 
             raise SystemExit(windows_service_main())
+    if sys.argv[1:3] == ["-m", "applet"]:
+        # `sys.executable -m applet ...` from code written for a source install: the same as lls.
+        del sys.argv[1:3]
     raise SystemExit(main())

@@ -62,3 +62,13 @@ def test_windowed_streams_are_never_none(monkeypatch: pytest.MonkeyPatch) -> Non
     print("goes nowhere", file=sys.stderr)
     sys.stdout.close()
     sys.stderr.close()
+
+
+def test_python_dash_m_applet_runs_lls(capsys: pytest.CaptureFixture[str]) -> None:
+    # Frozen, `sys.executable -m applet ...` (as source-install code spawns lls) reaches lls.
+    from applet import __version__
+
+    with pytest.raises(SystemExit) as exited:
+        frozen_gui.main(["-m", "applet", "--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"lls {__version__}"

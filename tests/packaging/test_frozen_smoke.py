@@ -113,6 +113,22 @@ def test_version_and_paths(frozen: FrozenRunner) -> None:
     assert paths["source"] == "--data-dir"
 
 
+def test_gui_program_runs_lls_like_python_dash_m(frozen: FrozenRunner) -> None:
+    # License Manager starts the service with `sys.executable -m applet ...`; frozen, that is `licensing`.
+    from applet import __version__
+
+    assert frozen.run("licensing", "-m", "applet", "--version").stdout.strip() == f"lls {__version__}"
+    # ...and what that lls spawns must be the console lls: start and stop the service through it.
+    as_lls = ["-m", "applet", "--data-dir", str(frozen.data_dir)]
+    frozen.run("licensing", *as_lls, "service", "start", "--port", "0", timeout=90)
+    assert json.loads(frozen.lls("service", "status", "--json").stdout)["status"] == "running"
+    frozen.run("licensing", *as_lls, "service", "stop", timeout=90)
+    paths = json.loads(
+        frozen.run("lls", "-m", "applet", "--data-dir", str(frozen.data_dir), "paths", "--json").stdout
+    )
+    assert Path(paths["data_dir"]) == frozen.data_dir
+
+
 def test_bad_usage_is_one_line(frozen: FrozenRunner) -> None:
     completed = frozen.lls(
         "licenses", "add", "No Such Product", "3", "--agree", expect=2, allowed=[re.compile(r"^lls: error: ")]
