@@ -13,13 +13,23 @@ from applet.store.seats import rebalance_seats
 ClientSortKey = Literal["user", "licensed", "unlicensed", "products", "last_used"]
 
 # What each sort key orders the per-user aggregate by (the user breaks ties, so pages are stable).
+# The per-user aggregate each sort key orders by (the user breaks ties, so pages are stable).
 _CLIENT_ORDER: dict[str, str] = {
     "user": "c.user",
-    "licensed": "licensed_usage",
-    "unlicensed": "unlicensed_usage",
-    "products": "product_count",
-    "last_used": "last_used",
+    "licensed": "SUM(c.usage_count * (c.licensed <> 0))",
+    "unlicensed": "SUM(c.usage_count * (c.licensed = 0))",
+    "products": "COUNT(*)",
+    "last_used": "MAX(c.last_used)",
 }
+
+_SUMMARY_COLUMNS = """
+    SELECT c.user,
+           SUM(CASE WHEN c.licensed THEN c.usage_count ELSE 0 END),
+           SUM(CASE WHEN c.licensed THEN 0 ELSE c.usage_count END),
+           COUNT(*),
+           MAX(c.last_used)
+    FROM seat_clients c
+"""
 
 
 def like_pattern(text: str) -> str:
@@ -170,24 +180,35 @@ class ClientRepository(Repository):
         if sort not in _CLIENT_ORDER:
             raise InvalidInput(f"cannot sort clients by {sort!r}")
         direction = "DESC" if descending else "ASC"
+        paging = [max(0, limit), max(0, offset)]
         with self.db.errors():
             where, parameters = self._summary_filter(text, product)
-            order = _CLIENT_ORDER[sort]
-            order_by = f"{order} {direction}"
-            if sort != "user":
-                order_by += f", c.user {direction}"
-            rows = self.connection.execute(
-                f"""
-                SELECT c.user,
-                       SUM(CASE WHEN c.licensed THEN c.usage_count ELSE 0 END) AS licensed_usage,
-                       SUM(CASE WHEN c.licensed THEN 0 ELSE c.usage_count END) AS unlicensed_usage,
-                       COUNT(*) AS product_count,
-                       MAX(c.last_used) AS last_used
-                FROM seat_clients c{where}
-                GROUP BY c.user ORDER BY {order_by} LIMIT ? OFFSET ?
-                """,
-                [*parameters, max(0, limit), max(0, offset)],
-            ).fetchall()
+            if sort == "user":
+                rows = self.connection.execute(
+                    f"{_SUMMARY_COLUMNS}{where} GROUP BY c.user ORDER BY c.user {direction} LIMIT ? OFFSET ?",
+                    [*parameters, *paging],
+                ).fetchall()
+            else:
+                # Two steps: order the users by the one aggregate the sort needs (the costly pass over
+                # every row), then read the whole summary of the page's users only.
+                order = _CLIENT_ORDER[sort]
+                users = [
+                    str(row[0])
+                    for row in self.connection.execute(
+                        f"SELECT c.user FROM seat_clients c{where} GROUP BY c.user "
+                        f"ORDER BY {order} {direction}, c.user {direction} LIMIT ? OFFSET ?",
+                        [*parameters, *paging],
+                    )
+                ]
+                by_user: dict[str, tuple[object, ...]] = {}
+                for first in range(0, len(users), 500):
+                    chunk = users[first : first + 500]
+                    marks = ", ".join("?" for _ in chunk)
+                    for row in self.connection.execute(
+                        f"{_SUMMARY_COLUMNS} WHERE c.user IN ({marks}) GROUP BY c.user", chunk
+                    ):
+                        by_user[str(row[0]).casefold()] = row
+                rows = [by_user[user.casefold()] for user in users if user.casefold() in by_user]
             names = self._product_names([str(row[0]) for row in rows])
         return [
             ClientSummary(

@@ -291,7 +291,8 @@ class PagedTableModel(_ColumnsMixin, QAbstractTableModel):
             return
         self._sort_column, self._descending = column, descending
         if self._started:
-            self.restart()
+            # The same rows in another order: the count stands.
+            self.restart(recount=False)
 
     # -- loading --------------------------------------------------------------------------------
     @property
@@ -312,16 +313,17 @@ class PagedTableModel(_ColumnsMixin, QAbstractTableModel):
         """The record of a row."""
         return self._rows[row]
 
-    def restart(self) -> None:
+    def restart(self, recount: bool = True) -> None:
         """Forget the rows and read the first page with the current sort and filter."""
         self._started = True
         self.beginResetModel()
         self._rows = []
         self._exhausted = False
         self.endResetModel()
-        self.total = None
-        self._query_generation += 1
-        self._fetch(0, self.PAGE_SIZE, replace=True, count=True)
+        if recount:
+            self.total = None
+            self._query_generation += 1
+        self._fetch(0, self.PAGE_SIZE, replace=True, count=recount)
 
     def reload(self) -> None:
         """Re-read the rows shown (the store changed); the view keeps its place."""
