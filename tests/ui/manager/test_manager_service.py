@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from applet.client.discovery import find_service
@@ -34,6 +34,7 @@ def test_usage_from_the_running_service_appears_within_two_seconds(
     data_dir: Path,
     qtbot: QtBot,
     snapshot: Callable[[QWidget, str], Path],
+    boxes: object,
 ) -> None:
     window = open_manager()
     qtbot.waitUntil(lambda: "running" in window.service_label.text(), timeout=5000)
@@ -62,6 +63,16 @@ def test_usage_from_the_running_service_appears_within_two_seconds(
     result = _lls(data_dir, "request", "Mail Server", "--user", "zed")
     assert result.returncode == 0, result.stderr
     qtbot.waitUntil(lambda: "zed" in [r.user for r in window.clients_model.records()], timeout=2000)
+
+    # zed holds a lease now: the service says so, and the client is not deleted.
+    row = next(i for i, r in enumerate(window.clients_model.records()) if r.user == "zed")
+    window.clients_view.setFocus()
+    window.clients_view.selectRow(row)
+    boxes.answer(QMessageBox.StandardButton.Yes)  # type: ignore[attr-defined]
+    qtbot.keyClick(window.clients_view, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: len(boxes.seen) == 2, timeout=5000)  # type: ignore[attr-defined]
+    assert "right now" in boxes.texts[1] and "Mail Server" in boxes.texts[1]  # type: ignore[attr-defined]
+    assert seeded.clients.usage(user="zed")
     window.tabs.setCurrentIndex(PRODUCTS)
 
 

@@ -209,3 +209,54 @@ def test_a_vanished_store_is_reported_and_the_rows_stay(
     assert manager.products_model.rowCount() == 3
     moved.rename(database)
     qtbot.waitUntil(lambda: not manager.fault_label.isVisible(), timeout=3000)
+
+
+def test_keyboard_reaches_filter_and_table_and_opens_properties(manager: ManagerWindow, qtbot: QtBot) -> None:
+    from applet.ui.manager.dialogs import ProductPropertiesDialog
+
+    manager.activateWindow()
+    manager.products_filter.setFocus()
+    qtbot.keyClick(manager.products_filter, Qt.Key.Key_Tab)
+    assert manager.products_view.hasFocus()
+    qtbot.keyClick(manager.products_view, Qt.Key.Key_Down)
+    qtbot.keyClick(manager.products_view, Qt.Key.Key_Return)
+    assert isinstance(manager.child_dialog, ProductPropertiesDialog)
+    for widget in (manager.products_view, manager.products_filter, manager.clients_product, manager.tabs):
+        assert widget.accessibleName()
+
+
+def test_dark_palette_and_a_scaled_screen_render(
+    manager: ManagerWindow, qtbot: QtBot, snapshot: Callable[[QWidget, str], Path]
+) -> None:
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    original = app.palette()
+    dark = QPalette()
+    for role, colour in (
+        (QPalette.ColorRole.Window, "#202124"),
+        (QPalette.ColorRole.WindowText, "#e8eaed"),
+        (QPalette.ColorRole.Base, "#171717"),
+        (QPalette.ColorRole.AlternateBase, "#262626"),
+        (QPalette.ColorRole.Text, "#e8eaed"),
+        (QPalette.ColorRole.Button, "#303134"),
+        (QPalette.ColorRole.ButtonText, "#e8eaed"),
+    ):
+        dark.setColor(role, QColor(colour))
+    try:
+        app.setPalette(dark)
+        view = manager.products_view
+        qtbot.waitUntil(lambda: view.palette().color(QPalette.ColorRole.Base).name() == "#171717")
+        image = manager.grab().toImage()
+        # The table's background follows the palette (nothing hard-coded light).
+        centre = manager.products_view.viewport().mapTo(
+            manager, manager.products_view.viewport().rect().center()
+        )
+        assert image.pixelColor(centre).lightness() < 100
+        snapshot(manager, "manager-dark")
+        ratio = manager.devicePixelRatioF()
+        assert manager.grab().deviceIndependentSize().width() == manager.width() or ratio != 1
+    finally:
+        app.setPalette(original)
