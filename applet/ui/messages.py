@@ -72,6 +72,12 @@ def set_help_handler(handler: HelpHandler | None) -> None:
     _help_handler = handler
 
 
+def set_default_help_handler(handler: HelpHandler) -> None:
+    """Install ``handler`` unless the application already installed one."""
+    if _help_handler is None:
+        set_help_handler(handler)
+
+
 def information(parent: QWidget | None, title: str, text: str, informative: str = "") -> None:
     """An information box with OK."""
     _show("information", Icon.Information, parent, title, text, informative, Button.Ok, Button.Ok)

@@ -394,3 +394,16 @@ def test_help_button_and_f1_open_the_help_page(qtbot: Any, seeded: Store, snapsh
         dialog.activateWindow()
     press(qtbot, dialog, Qt.Key.Key_F1)
     qtbot.waitUntil(viewer.isVisible)
+
+
+def test_help_in_the_per_seat_warning_opens_the_per_seat_topic_and_asks_again(
+    qtbot: Any, seeded: Store, boxes: MessageBoxes
+) -> None:
+    dialog = open_dialog(qtbot, seeded, product="SQL Server")
+    boxes.answer(Button.Help, Button.No)
+    click(qtbot, dialog.per_seat)
+    viewer = dialog.help_viewer  # type: ignore[attr-defined]
+    qtbot.addWidget(viewer)
+    assert viewer.isVisible() and "Per Seat" in viewer.browser.toPlainText()
+    assert boxes.texts == [PER_SEAT_WARNING, PER_SEAT_WARNING]  # asked again after the help
+    assert dialog.per_server.isChecked() and not dialog.dirty_drafts()

@@ -129,3 +129,11 @@ def test_interactive_setup_stages_the_flip_and_refuses_the_way_back(
     store.products.change_mode("Flip Me", LicenseMode.PER_SEAT, True, "setup")
     with pytest.raises(ModeChangeRefused):
         open_setup_dialog(store, "Flip Me", "per-server", None)
+
+
+def test_an_unusable_data_folder_is_reported_not_a_traceback(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("this is a file, not a data folder")
+    done = licensing(not_a_folder, "--self-test")
+    assert done.returncode == 1
+    assert "licensing: error:" in done.stderr and "Traceback" not in done.stderr

@@ -39,7 +39,6 @@ from PySide6.QtWidgets import (
 from applet.domain.errors import LicensingError, UnknownProduct
 from applet.domain.products import LicenseMode
 from applet.store import Store, StoreError
-from applet.store.identity import current_administrator
 from applet.store.products import ConcurrentChange
 from applet.ui import messages
 from applet.ui.icons import icon
@@ -56,6 +55,9 @@ class ChooseLicensingModeDialog(QDialog):
         product: the product to select first.
         only_product: show ``product`` alone (setup mode, or License Manager's per-product view).
         administrator: who the changes are recorded for (default: the OS user).
+
+    Raises:
+        StoreError: the products cannot be read (a locked or corrupt store).
     """
 
     committed = Signal()
@@ -70,13 +72,15 @@ class ChooseLicensingModeDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.store = store
-        self.administrator = administrator or current_administrator()
+        self._administrator = administrator
         self.only_product = product if only_product else None
         self.drafts: dict[str, ProductDraft] = {}
         self.child_dialog: QDialog | None = None
         self.setObjectName("choose_licensing_mode_dialog")
         self.setWindowTitle(self.tr("Choose Licensing Mode"))
         self.setWindowIcon(icon("licensing", recolor=False))
+        # "Press F1 for more help." boxes get a Help button that opens this applet's help.
+        messages.set_default_help_handler(show_help)
         self._build()
         self.reload(select=product)
 
@@ -199,6 +203,15 @@ class ChooseLicensingModeDialog(QDialog):
         self.replication_button.clicked.connect(self._replication_clicked)
         self.help_button.clicked.connect(self.show_help)
         install_help_shortcut(self, self.show_help)
+
+    @property
+    def administrator(self) -> str:
+        """Who the changes are recorded for (the OS user unless the caller said otherwise)."""
+        if self._administrator is None:
+            from applet.store.identity import current_administrator
+
+            self._administrator = current_administrator()
+        return self._administrator
 
     # -- state ----------------------------------------------------------------------------------------
 
