@@ -177,7 +177,10 @@ def cmd_start(args: argparse.Namespace) -> None:
     ]
     options: dict[str, Any] = {}
     if os.name == "nt":
-        options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
+        # Windows-only constants: looked up by name so the module type-checks everywhere.
+        options["creationflags"] = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) | getattr(
+            subprocess, "DETACHED_PROCESS", 0
+        )
     else:
         options["start_new_session"] = True
     with open(log_file, "ab") as log:

@@ -74,7 +74,7 @@ def tcp_clients(port: int, proc_net: Path = Path("/proc/net")) -> set[str]:
 
 def _psutil_tcp_clients(port: int) -> set[str]:
     try:
-        import psutil  # type: ignore[import-not-found]
+        import psutil  # type: ignore[import-untyped]
     except ImportError as error:
         raise ObserverUnavailable("counting TCP connections on this system needs psutil") from error
     return {

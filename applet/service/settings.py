@@ -6,6 +6,7 @@ Precedence: a command-line flag > a value in the store's ``settings`` table (key
 import ipaddress
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from applet.domain.errors import InvalidInput
 from applet.domain.events import ViolationThrottle
@@ -51,7 +52,7 @@ class ServiceSettings:
 
     def with_store_settings(self, values: dict[str, str | None], explicit: set[str]) -> "ServiceSettings":
         """Fill the fields not given on the command line (``explicit``) from store settings."""
-        changes: dict[str, float] = {}
+        changes: dict[str, Any] = {}
         for field_name, key in (
             ("heartbeat", SETTING_HEARTBEAT),
             ("expiry", SETTING_EXPIRY),

@@ -83,8 +83,8 @@ class WindowsEventLogSink:
     name = "windows-event-log"
 
     def __init__(self) -> None:
-        import win32evtlog  # type: ignore[import-not-found]
-        import win32evtlogutil  # type: ignore[import-not-found]
+        import win32evtlog  # type: ignore[import-untyped]
+        import win32evtlogutil  # type: ignore[import-untyped]
 
         self._report = win32evtlogutil.ReportEvent
         self._types = {
