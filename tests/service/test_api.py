@@ -281,3 +281,38 @@ def test_tls_service_with_a_self_signed_certificate(
     with ServiceClient(service.endpoint, token="wrong") as intruder, pytest.raises(ApiError) as refused:
         intruder.status()
     assert refused.value.status == 401
+
+
+def test_port_in_use_is_a_one_line_error_and_leaves_nothing_behind(data_dir: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "applet",
+                "--data-dir",
+                str(data_dir),
+                "service",
+                "run",
+                "--port",
+                str(port),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert result.returncode == 1
+    assert "address already in use" in result.stderr and result.stderr.count("\n") == 1
+    assert not (data_dir / "service-endpoint.json").exists()
+    assert (data_dir / "service.lock").read_text() == ""  # unlocked and cleared
+
+
+def test_foreground_service_logs_events_on_stderr(service: RunningService) -> None:
+    service.stop()
+    log = service.log.read_text()
+    assert "230  information  The License Logging Service started." in log
+    assert "231  information  The License Logging Service stopped." in log
+    assert "listening on http://127.0.0.1:" in log
