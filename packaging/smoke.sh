@@ -9,6 +9,16 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python}"
 "$PYTHON" -m pip install --quiet -e '.[test,packaging]'
 
+# Qt's X11 platform plugin links these; PyInstaller bundles only what the build machine has, so a bare
+# build machine would ship a folder whose `licensing` cannot open a window on an X desktop.
+xcb_libraries="libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-shape0 libxcb-render-util0 libxcb-image0 libxkbcommon-x11-0"
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && ! ldconfig -p | grep -q libxcb-cursor.so.0; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086 - a list of package names
+  apt-get install -y -qq --no-install-recommends $xcb_libraries >/dev/null
+fi
+
 start=$(date +%s)
 PYTHON="$PYTHON" bash packaging/build.sh
 echo "smoke.sh: build took $(($(date +%s) - start)) s"

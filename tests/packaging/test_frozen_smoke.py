@@ -99,6 +99,10 @@ def test_folder_layout(frozen_dir: Path) -> None:
     internal = frozen_dir / "_internal"
     assert (internal / "resources" / "icons" / "licensing.svg").is_file()
     assert (internal / "linux" / "licensing.desktop").is_file()
+    # Qt's X11 platform plugin can load on a desktop: its xcb libraries travel with it.
+    if sys.platform.startswith("linux"):
+        assert (internal / "PySide6" / "Qt" / "plugins" / "platforms" / "libqxcb.so").is_file()
+        assert (internal / "libxcb-cursor.so.0").exists()
     # Excluded: tkinter and the QML/Quick stack.
     names = {path.name for path in internal.rglob("*")}
     assert not any(name.startswith(("_tkinter", "libtk", "libQt6Qml", "libQt6Quick")) for name in names)
