@@ -88,3 +88,19 @@ def test_the_start_button_starts_the_service(
     finally:
         _lls(data_dir, "service", "stop")
     assert find_service(data_dir) is None
+
+
+def test_lls_manager_opens_the_window_on_the_store(seeded: Store, data_dir: Path) -> None:
+    import os
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "applet", "--data-dir", str(data_dir), "manager", "--self-test"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert completed.returncode == 0, completed.stderr
+    # It remembered its window: the settings file was written on close.
+    assert (data_dir / "license-manager.ini").exists()
