@@ -299,7 +299,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             with ServiceClient(endpoint) as client:
                 document.update(client.status())
         except ServiceError as error:
-            document["status"] = "not answering"
+            # It listens (find_service checked), but this user cannot read its token, or it is stuck.
             document["error"] = str(error)
     if args.json:
         print_json(document)

@@ -45,7 +45,7 @@ def test_kill_9_under_load_then_restart(start_service: Callable[..., Any], data_
     workers = [threading.Thread(target=_load, args=(service, index, stop, uses)) for index in range(4)]
     for worker in workers:
         worker.start()
-    time.sleep(2.5)
+    time.sleep(3.0)
     killed_at = time.monotonic()
     service.kill()  # SIGKILL: no shutdown, no last batch
     stop.set()
@@ -61,9 +61,10 @@ def test_kill_9_under_load_then_restart(start_service: Callable[..., Any], data_
     granted = {user for _, _, user in uses}
     assert set(rows) <= granted
     assert all(count == 1 for count in rows.values()), "a use was counted twice"
-    # Written in batches about once a second: everything older than ~1.5 s before the kill is there.
-    old_enough = {user for when, _, user in uses if when < killed_at - 1.5}
-    assert old_enough <= set(rows), f"{len(old_enough - set(rows))} uses older than 1.5 s were lost"
+    # Written in batches about once a second: everything older than ~2 s before the kill is there.
+    old_enough = {user for when, _, user in uses if when < killed_at - 2.0}
+    assert old_enough, "the load did not run long enough to check"
+    assert old_enough <= set(rows), f"{len(old_enough - set(rows))} uses older than 2 s were lost"
 
     restarted = start_service()  # the kernel released the lock with the killed process
     with ServiceClient(restarted.endpoint) as client:
