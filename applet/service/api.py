@@ -21,7 +21,9 @@ Reading: ``GET /v1/status``, ``/v1/products``, ``/v1/products/{name}``,
 """
 
 import json
+import sys
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +96,10 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return error_reply(status_of(error), " ".join(str(error).split()))
     except StoreError as error:
         return error_reply(503, f"the store is unavailable: {error}")
+    except Exception:
+        # A bug: keep the details in the service's log, not in the answer.
+        traceback.print_exc(file=sys.stderr)
+        return error_reply(500, "internal error of the License Logging service (see its log)")
 
 
 def _role(request: web.Request, needed: Role) -> None:
@@ -113,6 +119,8 @@ async def _body(request: web.Request) -> dict[str, Any]:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("the body is not valid JSON") from None
+    except RecursionError:
+        raise InvalidInput("the body is nested too deeply") from None
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object")
     return data

@@ -82,6 +82,8 @@ def test_bad_requests_are_4xx_json_and_change_nothing(service: RunningService, d
         ("POST", "/v1/licenses", None, b"{not json", 400),
         ("POST", "/v1/licenses", None, b"[1, 2]", 400),
         ("POST", "/v1/licenses", None, b"\xff\xfe", 400),
+        ("POST", "/v1/licenses", None, b"[" * 60_000, 400),
+        ("POST", "/v1/licenses", None, b'{"product": "SQL Server", "user": "a", "lease_seconds": NaN}', 400),
         ("POST", "/v1/licenses", {"user": "alice"}, None, 400),
         ("POST", "/v1/licenses", {"product": 5, "user": "alice"}, None, 400),
         ("POST", "/v1/licenses", {"product": "SQL Server", "user": ""}, None, 400),
