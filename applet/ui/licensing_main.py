@@ -84,7 +84,12 @@ def _run_gui(args: argparse.Namespace) -> int:
         else:
             from applet.ui.licensing.choose_mode import ChooseLicensingModeDialog
 
-            dialog = ChooseLicensingModeDialog(store)
+            try:
+                dialog = ChooseLicensingModeDialog(store)
+            except StoreError as error:  # opened, but locked or damaged when read
+                messages.critical(None, app.translate("licensing", "Licensing"), str(error))
+                print(f"licensing: error: {error}", file=sys.stderr)
+                return 1
         if args.self_test:
 
             class FirstPaint(QObject):

@@ -137,3 +137,11 @@ def test_an_unusable_data_folder_is_reported_not_a_traceback(tmp_path: Path) -> 
     done = licensing(not_a_folder, "--self-test")
     assert done.returncode == 1
     assert "licensing: error:" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_corrupt_store_is_reported_not_a_traceback(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    (data_dir / "licensing.sqlite3").write_bytes(b"this is not a database" * 100)
+    done = licensing(data_dir, "--self-test")
+    assert done.returncode == 1
+    assert "corrupt" in done.stderr and "Traceback" not in done.stderr
