@@ -63,6 +63,9 @@ from applet.ui.manager.reports import compliance_html, compliance_lines, csv_tex
 
 HISTORY, PRODUCTS, CLIENTS, SERVERS, EVENTS = range(5)
 SETTINGS_FILE = "license-manager.ini"
+HELP_PAGE = "license-manager.html"
+# The help topic (an anchor of the page) of each tab: F1 opens the help of what is shown.
+HELP_TOPICS = ("purchase-history", "products-view", "clients", "server-browser", "events")
 EXPORT_PAGE = 10_000
 
 
@@ -931,10 +934,21 @@ class ManagerWindow(QMainWindow):
     # ------------------------------------------------------------------ help
 
     def show_help(self) -> None:
-        """Help -> Contents."""
-        from applet.ui.licensing.help import show_help
+        """Help -> Contents: License Manager's page in the applet's help viewer."""
+        from PySide6.QtCore import QUrl
 
-        self.child_dialog = show_help(self, "license-manager")
+        from applet.resources import resource_path
+        from applet.ui.licensing.help import HelpViewer
+
+        viewer = getattr(self, "help_viewer", None)
+        if not isinstance(viewer, HelpViewer):
+            viewer = HelpViewer(None)
+            viewer.setWindowTitle(self.tr("License Manager Help"))
+            viewer.browser.setSource(QUrl.fromLocalFile(str(resource_path("help", HELP_PAGE))))
+            self.help_viewer = viewer
+            self.destroyed.connect(viewer.deleteLater)
+        viewer.show_topic(HELP_TOPICS[self.tabs.currentIndex()])
+        self.child_dialog = viewer
 
     def show_about(self) -> None:
         """Help -> About."""

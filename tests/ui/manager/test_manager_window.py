@@ -163,6 +163,7 @@ def test_menus_view_actions_about_help_and_exit(
     manager.contents_action.trigger()
     viewer = manager.child_dialog
     assert viewer is not None and viewer.isVisible()
+    assert "License Manager" in viewer.browser.toPlainText()  # type: ignore[attr-defined]
     snapshot(viewer, "manager-help")
     viewer.close()
     manager.refresh_action.trigger()
