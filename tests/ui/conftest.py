@@ -77,3 +77,5 @@ def boxes(qapp: object, snapshot: Callable[[QWidget, str], Path]) -> Iterator[Me
         yield scripted
     finally:
         messages.set_responder(previous)
+    # An answer queued for a box that never came means the test did not see what it expected.
+    assert scripted.pending == 0, f"{scripted.pending} scripted answer(s) were never used"
