@@ -65,7 +65,7 @@ def pseudo_translate(text: str) -> str:
 class PseudoTranslator(QTranslator):
     """Translates every string with :func:`pseudo_translate` (the ``LLS_PSEUDO_LOCALE=1`` check)."""
 
-    def translate(  # type: ignore[override]
+    def translate(
         self, context: str, source_text: str, disambiguation: str | None = None, n: int = -1
     ) -> str:
         """The pseudo-translation of ``source_text``."""

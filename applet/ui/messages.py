@@ -46,7 +46,7 @@ class ShownMessage:
 
 
 Responder = Callable[[QMessageBox], Button]
-HelpHandler = Callable[[QWidget | None, str], None]
+HelpHandler = Callable[[QWidget | None, str], object]
 
 _responder: Responder | None = None
 _help_handler: HelpHandler | None = None

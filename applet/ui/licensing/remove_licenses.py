@@ -55,11 +55,11 @@ def local_time(iso: str) -> str:
 class PurchaseTableModel(QAbstractTableModel):
     """Purchase-history lines: Date, Quantity, Comment, Administrator."""
 
-    COLUMNS = (
-        QT_TRANSLATE_NOOP("PurchaseTableModel", "Date"),
-        QT_TRANSLATE_NOOP("PurchaseTableModel", "Quantity"),
-        QT_TRANSLATE_NOOP("PurchaseTableModel", "Comment"),
-        QT_TRANSLATE_NOOP("PurchaseTableModel", "Administrator"),
+    COLUMNS: tuple[str, ...] = (
+        str(QT_TRANSLATE_NOOP("PurchaseTableModel", "Date")),
+        str(QT_TRANSLATE_NOOP("PurchaseTableModel", "Quantity")),
+        str(QT_TRANSLATE_NOOP("PurchaseTableModel", "Comment")),
+        str(QT_TRANSLATE_NOOP("PurchaseTableModel", "Administrator")),
     )
 
     def __init__(self, purchases: Sequence[PurchaseRecord] = (), parent: QWidget | None = None) -> None:
