@@ -15,6 +15,7 @@ fault, each with a one-line message on stderr.
 """
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -50,7 +51,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         from applet.ui.licensing.setup import run_unattended
 
         return run_unattended(args.data_dir, args.product, args.mode, args.users)
+    if not display_available():
+        # Qt would abort with a core dump and a screenful of plugin advice.
+        print(
+            "licensing: error: no display to show the applet on (DISPLAY and WAYLAND_DISPLAY are unset); "
+            "use `lls` or `licensing --setup ... --unattended` on a server without a desktop",
+            file=sys.stderr,
+        )
+        return 1
     return _run_gui(args)
+
+
+def display_available() -> bool:
+    """False on a Linux/BSD machine with no X11 or Wayland display and no QT_QPA_PLATFORM chosen."""
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
 
 
 def _run_gui(args: argparse.Namespace) -> int:

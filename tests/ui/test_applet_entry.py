@@ -145,3 +145,22 @@ def test_a_corrupt_store_is_reported_not_a_traceback(data_dir: Path) -> None:
     done = licensing(data_dir, "--self-test")
     assert done.returncode == 1
     assert "corrupt" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_no_display_is_a_clear_error_not_a_qt_abort(data_dir: Path) -> None:
+    if sys.platform in ("win32", "darwin"):
+        pytest.skip("there is always a display on Windows and macOS")
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "applet.ui.licensing_main", "--data-dir", str(data_dir), "--self-test"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("licensing: error: no display") and len(done.stderr.splitlines()) == 1
