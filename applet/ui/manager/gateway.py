@@ -203,28 +203,40 @@ class StoreSnapshot:
     latest_event: int
     total_changes: int
     service: ServiceEndpoint | None
+    # Clients connected now per product, from the running service (changes without a store write).
+    connected: tuple[tuple[str, int], ...] | None = None
 
     def differs_in_data(self, other: "StoreSnapshot | None") -> bool:
         """True when the store's content may have changed since ``other``."""
         if other is None:
             return True
-        return (self.data_version, self.config_revision, self.latest_event, self.total_changes) != (
+        return (
+            self.data_version,
+            self.config_revision,
+            self.latest_event,
+            self.total_changes,
+            self.connected,
+        ) != (
             other.data_version,
             other.config_revision,
             other.latest_event,
             other.total_changes,
+            other.connected,
         )
 
 
 def take_snapshot(store: Store) -> StoreSnapshot:
     """Read the cheap change markers (runs on the light lane)."""
+    service = find_service(store.paths)
+    connected = connected_now(store.paths, service) if service is not None else None
     return StoreSnapshot(
         data_version=store.db.data_version(),
         config_revision=store.config_revision(),
         latest_event=store.events.latest_id(),
         # data_version ignores this connection's own commits (the window's writes): count those too.
         total_changes=store.db.connection.total_changes,
-        service=find_service(store.paths),
+        service=service,
+        connected=tuple(sorted(connected.items())) if connected is not None else None,
     )
 
 
@@ -293,3 +305,25 @@ class LivePoller(QObject):
 
 def _service_key(endpoint: ServiceEndpoint | None) -> tuple[int, int] | None:
     return None if endpoint is None else (endpoint.pid, endpoint.port)
+
+
+def connected_now(paths: DataPaths, endpoint: ServiceEndpoint | None = None) -> dict[str, int] | None:
+    """Clients connected now per product (case-folded name), asked of the running service.
+
+    None when the service is not running or does not answer. Runs on a worker thread (network).
+    """
+    from applet.client.api import ServiceClient, ServiceError
+
+    endpoint = endpoint or find_service(paths)
+    if endpoint is None:
+        return None
+    try:
+        with ServiceClient(endpoint, timeout=2.0) as client:
+            states = client.products()
+    except ServiceError:
+        return None
+    return {
+        str(state.get("product", "")).casefold(): int(state.get("in_use", 0))
+        for state in states
+        if isinstance(state, dict)
+    }

@@ -46,7 +46,7 @@ from applet.ui.manager.dialogs import (
     NewLicenseDialog,
     ProductPropertiesDialog,
 )
-from applet.ui.manager.gateway import LivePoller, StoreGateway
+from applet.ui.manager.gateway import LivePoller, StoreGateway, connected_now
 from applet.ui.manager.models import (
     ITEM_KIND_ROLE,
     RECORD_ROLE,
@@ -459,11 +459,21 @@ class ManagerWindow(QMainWindow):
             self._load_servers()
 
     def _load_products(self) -> None:
+        def job(store: Store) -> list[ProductSummary]:
+            # With the service running, Per Server compliance follows the clients connected now;
+            # without it, the highest count reached.
+            live = connected_now(store.paths)
+            if live is None:
+                return store.usage.summaries()
+            ids = {record.name.casefold(): record.product_id for record in store.products.list()}
+            in_use = {ids[name]: count for name, count in live.items() if name in ids}
+            return store.usage.summaries(in_use=in_use)
+
         def done(summaries: list[ProductSummary]) -> None:
             self.products_model.set_records(summaries)
             self._loaded(PRODUCTS)
 
-        self.gateway.submit(lambda store: store.usage.summaries(), done)
+        self.gateway.submit(job, done)
 
     def _load_servers(self) -> None:
         def job(store: Store) -> tuple[list[Any], list[ProductRecord]]:
@@ -991,10 +1001,8 @@ def products_in_use(paths: DataPaths, user: str) -> list[str]:
     endpoint = find_service(paths)
     if endpoint is None:
         return []
-    try:
-        from applet.client.api import ServiceClient, ServiceError
-    except ImportError:
-        return []
+    from applet.client.api import ServiceClient, ServiceError
+
     try:
         with ServiceClient(endpoint, admin=True, timeout=3.0) as client:
             leases = client.call("GET", "/v1/leases")

@@ -42,11 +42,18 @@ def test_usage_from_the_running_service_appears_within_two_seconds(
     qtbot.waitUntil(lambda: window.products_model.rowCount() == 3)
 
     # Per Server: five distinct clients on a product licensed for five, the sixth is refused.
+    handles = []
     for number in range(6):
         result = _lls(data_dir, "request", "Web Server", "--user", f"u{number}", "--client", f"host{number}")
-        assert result.returncode in (0, 3), result.stderr
+        assert result.returncode == (0 if number < 5 else 3), result.stderr
+        handles.append(result.stdout.strip())
     web = lambda: next(r for r in window.products_model.records() if r.name == "Web Server")  # noqa: E731
     qtbot.waitUntil(lambda: web().per_server_reached >= 5, timeout=2000)
+    assert web().compliance.value == "at-limit"  # five connected now, five licensed
+    # One leaves: compliance follows the clients connected now (the peak stays 5).
+    assert _lls(data_dir, "free", handles[0]).returncode == 0
+    qtbot.waitUntil(lambda: web().compliance.value == "compliant", timeout=3000)
+    assert web().per_server_reached == 5
     snapshot(window, "manager-live-products")
 
     qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
