@@ -407,3 +407,15 @@ def test_help_in_the_per_seat_warning_opens_the_per_seat_topic_and_asks_again(
     assert viewer.isVisible() and "Per Seat" in viewer.browser.toPlainText()
     assert boxes.texts == [PER_SEAT_WARNING, PER_SEAT_WARNING]  # asked again after the help
     assert dialog.per_server.isChecked() and not dialog.dirty_drafts()
+
+
+def test_arrow_keys_between_the_mode_buttons_go_through_the_same_warning(
+    qtbot: Any, seeded: Store, boxes: MessageBoxes
+) -> None:
+    dialog = open_dialog(qtbot, seeded, product="SQL Server")
+    dialog.per_server.setFocus()
+    boxes.answer(Button.No)
+    press(qtbot, dialog, Qt.Key.Key_Down)
+    qtbot.waitUntil(lambda: len(boxes.seen) == 1)
+    assert boxes.texts == [PER_SEAT_WARNING]
+    assert dialog.per_server.isChecked() and not dialog.dirty_drafts()
