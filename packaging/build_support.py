@@ -175,12 +175,19 @@ def filter_datas(entries: Iterable[tuple[str, str, str]]) -> list[tuple[str, str
     return kept
 
 
+# Files under resources/ that are sources for developers (Qt Linguist .ts, notes), not shipped.
+RESOURCE_SOURCE_SUFFIXES = frozenset({".ts", ".md", ".qrc", ".pro"})
+
+
 def data_files(root: Path) -> list[tuple[str, str]]:
     """``(source, destination folder)`` pairs for the spec's ``datas``."""
     pairs: list[tuple[str, str]] = []
     resources = root / "resources"
-    if resources.is_dir() and any(resources.iterdir()):
-        pairs.append((str(resources), "resources"))
+    # File by file, leaving out what is only for developers (translation sources and the like), the
+    # same rule as the wheel's data files (tests/packaging/test_wheel.py).
+    for path in sorted(resources.rglob("*")):
+        if path.is_file() and path.suffix not in RESOURCE_SOURCE_SUFFIXES:
+            pairs.append((str(path), str(Path("resources") / path.parent.relative_to(resources))))
     # The Linux desktop integration travels with the folder so that packaging/linux/install.sh, copied
     # along, can install it from there.
     pairs.append((str(root / "packaging" / "linux"), "linux"))

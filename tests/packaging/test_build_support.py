@@ -86,11 +86,13 @@ def test_only_qtbase_translations_are_kept(build_support: ModuleType) -> None:
 def test_resources_and_desktop_files_travel_with_the_folder(
     build_support: ModuleType, repo_root: Path
 ) -> None:
-    pairs = dict((destination, Path(source)) for source, destination in build_support.data_files(repo_root))
+    pairs = build_support.data_files(repo_root)
     # resource_path() looks for sys._MEIPASS/resources when frozen (applet/resources.py).
-    assert pairs["resources"] == repo_root / "resources"
-    assert (pairs["resources"] / "icons" / "licensing.svg").is_file()
-    assert (pairs["linux"] / "licensing.desktop").is_file()
+    assert (str(repo_root / "resources" / "icons" / "licensing.svg"), "resources/icons") in pairs
+    assert (str(repo_root / "resources" / "systemd" / "licensing.service.in"), "resources/systemd") in pairs
+    assert (str(repo_root / "packaging" / "linux"), "linux") in pairs
+    # Translation sources stay in the source tree.
+    assert not [source for source, _ in pairs if source.endswith(".ts")]
 
 
 class _Recorder:

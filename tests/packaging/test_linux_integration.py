@@ -70,4 +70,6 @@ def test_desktop_entry_validates(repo_root: Path, tmp_path: Path) -> None:
     completed = subprocess.run(
         ["desktop-file-validate", str(filled)], capture_output=True, text=True, timeout=60
     )
+    # Neither errors nor hints (such as two main categories, which lists the program twice in menus).
     assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.stdout + completed.stderr == ""

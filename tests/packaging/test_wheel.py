@@ -14,13 +14,11 @@ import sysconfig
 import tomllib
 import zipfile
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 pytest.importorskip("build", reason="needs the packaging extra: pip install -e '.[packaging]'")
-
-# Source files under resources/ that are compiled or only for developers, not shipped.
-NOT_SHIPPED_SUFFIXES = {".ts", ".md", ".qrc", ".pro"}
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +64,12 @@ def test_wheel_declares_the_projects_commands(wheel: Path, repo_root: Path) -> N
     assert {"lls", "licensing"} <= set(entry_points["console_scripts"]) | set(entry_points["gui_scripts"])
 
 
-def test_wheel_ships_every_resource(wheel: Path, repo_root: Path) -> None:
+def test_wheel_ships_every_resource(wheel: Path, repo_root: Path, build_support: ModuleType) -> None:
     resources = repo_root / "resources"
     expected = {
         path.relative_to(resources).as_posix()
         for path in resources.rglob("*")
-        if path.is_file() and path.suffix not in NOT_SHIPPED_SUFFIXES
+        if path.is_file() and path.suffix not in build_support.RESOURCE_SOURCE_SUFFIXES
     }
     with zipfile.ZipFile(wheel) as archive:
         prefix = next(name for name in archive.namelist() if ".data/data/share/licensing/resources/" in name)
