@@ -153,6 +153,10 @@ def test_service_request_and_free(frozen: FrozenRunner) -> None:
     frozen.lls("service", "stop", timeout=90)
     stopped = frozen.lls("service", "status", "--json", expect=4)
     assert json.loads(stopped.stdout)["status"] == "stopped"
+    # The background service's own output went to its log: it must be as clean as the commands'.
+    log = (frozen.data_dir / "logs" / "service.log").read_text(encoding="utf-8", errors="replace")
+    assert "Traceback" not in log, log
+    assert unexpected_stderr(log) == [], log
 
 
 def test_applet_paints_offscreen(frozen: FrozenRunner) -> None:
