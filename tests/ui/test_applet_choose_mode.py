@@ -419,3 +419,18 @@ def test_arrow_keys_between_the_mode_buttons_go_through_the_same_warning(
     qtbot.waitUntil(lambda: len(boxes.seen) == 1)
     assert boxes.texts == [PER_SEAT_WARNING]
     assert dialog.per_server.isChecked() and not dialog.dirty_drafts()
+
+
+def test_a_conflict_on_one_product_still_saves_and_announces_the_others(
+    qtbot: Any, seeded: Store, snapshot: Snapshot, boxes: MessageBoxes, lls: Any
+) -> None:
+    dialog = open_dialog(qtbot, seeded, product="Exchange")
+    agree(qtbot, add_licenses(qtbot, dialog, "2", "ok", snapshot), snapshot, "agreement-1")
+    select_product(qtbot, dialog, "SQL Server")
+    agree(qtbot, add_licenses(qtbot, dialog, "3", "conflict", snapshot), snapshot, "agreement-2")
+    assert lls("licenses", "add", "SQL Server", "1", "--agree").code == 0
+    with qtbot.waitSignal(dialog.committed):
+        click(qtbot, dialog.ok_button)
+    assert dialog.isVisible() and "SQL Server was changed" in boxes.texts[-1]
+    assert seeded.products.get("Exchange").concurrent_limit == 2  # written (products go by name)
+    assert seeded.products.get("SQL Server").concurrent_limit == 26  # ours (3) were not

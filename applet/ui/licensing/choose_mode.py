@@ -466,40 +466,46 @@ class ChooseLicensingModeDialog(QDialog):
             super().accept()
 
     def _commit(self) -> bool:
-        """Write all staged changes; on failure tell the administrator and keep the dialog open."""
-        title = self.tr("Choose Licensing Mode")
+        """Write all staged changes; on failure tell the administrator and keep the dialog open.
+
+        ``committed`` is emitted whenever something was written, even if a later change failed.
+        """
         wrote = False
-        for draft in self.dirty_drafts():
-            try:
-                commit_draft(self.store, draft, self.administrator)
-                wrote = True
-            except (ConcurrentChange, UnknownProduct):
-                messages.warning(
-                    self,
-                    title,
-                    self.tr(
-                        "%1 was changed by someone else (another window or the lls command) while this "
-                        "dialog was open. Your changes to it were not saved."
-                    ).replace("%1", draft.name),
-                    informative=self.tr("The current settings are shown now; review them and try again."),
-                )
-                self._reload_after_conflict(draft)
-                return False
-            except StoreError as error:
-                messages.critical(
-                    self,
-                    title,
-                    self.tr("The license store could not be written. Nothing you entered was lost."),
-                    informative=f"{error}\n\n" + self.tr("Click OK again to retry, or Cancel to discard."),
-                )
-                self._show_current()
-                return False
-            except LicensingError as error:
-                messages.warning(self, title, str(error))
-                self._reload_after_conflict(draft)
-                return False
-        if wrote:
-            self.committed.emit()
+        try:
+            for draft in self.dirty_drafts():
+                before = len(draft.changes)
+                try:
+                    commit_draft(self.store, draft, self.administrator)
+                finally:
+                    wrote = wrote or len(draft.changes) < before
+        except (ConcurrentChange, UnknownProduct):
+            messages.warning(
+                self,
+                self.tr("Choose Licensing Mode"),
+                self.tr(
+                    "%1 was changed by someone else (another window or the lls command) while this "
+                    "dialog was open. Your changes to it were not saved."
+                ).replace("%1", draft.name),
+                informative=self.tr("The current settings are shown now; review them and try again."),
+            )
+            self._reload_after_conflict(draft)
+            return False
+        except StoreError as error:
+            messages.critical(
+                self,
+                self.tr("Choose Licensing Mode"),
+                self.tr("The license store could not be written. Nothing you entered was lost."),
+                informative=f"{error}\n\n" + self.tr("Click OK again to retry, or Cancel to discard."),
+            )
+            self._show_current()
+            return False
+        except LicensingError as error:
+            messages.warning(self, self.tr("Choose Licensing Mode"), str(error))
+            self._reload_after_conflict(draft)
+            return False
+        finally:
+            if wrote:
+                self.committed.emit()
         return True
 
     def _reload_after_conflict(self, draft: ProductDraft) -> None:
