@@ -20,6 +20,7 @@ Reading: ``GET /v1/status``, ``/v1/products``, ``/v1/products/{name}``,
 (see :func:`build_app`).
 """
 
+import asyncio
 import json
 import sys
 import time
@@ -455,7 +456,9 @@ async def reset(request: web.Request) -> web.Response:
 async def shutdown(request: web.Request) -> web.Response:
     _role(request, Role.ADMIN)
     service: Service = request.app["service"]
-    service.request_stop()
+    await request.read()
+    # Stop after this answer is on its way, so the caller sees it and the connection is not pending.
+    asyncio.get_running_loop().call_soon(service.request_stop)
     return reply({"stopping": True})
 
 

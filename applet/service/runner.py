@@ -102,14 +102,23 @@ class Service:
         self.broker.apply(snapshot, time.monotonic(), announce=False)
 
         app = build_app(self)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # Shutdown must not wait on clients: at most 2 s for requests in progress, and a body the
+        # service did not read (a refused request) is drained for at most 1 s, not aiohttp's 10 s.
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=2.0, lingering_time=1.0
+        )
         await self._runner.setup()
         ssl_context = None
         if self.settings.tls:
             ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ssl_context.load_cert_chain(str(self.settings.tls_cert), str(self.settings.tls_key))
         site = web.TCPSite(
-            self._runner, self.settings.host, self.settings.port, ssl_context=ssl_context, backlog=1024
+            self._runner,
+            self.settings.host,
+            self.settings.port,
+            ssl_context=ssl_context,
+            backlog=1024,
+            shutdown_timeout=2.0,
         )
         await site.start()
         port = int(self._runner.addresses[0][1])  # the real port when 0 (ephemeral) was asked

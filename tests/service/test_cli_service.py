@@ -86,6 +86,10 @@ def test_request_and_free_exit_codes(background: Lls, data_dir: Path) -> None:
     assert background("request", "SQL Server", "--user", "bob", "--client", "ws2").code == 3
     assert background("free", admin.json()["handle"]).code == 0
     assert background("request", "SQL Server", "--user", "bob", "--client", "ws2").code == 0
+    started = time.monotonic()
+    assert background("service", "stop").code == 0
+    # Regression: aiohttp used to linger 10 s on the shutdown request's unread body.
+    assert time.monotonic() - started < 5
 
 
 def test_request_with_a_lease_outlives_the_default_expiry(background: Lls) -> None:
