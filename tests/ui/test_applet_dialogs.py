@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QTime
+from PySide6.QtCore import Qt, QTime
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -216,3 +216,50 @@ def test_the_translation_template_lists_every_current_string(tmp_path: Path) -> 
         "-locations none applet/ui/licensing/*.py applet/ui/licensing_main.py applet/ui/messages.py "
         "-ts resources/translations/licensing.ts"
     )
+
+
+def test_a_compiled_translation_reaches_every_dialog(qtbot: Any, store: Store, tmp_path: Path) -> None:
+    """The .ts contexts match what PySide's tr() asks for: translate the template, compile, load."""
+    import shutil
+    import subprocess
+    import sys
+    import xml.etree.ElementTree as ElementTree
+
+    from PySide6.QtCore import QCoreApplication, QTranslator
+
+    from applet.resources import resource_path
+
+    lrelease = shutil.which("pyside6-lrelease", path=str(Path(sys.executable).parent))
+    if lrelease is None:
+        pytest.skip("pyside6-lrelease is not installed next to this Python")
+    tree = ElementTree.parse(resource_path("translations", "licensing.ts"))
+    for message in tree.getroot().iter("message"):
+        source = message.findtext("source") or ""
+        translation = message.find("translation")
+        assert translation is not None
+        translation.attrib.pop("type", None)
+        forms = translation.findall("numerusform")
+        for form in forms:
+            form.text = "DE:" + source
+        if not forms:
+            translation.text = "DE:" + source
+    translated = tmp_path / "licensing_xx.ts"
+    tree.write(translated, encoding="utf-8", xml_declaration=True)
+    compiled = tmp_path / "licensing_xx.qm"
+    subprocess.run([lrelease, str(translated), "-qm", str(compiled)], check=True, capture_output=True)
+    translator = QTranslator()
+    assert translator.load(str(compiled))
+    QCoreApplication.installTranslator(translator)
+    try:
+        dialogs = every_applet_dialog(store)
+        for dialog in dialogs:
+            qtbot.addWidget(dialog)
+            assert dialog.windowTitle().startswith("DE:"), dialog.objectName()
+        choose, _add, remove, per_server = dialogs[:4]
+        assert isinstance(choose, ChooseLicensingModeDialog) and isinstance(remove, RemoveLicensesDialog)
+        assert choose.empty_label.text() == "DE:No services have been registered to use Licensing."
+        assert remove.model.headerData(0, Qt.Orientation.Horizontal) == "DE:Date"
+        assert isinstance(per_server, AgreementDialog)
+        assert per_server.statement.text().startswith("DE:I have purchased")  # a plural (%n) form
+    finally:
+        QCoreApplication.removeTranslator(translator)
