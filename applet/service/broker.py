@@ -160,6 +160,7 @@ class ProductState:
     def as_dict(self) -> dict[str, object]:
         """The API's per-product usage."""
         data: dict[str, object] = {
+            "product_id": self.product_id,
             "product": self.name,
             "version": self.version,
             "mode": self.mode.value,
