@@ -130,7 +130,7 @@ def _run_sc(commands: list[list[str]], tolerate_first: bool = False) -> int:
 
 def _host(data_dir: Path) -> int:
     try:
-        import servicemanager  # type: ignore[import-not-found]
+        import servicemanager  # type: ignore[import-untyped]
     except ImportError:
         print("lls: error: pywin32 is missing: pip install 'licensing[windows]'", file=sys.stderr)
         return 1
@@ -144,14 +144,14 @@ def _service_class(data_dir: Path) -> type:
     """The pywin32 service class; built here because its base class exists only on Windows."""
     import asyncio
 
-    import win32service  # type: ignore[import-not-found]
-    import win32serviceutil  # type: ignore[import-not-found]
+    import win32service  # type: ignore[import-untyped]
+    import win32serviceutil  # type: ignore[import-untyped]
 
     from applet.service.runner import Service
     from applet.service.settings import ServiceSettings
     from applet.store.paths import resolve_paths
 
-    class LicenseWindowsService(win32serviceutil.ServiceFramework):  # type: ignore[misc]
+    class LicenseWindowsService(win32serviceutil.ServiceFramework):
         # pywin32 calls the methods by these names: SvcDoRun, SvcStop, SvcShutdown.
         _svc_name_ = SERVICE_NAME
         _svc_display_name_ = SERVICE_DISPLAY_NAME

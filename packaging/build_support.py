@@ -136,7 +136,7 @@ def prune_orphan_libraries(entries: Iterable[tuple[str, str, str]]) -> list[tupl
     entries = list(entries)
     if not sys.platform.startswith("linux"):
         return entries
-    from PyInstaller.depend.bindepend import get_imports
+    from PyInstaller.depend.bindepend import get_imports  # type: ignore[import-untyped]
 
     def collected_dependency(entry: tuple[str, str, str]) -> bool:
         # A library PyInstaller found through links lands at the top of _internal/; libpython is

@@ -16,7 +16,7 @@ ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
 def render_png(svg: Path, size: int) -> bytes:
     """The SVG drawn at ``size`` x ``size`` pixels, as PNG bytes."""
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice
-    from PySide6.QtGui import QGuiApplication, QImage, QPainter
+    from PySide6.QtGui import QGuiApplication, QImage, QImageWriter, QPainter
     from PySide6.QtSvg import QSvgRenderer
 
     # QImage/QPainter need a QGuiApplication for fonts; none is shown. Kept alive for later calls.
@@ -33,7 +33,9 @@ def render_png(svg: Path, size: int) -> bytes:
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
+    writer = QImageWriter(buffer, QByteArray(b"png"))
+    if not writer.write(image):
+        raise ValueError(f"{svg}: cannot encode PNG: {writer.errorString()}")
     buffer.close()
     return bytes(data.data())
 
