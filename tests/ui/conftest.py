@@ -30,8 +30,13 @@ class MessageBoxes:
         self._answers.extend(buttons)
 
     def __call__(self, box: QMessageBox) -> QMessageBox.StandardButton:
-        box.adjustSize()
+        # Shown (not exec'd) so that QMessageBox lays itself out and wraps long text like a real box.
+        box.show()
         self._save(box, f"message-{len(self.seen)}")
+        box.hide()
+        owner = box.parentWidget()
+        if owner is not None:  # as after a real box: the window behind it is active again
+            owner.window().activateWindow()
         self.seen.append((box.windowTitle(), box.text(), box.informativeText()))
         if self._answers:
             return self._answers.popleft()
