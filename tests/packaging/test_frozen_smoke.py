@@ -224,3 +224,9 @@ def test_linux_install_puts_programs_desktop_entry_and_icon_in_place(
     )
     assert refused.returncode == 1
     assert (foreign / "keep.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_console_program_opens_both_windows(frozen: FrozenRunner) -> None:
+    # `lls applet` and `lls manager` (applet/cli/gui.py, manager_command.py) from the console program.
+    frozen.lls("applet", "--self-test", timeout=120)
+    frozen.lls("manager", "--self-test", timeout=120)
