@@ -158,6 +158,13 @@ def _ask_once(
         box.setInformativeText(informative)
     # Window-modal: the help viewer (a separate window) stays usable while a box is up.
     box.setWindowModality(Qt.WindowModality.WindowModal if parent else Qt.WindowModality.ApplicationModal)
+    help_button = box.button(Button.Help)
+    if help_button is not None:
+        # "Press F1 for more help.": F1 presses the Help button.
+        from PySide6.QtGui import QKeySequence, QShortcut
+
+        help_key = QShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents), box)
+        help_key.activated.connect(help_button.click)
     box.setAccessibleName(title)
     box.setAccessibleDescription(text)
     try:

@@ -71,3 +71,30 @@ def test_every_shipped_icon_renders_and_follows_the_palette(qapp: object) -> Non
         assert image.pixelColor(16, 16).name() == "#ffffff"  # drawn in the dark theme's text colour
     finally:
         QGuiApplication.setPalette(original)
+
+
+def test_f1_presses_the_help_button_of_a_box(qtbot: object) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    pressed: list[object] = []
+
+    def press_f1(box: QMessageBox) -> QMessageBox.StandardButton:
+        with qtbot.waitActive(box):  # type: ignore[attr-defined]
+            box.show()
+            box.activateWindow()
+        window = box.windowHandle()
+        assert window is not None
+        QTest.keyClick(window, Qt.Key.Key_F1)
+        pressed.append(box.clickedButton())
+        return Button.No
+
+    messages.set_help_handler(lambda parent, topic: None)
+    previous = messages.set_responder(press_f1)
+    try:
+        messages.question(None, "Licensing", "Sure?", help_topic="per-seat")
+    finally:
+        messages.set_responder(previous)
+        messages.set_help_handler(None)
+    assert len(pressed) == 1 and pressed[0] is not None
+    assert pressed[0].text().replace("&", "") == "Help"  # type: ignore[attr-defined]
