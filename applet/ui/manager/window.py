@@ -628,9 +628,8 @@ class ManagerWindow(QMainWindow):
 
         process.finished.connect(finished)
         process.errorOccurred.connect(failed)
-        process.start(
-            sys.executable, ["-m", "applet", "--data-dir", str(self.paths.data_dir), "service", "start"]
-        )
+        program, prefix = lls_command()
+        process.start(program, [*prefix, "--data-dir", str(self.paths.data_dir), "service", "start"])
 
     # ------------------------------------------------------------------ selection and actions
 
@@ -970,6 +969,14 @@ class ManagerWindow(QMainWindow):
                 "%1", str(self.paths.data_dir)
             ),
         )
+
+
+def lls_command() -> tuple[str, list[str]]:
+    """How to run ``lls``: ``python -m applet``, or the frozen ``lls`` next to a frozen GUI."""
+    if getattr(sys, "frozen", False):
+        name = "lls.exe" if os.name == "nt" else "lls"
+        return str(Path(sys.executable).with_name(name)), []
+    return sys.executable, ["-m", "applet"]
 
 
 def _fill_choices(box: QComboBox, names: list[str]) -> None:
