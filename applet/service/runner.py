@@ -272,13 +272,14 @@ class Service:
 async def serve(paths: DataPaths, settings: ServiceSettings, explicit: set[str] | None = None) -> None:
     """Run the service until SIGINT/SIGTERM (or the shutdown route)."""
     service = Service(paths, settings, explicit)
-    await service.start()
     loop = asyncio.get_running_loop()
+    # Before start: a SIGTERM that arrives as soon as the endpoint file appears still stops cleanly.
     for name in ("SIGINT", "SIGTERM"):
         signum = getattr(signal, name, None)
         if signum is not None:
             with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows event loops
                 loop.add_signal_handler(signum, service.request_stop)
+    await service.start()
     if settings.foreground and service.endpoint is not None:
         print(f"lls service: listening on {service.endpoint.url} (pid {os.getpid()})", file=sys.stderr)
     await service.run_until_stopped()
