@@ -26,7 +26,8 @@ from applet.store import Store
 pytestmark = pytest.mark.benchmark
 
 IN_FLIGHT = 32
-MEASURE_SECONDS = 5.0
+MEASURE_SECONDS = 2.5
+ROUNDS = 3
 LEASES = 10_000
 RATE = 500  # requests per second for the latency figure
 
@@ -114,6 +115,10 @@ async def _pairs_per_second(url: str, token: str, product: str) -> float:
         return done / (time.monotonic() - started)
 
 
+def _figures(values: list[float]) -> str:
+    return ", ".join(f"{value:,.0f}" for value in values)
+
+
 def test_request_free_throughput(data_dir: Path) -> None:
     with Store.open(data_dir) as store:
         store.products.add("Bench", "bench", limit=100_000)
@@ -124,15 +129,20 @@ def test_request_free_throughput(data_dir: Path) -> None:
         bare_port = int(bare.stdout.readline())
         token = endpoint.token()
         assert token is not None
-        baseline = asyncio.run(_pairs_per_second(f"http://127.0.0.1:{bare_port}", "x", "Bench"))
-        measured = asyncio.run(_pairs_per_second(endpoint.url, token, "Bench"))
+        # Alternate the two, so a neighbour's load on this shared machine hits both alike.
+        baselines, measures = [], []
+        for _ in range(ROUNDS):
+            baselines.append(asyncio.run(_pairs_per_second(f"http://127.0.0.1:{bare_port}", "x", "Bench")))
+            measures.append(asyncio.run(_pairs_per_second(endpoint.url, token, "Bench")))
     finally:
         _stop(bare)
         _stop(service)
+    baseline, measured = statistics.median(baselines), statistics.median(measures)
     ratio = measured / baseline
     print(
-        f"\n[service] request+free pairs/s, {IN_FLIGHT} in flight, keep-alive: {measured:,.0f}/s "
-        f"(target >= 2,000); bare aiohttp constant handler: {baseline:,.0f}/s; "
+        f"\n[service] request+free pairs/s, {IN_FLIGHT} in flight, keep-alive, median of {ROUNDS} rounds: "
+        f"{measured:,.0f}/s (target >= 2,000; rounds {_figures(measures)}); "
+        f"bare aiohttp constant handler: {baseline:,.0f}/s (rounds {_figures(baselines)}); "
         f"ratio {ratio:.2f} (target >= 0.5)"
     )
     assert measured > 500 and ratio > 0.25, "grossly slower than the target"
