@@ -244,6 +244,7 @@ class PagedTableModel(_ColumnsMixin, QAbstractTableModel):
         self.total: int | None = None
         self._started = False
         self._reload_pending = False
+        self._reload_keep: int | None = None
 
     # -- for subclasses -------------------------------------------------------------------------
     def default_sort(self) -> tuple[int, bool]:
@@ -329,16 +330,23 @@ class PagedTableModel(_ColumnsMixin, QAbstractTableModel):
             self._query_generation += 1
         self._fetch(0, self.page_size(), replace=True, count=recount)
 
-    def reload(self) -> None:
-        """Re-read the rows shown (the store changed); the view keeps its place."""
+    def reload(self, keep: int | None = None) -> None:
+        """Re-read the rows shown (the store changed); the view keeps its place.
+
+        ``keep``: how many rows from the top matter now (the view's last visible row and a page
+        more). Rows below are dropped and fetched again when scrolled to, so a live refresh reads a
+        page or two, not everything scrolled through.
+        """
         if not self._started:
             self.restart()
             return
         if self._fetching:
             # A page is on its way with the old data; read again when it lands.
             self._reload_pending = True
+            self._reload_keep = keep
             return
-        wanted = min(max(len(self._rows), self.page_size()), self.REFRESH_LIMIT)
+        loaded = len(self._rows) if keep is None else min(len(self._rows), keep)
+        wanted = min(max(loaded, self.page_size()), self.REFRESH_LIMIT)
         self._fetch(0, wanted, replace=True, count=True)
 
     def _fetch(self, offset: int, limit: int, replace: bool, count: bool = False) -> None:
@@ -368,7 +376,7 @@ class PagedTableModel(_ColumnsMixin, QAbstractTableModel):
                 self._count(counter)
             if self._reload_pending:
                 self._reload_pending = False
-                self.reload()
+                self.reload(self._reload_keep)
 
         def failed(error: Exception) -> None:
             if generation != self._generation:

@@ -443,14 +443,21 @@ class ManagerWindow(QMainWindow):
         self._update_status(index)
         self._update_actions()
 
+    def _rows_in_sight(self, view: QTableView) -> int:
+        """The rows a live refresh must re-read: down to the last visible one, and a page more."""
+        last = view.rowAt(view.viewport().height() - 1)
+        if last < 0:
+            last = view.model().rowCount()
+        return last + 1 + PagedTableModel.PAGE_SIZE
+
     def _refresh_tab(self, index: int, live: bool = False) -> None:
         self._stale.discard(index)
         if index == HISTORY:
-            self.history_model.reload()
+            self.history_model.reload(self._rows_in_sight(self.history_view) if live else None)
         elif index == CLIENTS:
-            self.clients_model.reload()
+            self.clients_model.reload(self._rows_in_sight(self.clients_view) if live else None)
         elif index == EVENTS:
-            self.events_model.reload()
+            self.events_model.reload(self._rows_in_sight(self.events_view) if live else None)
             if live:
                 self._load_filter_choices()
         elif index == PRODUCTS:
