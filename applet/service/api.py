@@ -197,6 +197,7 @@ async def request_license(request: web.Request) -> web.Response:
         admin=_bool(data, "admin"),
         key=data.get("idempotency_key"),
         lease_seconds=lease_seconds,
+        version=version.strip() if version else None,
     )
     if isinstance(result, Denial):
         return reply(

@@ -152,10 +152,9 @@ class ProductState:
         """Licenses held in the current mode."""
         return self.counter.limit if self.mode is LicenseMode.PER_SERVER else self.per_seat_licenses
 
-    @property
-    def display_name(self) -> str:
-        """``<product> <version>``, as the original's events named products."""
-        return f"{self.name} {self.version}".strip()
+    def display_name(self, version: str | None = None) -> str:
+        """``<product> <version>`` as the original's events named products; the caller's version wins."""
+        return f"{self.name} {version or self.version}".strip()
 
     def as_dict(self) -> dict[str, object]:
         """The API's per-product usage."""
@@ -317,6 +316,7 @@ class Broker:
         key: object = None,
         lease_seconds: float | None = None,
         observed: str | None = None,
+        version: str | None = None,
     ) -> Lease | Denial:
         """Grant a lease or deny; see the module docstring. Raises :class:`LicensingError` on bad input."""
         if key is not None:
@@ -339,7 +339,7 @@ class Broker:
             if not decision.granted:
                 state.denials += 1
                 sample.denials += 1
-                self._violation(EventId.NO_LICENSE, state, (user_name, state.display_name), now)
+                self._violation(EventId.NO_LICENSE, state, (user_name, state.display_name(version)), now)
                 return Denial(
                     state.name,
                     f"no license available: {decision.in_use} of {decision.limit} concurrent "
@@ -355,7 +355,7 @@ class Broker:
         else:
             # Per Seat: concurrency is tracked for peaks and charts, never limited.
             decision = state.counter.request(client_key, True)
-            licensed = self._use_seat(state, user_name, now)
+            licensed = self._use_seat(state, user_name, now, version)
         if decision.new_client:
             state.peak_dirty = state.peak_dirty or state.counter.peak == state.counter.in_use
         sample.max_in_use = max(sample.max_in_use, state.counter.in_use)
@@ -378,7 +378,7 @@ class Broker:
             self._by_key[lease.key] = lease.handle
         return lease
 
-    def _use_seat(self, state: ProductState, user: str, now: float) -> bool:
+    def _use_seat(self, state: ProductState, user: str, now: float, version: str | None) -> bool:
         assert state.allocator is not None
         user_key = user.casefold()
         seat = state.allocator.use(user_key)
@@ -395,7 +395,7 @@ class Broker:
         )
         if seat.first_use and not seat.licensed:
             # The Per Seat pool is exhausted: the original logged 201 on the master server.
-            self._violation(EventId.NO_LICENSE, state, (user, state.display_name), now)
+            self._violation(EventId.NO_LICENSE, state, (user, state.display_name(version)), now)
             self._violation(
                 EventId.OVER_LICENSED,
                 state,

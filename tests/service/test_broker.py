@@ -49,6 +49,9 @@ def test_per_server_counts_clients_and_denies_at_the_limit(sql: Store) -> None:
     batch = broker.take_batch()
     assert [e.event_id for e in batch.events] == [EventId.NO_LICENSE]
     assert batch.events[0].message == "No license was available for user carol using product SQL Server 7.0."
+    broker.throttle.interval = 0  # let the next 201 through to see the caller's version
+    broker.request("SQL Server", "dave", 1.0, client="ws4", version="7.5")
+    assert broker.take_batch().events[0].message.endswith("using product SQL Server 7.5.")
     assert batch.peaks == {state.product_id: 2}
     assert batch.samples[0].requests == 4 and batch.samples[0].denials == 1
     assert batch.samples[0].max_in_use == 2
