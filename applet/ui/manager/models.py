@@ -364,13 +364,15 @@ class PagedTableModel(_ColumnsMixin, QAbstractTableModel):
         def done(result: tuple[list[Any], int | None]) -> None:
             if generation != self._generation:
                 return
-            self._fetching = False
             rows, _ = result
+            # Still "fetching" while the rows go in: a view or tester reacting to rowsInserted must
+            # not ask for the next page from an offset that is about to change.
+            self._exhausted = len(rows) < limit
             if replace:
                 self._replace(rows)
             else:
                 self._append(rows)
-            self._exhausted = len(rows) < limit
+            self._fetching = False
             self.loaded.emit()
             if counter is not None:
                 self._count(counter)

@@ -261,3 +261,35 @@ def test_dark_palette_and_a_scaled_screen_render(
         assert manager.grab().deviceIndependentSize().width() == manager.width() or ratio != 1
     finally:
         app.setPalette(original)
+
+
+def test_paged_model_stays_consistent_through_pages_sorts_filters_and_live_changes(
+    seeded: Store, open_manager: Callable[[], ManagerWindow], qtbot: QtBot, qtmodeltester: ModelTester
+) -> None:
+    from applet.ui.manager.models import PagedTableModel
+
+    mail = seeded.products.get("Mail Server").product_id
+    seeded.clients.record_usage(
+        [SeatUsage(mail, f"user{n:03d}", "2026-11-20T10:00:00+00:00", False) for n in range(450)]
+    )
+    window = open_manager()
+    window.tabs.setCurrentIndex(CLIENTS)
+    model = window.clients_model
+    qtbot.waitUntil(lambda: model.rowCount() == PagedTableModel.PAGE_SIZE)
+    qtmodeltester.check(model, force_py=True)  # stays attached: every change below is checked
+    while True:
+        qtbot.waitUntil(lambda: not model.loading)  # the view may have asked for a page itself
+        if not model.canFetchMore():
+            break
+        with qtbot.waitSignal(model.loaded):
+            model.fetchMore()
+    assert model.rowCount() == 453 and model.total == 453
+    with qtbot.waitSignal(model.loaded):
+        window.clients_view.sortByColumn(4, Qt.SortOrder.DescendingOrder)
+    assert model.record(0).user == "carol" or model.record(0).last_used >= model.record(1).last_used
+    seeded.clients.record_usage([SeatUsage(mail, "aaron", "2026-11-29T10:00:00+00:00", True)])
+    qtbot.waitUntil(lambda: model.record(0).user == "aaron", timeout=2000)
+    window.clients_filter.setText("user1")
+    window.apply_filters()
+    qtbot.waitUntil(lambda: model.total == 100 and not model.loading)
+    assert all("user1" in record.user for record in model.records())
