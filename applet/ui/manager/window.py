@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QModelIndex, QProcess, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QModelIndex, QPoint, QProcess, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QPushButton,
     QTableView,
     QTabWidget,
@@ -137,6 +138,8 @@ class ManagerWindow(QMainWindow):
         header.setSortIndicatorShown(True)
         view.activated.connect(lambda _index: self.show_properties())
         view.doubleClicked.connect(lambda _index: self.show_properties())
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view.customContextMenuRequested.connect(lambda point, view=view: self._context_menu(view, point))
         # The indicator first: enabling sorting sorts by it at once.
         column, descending = model.sort_state if isinstance(model, PagedTableModel) else (0, False)
         header.setSortIndicator(
@@ -213,6 +216,10 @@ class ManagerWindow(QMainWindow):
         self.server_view.setModel(self.server_model)
         self.server_view.doubleClicked.connect(self._server_item_activated)
         self.server_view.activated.connect(self._server_item_activated)
+        self.server_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.server_view.customContextMenuRequested.connect(
+            lambda point: self._context_menu(self.server_view, point)
+        )
         server_page = QWidget()
         server_layout = QVBoxLayout(server_page)
         server_layout.setContentsMargins(6, 6, 6, 6)
@@ -725,6 +732,49 @@ class ManagerWindow(QMainWindow):
         product = self._selected_product()
         if product:
             self._open(ProductPropertiesDialog(self.gateway, product, self))
+
+    def context_menu_for(self, view: QAbstractItemView, point: QPoint) -> QMenu:
+        """The right-click menu of a view at ``point`` (the row there is selected first)."""
+        index = view.indexAt(point)
+        if index.isValid():
+            view.setCurrentIndex(index)
+            if isinstance(view, QTableView):
+                view.selectRow(index.row())
+        menu = QMenu(view)
+        record = self.selected_record()
+        if view is self.server_view and isinstance(record, tuple):
+            if record[0] == "product":
+                menu.addAction(
+                    self.tr("Choose &Licensing Mode..."), lambda: self.choose_licensing_mode(str(record[1]))
+                )
+            elif record[0] == "server":
+                menu.addAction(icon("replication"), self.tr("&Replication..."), self.replication)
+        else:
+            menu.addAction(self.properties_action)
+            if view is self.clients_view:
+                menu.addAction(self.delete_action)
+        menu.addSeparator()
+        menu.addAction(self.new_license_action)
+        menu.addAction(self.refresh_action)
+        return menu
+
+    def _context_menu(self, view: QAbstractItemView, point: QPoint) -> None:
+        menu = self.context_menu_for(view, point)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(view.viewport().mapToGlobal(point))
+
+    def replication(self) -> None:
+        """Server -> Replication...: the applet's Replication Configuration dialog."""
+        from applet.ui.licensing.replication import ReplicationDialog
+
+        try:
+            store = Store(self.paths)
+        except Exception as error:  # a store fault: say so, the window stays
+            messages.critical(self, self.tr("Replication"), " ".join(str(error).split()))
+            return
+        dialog = ReplicationDialog(store, self)
+        dialog.finished.connect(lambda _result: store.close())
+        self._open(dialog)
 
     def _server_item_activated(self, index: QModelIndex) -> None:
         first = index.sibling(index.row(), 0)

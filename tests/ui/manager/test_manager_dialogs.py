@@ -315,3 +315,29 @@ def test_the_usage_chart_marks_the_peak_and_the_limit(qtbot: QtBot, snapshot: Sn
     snapshot(chart, "usage-chart")
     chart.set_data(ChartData((), 3, 0, 100, 10))
     assert "No usage" in chart.accessibleDescription()
+
+
+def test_right_click_menus_and_server_replication(
+    manager: ManagerWindow, qtbot: QtBot, snapshot: Snapshot
+) -> None:
+    from applet.ui.licensing.replication import ReplicationDialog
+
+    manager.tabs.setCurrentIndex(CLIENTS)
+    qtbot.waitUntil(lambda: manager.clients_model.rowCount() == 3)
+    view = manager.clients_view
+    point = view.visualRect(manager.clients_model.index(1, 0)).center()
+    menu = manager.context_menu_for(view, point)
+    texts = [action.text() for action in menu.actions() if action.text()]
+    assert texts[:2] == ["&Properties", "&Delete"] and manager.selected_record().user == "bob"
+    snapshot(menu, "clients-context-menu")
+
+    manager.tabs.setCurrentIndex(SERVERS)
+    qtbot.waitUntil(lambda: manager.server_model.item(0).rowCount() == 1)
+    server = manager.server_model.item(0).child(0).child(0)
+    tree = manager.server_view
+    menu = manager.context_menu_for(tree, tree.visualRect(server.index()).center())
+    replication = next(action for action in menu.actions() if action.text() == "&Replication...")
+    replication.trigger()
+    dialog = manager.child_dialog
+    assert isinstance(dialog, ReplicationDialog) and dialog.isVisible()
+    dialog.reject()
