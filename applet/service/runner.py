@@ -14,6 +14,7 @@ import signal
 import ssl
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +24,7 @@ from applet import __version__
 from applet.client.discovery import ServiceEndpoint, read_endpoint, write_endpoint
 from applet.domain.events import EventId
 from applet.service.api import build_app
-from applet.service.broker import Broker
+from applet.service.broker import Broker, ConfigSnapshot
 from applet.service.lock import InstanceLock
 from applet.service.observers import ObserverUnavailable, logged_in_sessions, tcp_clients
 from applet.service.settings import (
@@ -207,12 +208,15 @@ class Service:
         async with self._reload_lock:
             batch = self.broker.take_batch()
 
-            def write_and_read(store: Any) -> Any:
+            def write_and_read(store: Any) -> ConfigSnapshot:
                 self.worker.write(store, batch)
-                return StoreWorker.snapshot(store)
+                return StoreWorker.read_head(store)
 
-            snapshot = await self.worker.call(write_and_read)
-            self.broker.apply(snapshot, time.monotonic())
+            head = await self.worker.call(write_and_read)
+            # Decided here, on the loop thread that owns the broker; only those users are read.
+            wanted = self.broker.seats_to_load(head)
+            seats = await self.worker.call(lambda store: store.clients.seat_users(wanted)) if wanted else {}
+            self.broker.apply(replace(head, seats=seats), time.monotonic())
 
     async def flush(self) -> None:
         """Persist what the broker collected since the last flush."""

@@ -10,6 +10,7 @@ import asyncio
 import concurrent.futures
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from applet.domain.products import LicenseMode
@@ -81,17 +82,22 @@ class StoreWorker:
         return len(records)
 
     @staticmethod
-    def snapshot(store: Store) -> ConfigSnapshot:
-        """Read the configuration the broker counts against."""
-        revision = store.config_revision()
-        products = store.products.list()
-        per_seat = [p.product_id for p in products if p.mode is LicenseMode.PER_SEAT]
+    def read_head(store: Store) -> ConfigSnapshot:
+        """The configuration without Per Seat users (the broker says whose it needs: seats_to_load)."""
         return ConfigSnapshot(
-            revision=revision,
-            products=products,
+            revision=store.config_revision(),
+            products=store.products.list(),
             groups=store.groups.list(),
-            seats=store.clients.seat_users(per_seat),
+            seat_counts=store.clients.seat_counts(),
+            seats={},
         )
+
+    @staticmethod
+    def snapshot(store: Store) -> ConfigSnapshot:
+        """The whole configuration, with the Per Seat users of every Per Seat product (start-up)."""
+        head = StoreWorker.read_head(store)
+        per_seat = [p.product_id for p in head.products if p.mode is LicenseMode.PER_SEAT]
+        return replace(head, seats=store.clients.seat_users(per_seat))
 
     def close(self) -> None:
         """Close the store (on the worker thread) and stop the thread."""

@@ -61,6 +61,14 @@ class ClientRepository(Repository):
                 ],
             )
 
+    def seat_counts(self) -> dict[int, int]:
+        """Per Seat usage rows per product id (a covering index scan)."""
+        with self.db.errors():
+            rows = self.connection.execute(
+                "SELECT product_id, COUNT(*) FROM seat_clients GROUP BY product_id"
+            ).fetchall()
+        return {int(product_id): int(count) for product_id, count in rows}
+
     def seat_users(self, product_ids: Sequence[int]) -> dict[int, list[str]]:
         """Per Seat users of each product, oldest first (the order that decides who holds licenses)."""
         users: dict[int, list[str]] = {product_id: [] for product_id in product_ids}

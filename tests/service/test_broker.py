@@ -1,13 +1,17 @@
 """The broker's counting, leases, events and batches, driven with a real store's configuration."""
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from applet.domain.counting import PerSeatAllocator
 from applet.domain.errors import InvalidInput, UnknownProduct
 from applet.domain.events import EventId
 from applet.domain.products import LicenseMode
-from applet.service.broker import Broker, Denial, Lease, LeaseNotFound
+from applet.service.broker import Broker, Denial, Lease, LeaseNotFound, SeatAllocator
 from applet.service.worker import StoreWorker
 from applet.store import Store
 
@@ -19,7 +23,10 @@ def _broker(store: Store, expiry: float = 10.0, interval: float = 3600.0) -> Bro
 
 
 def _reload(broker: Broker, store: Store, now: float) -> list[str]:
-    return broker.apply(StoreWorker.snapshot(store), now=now)
+    """What the running service does: read the head, load only the users the broker asks for."""
+    head = StoreWorker.read_head(store)
+    seats = store.clients.seat_users(broker.seats_to_load(head))
+    return broker.apply(replace(head, seats=seats), now=now)
 
 
 def _events(broker: Broker) -> list[int]:
@@ -243,3 +250,69 @@ def test_observed_clients_are_counted_denied_once_and_released(sql: Store) -> No
     assert {lease.client for lease in broker.leases()} == {"10.0.0.3"}
     broker.drop_observed("tcp", set())
     assert state.counter.in_use == 0 and broker.lease_count == 0
+
+
+def test_only_affected_per_seat_products_are_rebuilt(sql: Store) -> None:
+    broker = _broker(sql)
+    for user in ("ann", "ben", "cat"):
+        broker.request("Exchange", user, 0.0)
+    exchange_id = broker.product("Exchange").product_id
+    sql.clients.record_usage(broker.take_batch().seat_usage)
+    sql.ledger.add("SQL Server", 1, "admin", agreed=True)  # another product: nothing to replay
+    assert broker.seats_to_load(StoreWorker.read_head(sql)) == []
+    broker.request("Exchange", "dan", 1.0)  # a first use not written yet does not look like a change
+    assert broker.seats_to_load(StoreWorker.read_head(sql)) == []
+    sql.clients.record_usage(broker.take_batch().seat_usage)
+    sql.clients.delete("ben", "admin")  # the store now has fewer users than counted here
+    assert broker.seats_to_load(StoreWorker.read_head(sql)) == [exchange_id]
+    _reload(broker, sql, 2.0)
+    state = broker.product("Exchange")
+    assert state.allocator is not None and state.allocator.users == 3
+    assert state.allocator.is_licensed("cat") is True  # ben's license went to the waiting user
+    sql.groups.add("Ops", 1, "admin")
+    assert broker.seats_to_load(StoreWorker.read_head(sql)) == [exchange_id]
+    _reload(broker, sql, 3.0)
+    sql.ledger.add("Exchange", 1, "admin", agreed=True)
+    assert broker.seats_to_load(StoreWorker.read_head(sql)) == [exchange_id]
+
+
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("use"), st.sampled_from(["a", "b", "c", "d", "e", "f", "g", "h"])),
+        st.tuples(st.just("delete"), st.sampled_from(["a", "b", "c", "d", "e", "f", "g", "h"])),
+        st.tuples(st.just("buy"), st.integers(0, 6)),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(operations=operations, purchased=st.integers(0, 5), group_licenses=st.integers(0, 3))
+def test_seat_allocator_decides_exactly_like_the_domain(
+    operations: list[tuple[str, Any]], purchased: int, group_licenses: int
+) -> None:
+    groups, membership = {"ops": group_licenses}, {"b": "ops", "c": "ops"}
+    reference = PerSeatAllocator(purchased, groups, membership)
+    fast = SeatAllocator(purchased, groups, membership)
+    for operation, value in operations:
+        if operation == "use":
+            assert fast.use(value) == reference.use(value)
+        elif operation == "delete":
+            assert fast.delete(value) == reference.delete(value)
+        else:
+            fast.set_purchased(value)
+            reference.set_purchased(value)
+        assert fast.allocated == reference.allocated
+        assert fast.unlicensed_users == reference.unlicensed_users
+
+
+def test_replaying_many_users_is_linear() -> None:
+    import time
+
+    allocator = SeatAllocator(10_000)
+    started = time.perf_counter()
+    for number in range(50_000):
+        allocator.use(f"user{number}")
+    elapsed = time.perf_counter() - started
+    assert allocator.allocated == 10_000 and allocator.unlicensed_users == 40_000
+    assert elapsed < 2.0, f"50,000 first uses took {elapsed:.1f} s (the quadratic sum is back?)"
