@@ -62,6 +62,9 @@ def table_view(model: RecordTableModel, name: str, parent: QWidget | None = None
     view.horizontalHeader().setStretchLastSection(True)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     view.setTabKeyNavigation(False)
+    view.setWordWrap(False)
+    # Lists in dialogs are short: fit the columns to what they hold whenever it changes.
+    model.modelReset.connect(view.resizeColumnsToContents)
     return view
 
 

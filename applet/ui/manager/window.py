@@ -552,7 +552,7 @@ class ManagerWindow(QMainWindow):
                 header = view.horizontalHeader()
                 for column in range(header.count() - 1):
                     width = max(view.sizeHintForColumn(column), header.sectionSizeHint(column))
-                    header.resizeSection(column, min(width + 8, 360))
+                    header.resizeSection(column, min(width + 16, 360))
         if tab == self.tabs.currentIndex():
             self._update_status(tab)
         self.refreshed.emit(tab)
