@@ -68,6 +68,8 @@ HELP_PAGE = "license-manager.html"
 # The help topic (an anchor of the page) of each tab: F1 opens the help of what is shown.
 HELP_TOPICS = ("purchase-history", "products-view", "clients", "server-browser", "events")
 EXPORT_PAGE = 10_000
+# The most leases the service lists in one answer (its MAX_LIST).
+LEASES_LIMIT = 10_000
 
 
 class ManagerWindow(QMainWindow):
@@ -820,16 +822,34 @@ class ManagerWindow(QMainWindow):
             self.tr("Its usage history is removed; its licenses go to clients waiting for one."),
         ):
             return
+        self._delete_client(user, after, ask_service=True)
+
+    def _delete_client(self, user: str, after: Callable[[], None] | None, ask_service: bool) -> None:
+        title = self.tr("Delete Client")
         administrator = self.administrator
 
         def job(store: Store) -> tuple[str, object]:
-            holding = products_in_use(store.paths, user)
-            if holding:
-                return ("in-use", holding)
+            if ask_service:
+                holding = products_in_use(store.paths, user)
+                if holding is None:
+                    return ("unknown", None)
+                if holding:
+                    return ("in-use", holding)
             return ("deleted", store.clients.delete(user, administrator))
 
         def done(result: tuple[str, object]) -> None:
             outcome, detail = result
+            if outcome == "unknown":
+                if messages.question(
+                    self,
+                    title,
+                    self.tr("The running service could not say whether %1 is using a product now.").replace(
+                        "%1", user
+                    ),
+                    self.tr("Delete the client anyway?"),
+                ):
+                    self._delete_client(user, after, ask_service=False)
+                return
             if outcome == "in-use":
                 messages.warning(
                     self,
@@ -1054,26 +1074,26 @@ def _fill_choices(box: QComboBox, names: list[str]) -> None:
         box.currentIndexChanged.emit(0)
 
 
-def products_in_use(paths: DataPaths, user: str) -> list[str]:
+def products_in_use(paths: DataPaths, user: str) -> list[str] | None:
     """The products ``user`` holds a license for right now, asked of the running service.
 
-    Empty when the service is not running (nothing can be in use then) or does not list leases.
-    Runs on a worker thread (network).
+    Empty when the service is not running (nothing can be in use then); None when it runs but cannot
+    tell (its admin token is not readable by this user, or it does not answer). Runs on a worker
+    thread (network).
     """
+    from applet.client.api import ServiceClient, ServiceError
     from applet.client.discovery import find_service
 
     endpoint = find_service(paths)
     if endpoint is None:
         return []
-    from applet.client.api import ServiceClient, ServiceError
-
     try:
         with ServiceClient(endpoint, admin=True, timeout=3.0) as client:
-            leases = client.call("GET", "/v1/leases")
+            leases = client.call("GET", f"/v1/leases?limit={LEASES_LIMIT}")
     except ServiceError:
-        return []
+        return None
     if not isinstance(leases, list):
-        return []
+        return None
     wanted = user.casefold()
     return sorted(
         {

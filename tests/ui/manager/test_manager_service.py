@@ -111,3 +111,35 @@ def test_lls_manager_opens_the_window_on_the_store(seeded: Store, data_dir: Path
     assert completed.returncode == 0, completed.stderr
     # It remembered its window: the settings file was written on close.
     assert (data_dir / "license-manager.ini").exists()
+
+
+def test_deleting_asks_again_when_the_service_cannot_tell(
+    seeded: Store,
+    running_service: ServiceProcess,
+    open_manager: Callable[[], ManagerWindow],
+    data_dir: Path,
+    qtbot: QtBot,
+    boxes: object,
+) -> None:
+    import json
+
+    # The admin token is out of this user's reach (another account runs the service).
+    endpoint_file = data_dir / "service-endpoint.json"
+    document = json.loads(endpoint_file.read_text())
+    document["admin_token_file"] = str(data_dir / "elsewhere" / "admin.token")
+    endpoint_file.write_text(json.dumps(document))
+    window = open_manager()
+    qtbot.waitUntil(lambda: "running" in window.service_label.text(), timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.clients_model.rowCount() == 3)
+    window.clients_view.setFocus()
+    window.clients_view.selectRow(0)  # alice
+    yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
+    boxes.answer(yes, no)  # type: ignore[attr-defined]
+    qtbot.keyClick(window.clients_view, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: len(boxes.seen) == 2, timeout=5000)  # type: ignore[attr-defined]
+    assert "could not say" in boxes.texts[1]  # type: ignore[attr-defined]
+    assert seeded.clients.usage(user="alice")
+    boxes.answer(yes, yes)  # type: ignore[attr-defined]
+    qtbot.keyClick(window.clients_view, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: not seeded.clients.usage(user="alice"), timeout=5000)
