@@ -304,6 +304,7 @@ def test_seat_allocator_decides_exactly_like_the_domain(
             reference.set_purchased(value)
         assert fast.allocated == reference.allocated
         assert fast.unlicensed_users == reference.unlicensed_users
+        assert fast.users == reference.users
 
 
 def test_replaying_many_users_is_linear() -> None:
