@@ -9,6 +9,7 @@ Assertions catch gross regressions only; the targets are printed next to the fig
 
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -87,8 +88,15 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def _pairs_per_second(url: str, token: str, product: str) -> float:
-    """Request+free pairs per second with IN_FLIGHT pairs in flight over keep-alive connections."""
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _pairs_per_second(url: str, token: str, product: str, server_pid: int) -> tuple[float, float]:
+    """Request+free pairs per second with IN_FLIGHT pairs in flight over keep-alive connections, and
+    the server's CPU time per pair (microseconds) over the same window."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     connector = aiohttp.TCPConnector(limit=IN_FLIGHT)
     async with aiohttp.ClientSession(url, headers=headers, connector=connector) as session:
@@ -109,10 +117,13 @@ async def _pairs_per_second(url: str, token: str, product: str) -> float:
         stop_at = time.monotonic() + 1.0  # warm-up: connections open, code paths hot
         await asyncio.gather(*(worker(i) for i in range(IN_FLIGHT)))
         done = 0
+        cpu_before = _cpu_seconds(server_pid)
         started = time.monotonic()
         stop_at = started + MEASURE_SECONDS
         await asyncio.gather(*(worker(i) for i in range(IN_FLIGHT)))
-        return done / (time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        cpu_per_pair = (_cpu_seconds(server_pid) - cpu_before) / done * 1e6
+        return done / elapsed, cpu_per_pair
 
 
 def _figures(values: list[float]) -> str:
@@ -130,20 +141,30 @@ def test_request_free_throughput(data_dir: Path) -> None:
         token = endpoint.token()
         assert token is not None
         # Alternate the two, so a neighbour's load on this shared machine hits both alike.
-        baselines, measures = [], []
+        baselines, measures, bare_cpu, service_cpu = [], [], [], []
         for _ in range(ROUNDS):
-            baselines.append(asyncio.run(_pairs_per_second(f"http://127.0.0.1:{bare_port}", "x", "Bench")))
-            measures.append(asyncio.run(_pairs_per_second(endpoint.url, token, "Bench")))
+            rate, cpu = asyncio.run(
+                _pairs_per_second(f"http://127.0.0.1:{bare_port}", "x", "Bench", bare.pid)
+            )
+            baselines.append(rate)
+            bare_cpu.append(cpu)
+            rate, cpu = asyncio.run(_pairs_per_second(endpoint.url, token, "Bench", service.pid))
+            measures.append(rate)
+            service_cpu.append(cpu)
     finally:
         _stop(bare)
         _stop(service)
     baseline, measured = statistics.median(baselines), statistics.median(measures)
     ratio = measured / baseline
+    cpu_ratio = statistics.median(bare_cpu) / statistics.median(service_cpu)
     print(
         f"\n[service] request+free pairs/s, {IN_FLIGHT} in flight, keep-alive, median of {ROUNDS} rounds: "
         f"{measured:,.0f}/s (target >= 2,000; rounds {_figures(measures)}); "
         f"bare aiohttp constant handler: {baseline:,.0f}/s (rounds {_figures(baselines)}); "
         f"ratio {ratio:.2f} (target >= 0.5)"
+        f"\n[service] server CPU per pair: service {statistics.median(service_cpu):.0f} us, bare handler "
+        f"{statistics.median(bare_cpu):.0f} us: the service runs at {cpu_ratio:.2f}x the bare handler's "
+        "speed per core (a figure that moves far less with the load of other processes)"
     )
     assert measured > 500 and ratio > 0.25, "grossly slower than the target"
 
