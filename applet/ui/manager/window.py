@@ -148,7 +148,24 @@ class ManagerWindow(QMainWindow):
             column, Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
         )
         view.setSortingEnabled(True)
+        if isinstance(model, PagedTableModel):
+            header.sortIndicatorChanged.connect(lambda _c, _o, view=view: self._keep_sort_indicator(view))
         return view
+
+    @staticmethod
+    def _keep_sort_indicator(view: QTableView) -> None:
+        # A column the store cannot sort by (Mode, Type, Message...) leaves the order as it was:
+        # put the arrow back where the order really is.
+        model = view.model()
+        assert isinstance(model, PagedTableModel)
+        column, descending = model.sort_state
+        header = view.horizontalHeader()
+        order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+        if (header.sortIndicatorSection(), header.sortIndicatorOrder()) != (column, order):
+            header.blockSignals(True)
+            header.setSortIndicator(column, order)
+            header.blockSignals(False)
+            header.viewport().update()
 
     def _filter_box(self, name: str, placeholder: str) -> QLineEdit:
         box = QLineEdit()

@@ -90,6 +90,13 @@ def test_sorting_and_filtering_clients_happen_in_the_store(manager: ManagerWindo
     with qtbot.waitSignal(manager.clients_model.loaded):
         _click_header(qtbot, view, 1)
     assert _column(manager.clients_model, 0) == ["alice", "bob", "carol"]
+    # A column the store cannot sort by (History's Mode): the arrow stays with the real order.
+    _show_tab(qtbot, manager, HISTORY)
+    qtbot.waitUntil(lambda: manager.history_model.rowCount() == 3)
+    _click_header(qtbot, manager.history_view, 3)
+    assert manager.history_view.horizontalHeader().sortIndicatorSection() == 0
+    assert manager.history_model.sort_state == (0, True)
+    _show_tab(qtbot, manager, CLIENTS)
     qtbot.keyClicks(manager.clients_filter, "CAR")
     qtbot.waitUntil(lambda: _column(manager.clients_model, 0) == ["carol"])
     manager.clients_filter.clear()
