@@ -508,7 +508,7 @@ class EventsModel(PagedTableModel):
         self.columns = [
             Column(self.tr("ID"), lambda r: r.event_id, "id", numeric=True),
             Column(self.tr("Type"), lambda r: self.type_label(r.type), None),
-            Column(self.tr("Time"), lambda r: local_time(r.time), None),
+            Column(self.tr("Time"), lambda r: local_time(r.time), "id"),  # ids grow with time
             Column(self.tr("Product"), lambda r: r.product or "", None),
             Column(self.tr("Message"), lambda r: r.message, None),
         ]
