@@ -20,6 +20,10 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 def cmd_manager(args: argparse.Namespace) -> int:
     """Run License Manager until its window closes."""
-    from applet.ui.manager.main import run
+    from applet.cli.main import EXIT_FAILURE, CommandError
 
+    try:
+        from applet.ui.manager.main import run
+    except ImportError as error:  # a command-line-only build (no Qt): say so in one line
+        raise CommandError(f"License Manager is not available in this build: {error}", EXIT_FAILURE) from None
     return run(args.data_dir, self_test=args.self_test)
