@@ -16,8 +16,8 @@ License-aware programs::
 
 Reading: ``GET /v1/status``, ``/v1/products``, ``/v1/products/{name}``,
 ``/v1/products/{name}/samples?since_minute=``, ``/v1/events?after_id=&product=&since=&limit=``,
-``/v1/clients?product=``, ``/v1/history?product=``. Admin: ``GET /v1/leases`` and ``/v1/admin/...``
-(see :func:`build_app`).
+``/v1/clients?product=``, ``/v1/history?product=``, ``/v1/groups``, ``/v1/replication``.
+Admin: ``GET /v1/leases`` and ``/v1/admin/...`` (see :func:`build_app`).
 """
 
 import asyncio
@@ -44,6 +44,7 @@ from applet.service.settings import positive_seconds
 from applet.service.tokens import Role
 from applet.store import StoreError
 from applet.store.products import ConcurrentChange
+from applet.store.records import ReplicationSettings
 
 if TYPE_CHECKING:
     from applet.service.runner import Service
@@ -454,6 +455,56 @@ async def reset(request: web.Request) -> web.Response:
     return await _admin_change(request, change)
 
 
+async def groups(request: web.Request) -> web.Response:
+    _role(request, Role.CLIENT)
+    service: Service = request.app["service"]
+    rows = await service.worker.call(lambda store: store.groups.list())
+    return reply([row.as_dict() for row in rows])
+
+
+async def update_group(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+
+    def change(store: Any, data: dict[str, Any]) -> Any:
+        return store.groups.update(
+            name,
+            _administrator(data),
+            new_name=data.get("new_name"),
+            licenses=data.get("licenses"),
+            description=data.get("description"),
+        )
+
+    return await _admin_change(request, change)
+
+
+async def replication(request: web.Request) -> web.Response:
+    _role(request, Role.CLIENT)
+    service: Service = request.app["service"]
+    settings = await service.worker.call(lambda store: store.replication.get())
+    return reply(settings.as_dict())
+
+
+async def set_replication(request: web.Request) -> web.Response:
+    def change(store: Any, data: dict[str, Any]) -> Any:
+        current = store.replication.get()
+        texts = {}
+        for key in ("master", "enterprise_server", "frequency", "start_at"):
+            value = data.get(key, getattr(current, key))
+            if not isinstance(value, str):
+                raise InvalidInput(f"{key} must be text")
+            texts[key] = value
+        wanted = ReplicationSettings(
+            master=texts["master"],
+            enterprise_server=texts["enterprise_server"],
+            frequency=texts["frequency"],
+            start_at=texts["start_at"],
+            every_hours=data.get("every_hours", current.every_hours),
+        )
+        return store.replication.set(wanted, _administrator(data))
+
+    return await _admin_change(request, change)
+
+
 async def shutdown(request: web.Request) -> web.Response:
     _role(request, Role.ADMIN)
     service: Service = request.app["service"]
@@ -492,6 +543,10 @@ def build_app(service: "Service") -> web.Application:
     route.add_post("/v1/admin/groups", add_group)
     route.add_delete("/v1/admin/groups/{name}", remove_group)
     route.add_post("/v1/admin/groups/{name}/members", group_members)
+    route.add_post("/v1/admin/groups/{name}", update_group)
+    route.add_get("/v1/groups", groups)
+    route.add_get("/v1/replication", replication)
+    route.add_post("/v1/admin/replication", set_replication)
     route.add_post("/v1/admin/reset", reset)
     route.add_post("/v1/admin/shutdown", shutdown)
     return app

@@ -318,3 +318,25 @@ def test_foreground_service_logs_events_on_stderr(service: RunningService) -> No
     assert "230  information  The License Logging Service started." in log
     assert "231  information  The License Logging Service stopped." in log
     assert "listening on http://127.0.0.1:" in log
+
+
+def test_groups_and_replication_through_the_api(service: RunningService) -> None:
+    assert service.http("GET", "/v1/replication")[1]["master"] == "domain-controller"
+    status, settings = service.http(
+        "POST",
+        "/v1/admin/replication",
+        {"master": "enterprise-server", "enterprise_server": "lic-master", "frequency": "start-at",
+         "start_at": "7:30", "administrator": "ops"},
+        token="admin",
+    )  # fmt: skip
+    assert status == 200 and settings["start_at"] == "07:30" and settings["administrator"] == "ops"
+    for bad in ({"start_at": 730}, {"every_hours": "24"}, {"master": "nobody"}, {"start_at": "25:00"}):
+        status, body = service.http("POST", "/v1/admin/replication", bad, token="admin")
+        assert status == 400, (bad, body)
+    assert service.http("GET", "/v1/replication")[1]["enterprise_server"] == "lic-master"
+    assert service.http("POST", "/v1/admin/groups", {"name": "Sales", "licenses": 2}, token="admin")[0] == 200
+    status, group = service.http("POST", "/v1/admin/groups/Sales", {"licenses": 5}, token="admin")
+    assert status == 200 and group["licenses"] == 5
+    assert service.http("POST", "/v1/admin/groups/Sales", {"licenses": -1}, token="admin")[0] == 400
+    assert service.http("POST", "/v1/admin/groups/Nope", {"licenses": 1}, token="admin")[0] == 400
+    assert [g["name"] for g in service.http("GET", "/v1/groups")[1]] == ["Sales"]

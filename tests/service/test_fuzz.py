@@ -109,3 +109,42 @@ def test_fuzz_request_and_free(service: Any, data_dir: Path) -> None:
     assert _counts(service)[0] == 1  # the one real lease survived the fuzzing
     service.client().free(held.handle)
     assert service.http("GET", "/v1/leases", token="admin")[1] == []
+
+
+ADMIN_ROUTES = [
+    ("POST", "/v1/admin/products"),
+    ("POST", "/v1/admin/products/SQL%20Server/licenses"),
+    ("POST", "/v1/admin/products/SQL%20Server/licenses/remove"),
+    ("POST", "/v1/admin/products/SQL%20Server/mode"),
+    ("POST", "/v1/admin/products/SQL%20Server/observe"),
+    ("POST", "/v1/admin/groups"),
+    ("POST", "/v1/admin/groups/Sales"),
+    ("POST", "/v1/admin/groups/Sales/members"),
+    ("POST", "/v1/admin/replication"),
+    ("POST", "/v1/admin/reset"),
+]
+admin_keys = st.sampled_from(
+    ["name", "limit", "mode", "quantity", "agree", "comment", "tcp_port", "sessions", "licenses",
+     "description", "new_name", "operation", "users", "master", "enterprise_server", "frequency",
+     "start_at", "every_hours", "target", "administrator", "family", "version"]
+)  # fmt: skip
+
+
+def test_fuzz_admin_routes_never_fail_with_500(service: Any, data_dir: Path) -> None:
+    with Store.open(data_dir) as store:
+        store.products.add(PRODUCT, "admin", limit=2)
+        store.groups.add("Sales", 1, "admin")
+
+    @settings(
+        max_examples=150,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(route=st.sampled_from(ADMIN_ROUTES), body=st.dictionaries(admin_keys, values, max_size=5))
+    def admin_route(route: tuple[str, str], body: dict[str, Any]) -> None:
+        status, answer = service.http(route[0], route[1], body, token="admin")
+        _check_error(status, answer)
+
+    admin_route()
+    assert service.http("GET", "/v1/health", token=None)[0] == 200
