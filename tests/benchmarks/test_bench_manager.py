@@ -290,10 +290,6 @@ def child(data_dir: str, started: float) -> None:
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     app.quit()
     print(json.dumps(figures), flush=True)
-    # WORKAROUND: PySide6 6.12.0 on Python 3.11 drops a reference to None on every void call
-    # (/work/notes/pyside6-6.12-none-refcount.md); interpreter finalization would then abort with
-    # none_dealloc after the figures are out. Leave without finalizing.
-    os._exit(0)
 
 
 def _bare_qt_start() -> float:
