@@ -99,6 +99,9 @@ class PerSeatAllocator:
 
     A *holder* is a user, or a license group (key ``group:NAME``) standing for all of its members.
     Invariant: ``allocated <= purchased`` always; anything that does not fit is unlicensed.
+
+    The totals are kept as they change, so a first use costs O(1) however many users there are (the
+    service replays every user at start-up); only a purchase change or a freed holder re-decides all.
     """
 
     def __init__(
@@ -112,6 +115,9 @@ class PerSeatAllocator:
         self._group_of: dict[str, str] = dict(membership or {})
         self._holders: dict[str, _Holder] = {}
         self._next_order = 0
+        self._allocated = 0
+        self._users = 0
+        self._unlicensed_users = 0
 
     @property
     def purchased(self) -> int:
@@ -121,17 +127,17 @@ class PerSeatAllocator:
     @property
     def allocated(self) -> int:
         """Licenses consumed by licensed holders."""
-        return sum(h.units for h in self._holders.values() if h.licensed)
+        return self._allocated
 
     @property
     def unlicensed_users(self) -> int:
         """Users whose usage is not covered by a license."""
-        return sum(len(h.users) for h in self._holders.values() if not h.licensed)
+        return self._unlicensed_users
 
     @property
     def users(self) -> int:
         """Distinct users seen."""
-        return sum(len(h.users) for h in self._holders.values())
+        return self._users
 
     def holder_for(self, user: str) -> str:
         """The key that holds ``user``'s license: the user, or the user's license group."""
@@ -151,12 +157,16 @@ class PerSeatAllocator:
         holder = self._holders.get(key)
         if holder is None:
             units = self._group_licenses.get(key[len(GROUP_PREFIX) :], 1) if key != user else 1
-            licensed = self.allocated + units <= self._purchased
+            licensed = self._allocated + units <= self._purchased
             holder = _Holder(units=units, licensed=licensed, order=self._next_order)
             self._next_order += 1
             self._holders[key] = holder
+            self._allocated += units if licensed else 0
         first_use = user not in holder.users
-        holder.users.add(user)
+        if first_use:
+            holder.users.add(user)
+            self._users += 1
+            self._unlicensed_users += 0 if holder.licensed else 1
         return SeatDecision(holder.licensed, first_use, key, holder.units)
 
     def delete(self, user: str) -> bool:
@@ -166,8 +176,11 @@ class PerSeatAllocator:
         if holder is None or user not in holder.users:
             return False
         holder.users.discard(user)
+        self._users -= 1
+        self._unlicensed_users -= 0 if holder.licensed else 1
         if not holder.users:
             del self._holders[key]
+            self._allocated -= holder.units if holder.licensed else 0
             self._rebalance()
         return True
 
@@ -184,6 +197,8 @@ class PerSeatAllocator:
             holders, allocate_in_order([h.units for h in holders], self._purchased), strict=True
         ):
             holder.licensed = licensed
+        self._allocated = sum(h.units for h in holders if h.licensed)
+        self._unlicensed_users = sum(len(h.users) for h in holders if not h.licensed)
 
 
 def allocate_in_order(units: list[int], purchased: int) -> list[bool]:

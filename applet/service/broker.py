@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from applet.domain.counting import GROUP_PREFIX, PerSeatAllocator, PerServerCounter, SeatDecision
+from applet.domain.counting import GROUP_PREFIX, PerSeatAllocator, PerServerCounter
 from applet.domain.errors import InvalidInput, LicensingError, UnknownProduct
 from applet.domain.events import EventId, ViolationThrottle
 from applet.domain.products import LicenseMode
@@ -122,69 +122,6 @@ class Batch:
         )
 
 
-class SeatAllocator(PerSeatAllocator):
-    """The domain's Per Seat allocator with the licensed total kept as it changes.
-
-    The domain class sums every holder on each first use, so replaying N users at start-up or after a
-    configuration change took O(N²) (20,000 users: 4.7 s of a stalled service), and the counts the
-    API reports were sums too. The rules are the domain's; only the bookkeeping of the totals differs.
-    """
-
-    def __init__(
-        self,
-        purchased: int,
-        groups: Mapping[str, int] | None = None,
-        membership: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(purchased, groups, membership)
-        self._licensed_units = 0
-        self._user_count = 0
-        self._unlicensed_count = 0
-
-    @property
-    def allocated(self) -> int:
-        """Licenses consumed by licensed holders."""
-        return self._licensed_units
-
-    @property
-    def users(self) -> int:
-        """Distinct users seen."""
-        return self._user_count
-
-    @property
-    def unlicensed_users(self) -> int:
-        """Users whose usage is not covered by a license."""
-        return self._unlicensed_count
-
-    def use(self, user: str) -> SeatDecision:
-        """See :meth:`PerSeatAllocator.use`."""
-        new_holder = self.holder_for(user) not in self._holders
-        decision = super().use(user)
-        if new_holder and decision.licensed:
-            self._licensed_units += decision.units
-        if decision.first_use:
-            self._user_count += 1
-            self._unlicensed_count += not decision.licensed
-        return decision
-
-    def delete(self, user: str) -> bool:
-        """See :meth:`PerSeatAllocator.delete`."""
-        known = super().delete(user)
-        self._recount()
-        return known
-
-    def set_purchased(self, purchased: int) -> None:
-        """See :meth:`PerSeatAllocator.set_purchased`."""
-        super().set_purchased(purchased)
-        self._recount()
-
-    def _recount(self) -> None:
-        holders = self._holders.values()
-        self._licensed_units = sum(h.units for h in holders if h.licensed)
-        self._user_count = sum(len(h.users) for h in holders)
-        self._unlicensed_count = sum(len(h.users) for h in holders if not h.licensed)
-
-
 @dataclass
 class _MinuteSample:
     minute: int
@@ -203,7 +140,7 @@ class ProductState:
     mode: LicenseMode
     revision: int
     counter: PerServerCounter
-    allocator: SeatAllocator | None
+    allocator: PerSeatAllocator | None
     per_seat_licenses: int
     observe_tcp_port: int | None
     observe_sessions: bool
@@ -379,8 +316,8 @@ class Broker:
             # The store is the authority (a usage reset sets it back to zero).
             state.counter.peak = max(record.peak_in_use, state.counter.in_use)
 
-    def _allocator(self, state: ProductState, users: Iterable[str]) -> SeatAllocator:
-        allocator = SeatAllocator(state.per_seat_licenses, self._group_licenses, self._membership)
+    def _allocator(self, state: ProductState, users: Iterable[str]) -> PerSeatAllocator:
+        allocator = PerSeatAllocator(state.per_seat_licenses, self._group_licenses, self._membership)
         # Replaying first uses oldest first reproduces the store's allocation (same rule, same order);
         # uses not yet written come after them.
         for user in users:

@@ -4,14 +4,11 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from applet.domain.counting import PerSeatAllocator
 from applet.domain.errors import InvalidInput, UnknownProduct
 from applet.domain.events import EventId
 from applet.domain.products import LicenseMode
-from applet.service.broker import Broker, Denial, Lease, LeaseNotFound, SeatAllocator
+from applet.service.broker import Broker, Denial, Lease, LeaseNotFound
 from applet.service.worker import StoreWorker
 from applet.store import Store
 
@@ -274,46 +271,3 @@ def test_only_affected_per_seat_products_are_rebuilt(sql: Store) -> None:
     _reload(broker, sql, 3.0)
     sql.ledger.add("Exchange", 1, "admin", agreed=True)
     assert broker.seats_to_load(StoreWorker.read_head(sql)) == [exchange_id]
-
-
-operations = st.lists(
-    st.one_of(
-        st.tuples(st.just("use"), st.sampled_from(["a", "b", "c", "d", "e", "f", "g", "h"])),
-        st.tuples(st.just("delete"), st.sampled_from(["a", "b", "c", "d", "e", "f", "g", "h"])),
-        st.tuples(st.just("buy"), st.integers(0, 6)),
-    ),
-    max_size=40,
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(operations=operations, purchased=st.integers(0, 5), group_licenses=st.integers(0, 3))
-def test_seat_allocator_decides_exactly_like_the_domain(
-    operations: list[tuple[str, Any]], purchased: int, group_licenses: int
-) -> None:
-    groups, membership = {"ops": group_licenses}, {"b": "ops", "c": "ops"}
-    reference = PerSeatAllocator(purchased, groups, membership)
-    fast = SeatAllocator(purchased, groups, membership)
-    for operation, value in operations:
-        if operation == "use":
-            assert fast.use(value) == reference.use(value)
-        elif operation == "delete":
-            assert fast.delete(value) == reference.delete(value)
-        else:
-            fast.set_purchased(value)
-            reference.set_purchased(value)
-        assert fast.allocated == reference.allocated
-        assert fast.unlicensed_users == reference.unlicensed_users
-        assert fast.users == reference.users
-
-
-def test_replaying_many_users_is_linear() -> None:
-    import time
-
-    allocator = SeatAllocator(10_000)
-    started = time.perf_counter()
-    for number in range(50_000):
-        allocator.use(f"user{number}")
-    elapsed = time.perf_counter() - started
-    assert allocator.allocated == 10_000 and allocator.unlicensed_users == 40_000
-    assert elapsed < 2.0, f"50,000 first uses took {elapsed:.1f} s (the quadratic sum is back?)"

@@ -89,6 +89,10 @@ def test_per_seat_allocated_never_exceeds_purchased_without_flagging_unlicensed(
             allocator.set_purchased(max(0, allocator.purchased - amount))
         assert allocator.allocated <= allocator.purchased
         assert allocator.users == len(seen)
+        # The running totals agree with a recount of the holders.
+        holders = allocator._holders.values()
+        assert allocator.allocated == sum(h.units for h in holders if h.licensed)
+        assert allocator.unlicensed_users == sum(len(h.users) for h in holders if not h.licensed)
         # Whoever is not covered is flagged: every seen user is either licensed or counted unlicensed.
         licensed_users = sum(1 for u in seen if allocator.is_licensed(u))
         assert licensed_users + allocator.unlicensed_users == len(seen)
@@ -121,3 +125,16 @@ def test_a_flip_never_goes_back(target: LicenseMode, agreed: bool, flips: int) -
 def test_allocation_in_order_fits_the_budget(units: list[int], purchased: int) -> None:
     decisions = allocate_in_order(units, purchased)
     assert sum(u for u, fits in zip(units, decisions, strict=True) if fits) <= purchased
+
+
+def test_replaying_many_users_is_linear() -> None:
+    import time
+
+    allocator = PerSeatAllocator(10_000)
+    started = time.perf_counter()
+    for number in range(50_000):
+        allocator.use(f"user{number}")
+    elapsed = time.perf_counter() - started
+    assert allocator.allocated == 10_000 and allocator.unlicensed_users == 40_000
+    # Linear: about 0.1 s here; a sum over every holder per first use would take minutes.
+    assert elapsed < 5.0, f"50,000 first uses took {elapsed:.1f} s"
