@@ -184,3 +184,12 @@ def test_unreadable_svg_is_reported(make_icons: ModuleType, tmp_path: Path, qapp
     broken.write_text("<svg", encoding="utf-8")
     with pytest.raises(ValueError, match="not a readable SVG"):
         make_icons.render_png(broken, 16)
+
+
+def test_packaging_extra_satisfies_the_build_system(repo_root: Path) -> None:
+    # test_wheel builds with --no-isolation: the packaging extra must bring what [build-system] requires.
+    import tomllib
+
+    config = tomllib.loads((repo_root / "pyproject.toml").read_text(encoding="utf-8"))
+    extra = set(config["project"]["optional-dependencies"]["packaging"])
+    assert set(config["build-system"]["requires"]) <= extra
