@@ -4,8 +4,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from applet.domain.events import CATALOGUE, EVENT_SOURCE, EventId, render
-from applet.store.database import utc_now
+from applet.domain.events import CATALOGUE, EventId, render
 from applet.store.records import EventRecord
 from applet.store.repository import Repository
 
@@ -25,43 +24,34 @@ class NewEvent:
         return render(self.event_id, self.parameters)
 
 
+def _filter(
+    product: str | None, event_type: str | None, since: str | None = None, after_id: int | None = None
+) -> tuple[str, list[object]]:
+    """The WHERE clause (with its leading space, or empty) and parameters of an event query."""
+    where: list[str] = []
+    parameters: list[object] = []
+    for clause, value in (
+        ("product = ? COLLATE NOCASE", product),
+        ("type = ?", event_type),
+        ("time >= ?", since),
+        ("id > ?", after_id),
+    ):
+        if value is not None:
+            where.append(clause)
+            parameters.append(value)
+    return (" WHERE " + " AND ".join(where)) if where else "", parameters
+
+
 class EventRepository(Repository):
     """The ``events`` table."""
 
     def append(self, events: Sequence[NewEvent]) -> list[EventRecord]:
         """Append events in one transaction; returns them with their ids."""
-        records: list[EventRecord] = []
         with self.db.transaction() as connection:
-            for event in events:
-                definition = CATALOGUE[event.event_id]
-                when = event.time or utc_now()
-                parameters = tuple(str(p) for p in event.parameters)
-                cursor = connection.execute(
-                    "INSERT INTO events (event_id, type, source, time, product, message, parameters) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        int(event.event_id),
-                        definition.event_type.value,
-                        EVENT_SOURCE,
-                        when,
-                        event.product,
-                        event.message,
-                        json.dumps(parameters),
-                    ),
-                )
-                records.append(
-                    EventRecord(
-                        int(cursor.lastrowid or 0),
-                        int(event.event_id),
-                        definition.event_type.value,
-                        EVENT_SOURCE,
-                        when,
-                        event.product,
-                        event.message,
-                        parameters,
-                    )
-                )
-        return records
+            return [
+                self.log_event(connection, event.event_id, event.parameters, event.product, event.time)
+                for event in events
+            ]
 
     def list(
         self,
@@ -74,23 +64,8 @@ class EventRepository(Repository):
         offset: int = 0,
     ) -> list[EventRecord]:
         """Events, oldest first unless ``newest_first``, with optional filters (``offset`` skips)."""
-        where: list[str] = []
-        parameters: list[object] = []
-        if product is not None:
-            where.append("product = ? COLLATE NOCASE")
-            parameters.append(product)
-        if since is not None:
-            where.append("time >= ?")
-            parameters.append(since)
-        if after_id is not None:
-            where.append("id > ?")
-            parameters.append(after_id)
-        if event_type is not None:
-            where.append("type = ?")
-            parameters.append(event_type)
-        sql = "SELECT id, event_id, type, source, time, product, message, parameters FROM events"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        where, parameters = _filter(product, event_type, since, after_id)
+        sql = "SELECT id, event_id, type, source, time, product, message, parameters FROM events" + where
         sql += " ORDER BY id DESC" if newest_first else " ORDER BY id"
         if limit is not None or offset:
             sql += " LIMIT ? OFFSET ?"
@@ -104,15 +79,8 @@ class EventRepository(Repository):
 
     def count(self, product: str | None = None, event_type: str | None = None) -> int:
         """How many events :meth:`list` would return with the same product and type filters."""
-        where: list[str] = []
-        parameters: list[object] = []
-        if product is not None:
-            where.append("product = ? COLLATE NOCASE")
-            parameters.append(product)
-        if event_type is not None:
-            where.append("type = ?")
-            parameters.append(event_type)
-        sql = "SELECT COUNT(*) FROM events" + (" WHERE " + " AND ".join(where) if where else "")
+        where, parameters = _filter(product, event_type)
+        sql = "SELECT COUNT(*) FROM events" + where
         with self.db.errors():
             return int(self.connection.execute(sql, parameters).fetchone()[0])
 

@@ -2,10 +2,12 @@
 
 import json
 import sqlite3
+from collections.abc import Sequence
 
 from applet.domain.errors import UnknownProduct
 from applet.domain.events import CATALOGUE, EVENT_SOURCE, EventId, render
 from applet.store.database import Database, utc_now
+from applet.store.records import EventRecord
 
 
 class Repository:
@@ -40,22 +42,39 @@ class Repository:
 
     @staticmethod
     def log_event(
-        connection: sqlite3.Connection, event_id: EventId, parameters: list[object], product: str | None
-    ) -> None:
-        """Append a catalogue event (inside the caller's transaction)."""
+        connection: sqlite3.Connection,
+        event_id: EventId,
+        parameters: Sequence[object],
+        product: str | None,
+        when: str = "",
+    ) -> EventRecord:
+        """Append a catalogue event (inside the caller's transaction); the one place events are inserted."""
         definition = CATALOGUE[event_id]
-        connection.execute(
+        texts = tuple(str(p) for p in parameters)
+        time = when or utc_now()
+        message = render(event_id, texts)
+        cursor = connection.execute(
             "INSERT INTO events (event_id, type, source, time, product, message, parameters) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 int(event_id),
                 definition.event_type.value,
                 EVENT_SOURCE,
-                utc_now(),
+                time,
                 product,
-                render(event_id, parameters),
-                json.dumps([str(p) for p in parameters]),
+                message,
+                json.dumps(texts),
             ),
+        )
+        return EventRecord(
+            int(cursor.lastrowid or 0),
+            int(event_id),
+            definition.event_type.value,
+            EVENT_SOURCE,
+            time,
+            product,
+            message,
+            texts,
         )
 
     @staticmethod
