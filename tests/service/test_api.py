@@ -178,14 +178,25 @@ def test_per_seat_usage_reaches_the_store(service: RunningService, data_dir: Pat
     for user in ("ann", "ben", "ann"):
         client.free(client.request("Exchange", user).handle)
     with Store.open(data_dir) as store:
-        deadline = time.monotonic() + 3
-        while len(store.clients.usage("Exchange")) < 2 and time.monotonic() < deadline:
+
+        def persisted() -> tuple[dict[str, tuple[int, bool]], set[int], int]:
+            rows = {r.user: (r.usage_count, r.licensed) for r in store.clients.usage("Exchange")}
+            events = {e.event_id for e in store.events.list(product="Exchange")}
+            return rows, events, sum(s.requests for s in store.usage.samples("Exchange"))
+
+        expected_rows = {"ann": (2, True), "ben": (1, False)}
+        # The service writes in batches about once a second, rows, events and samples possibly in
+        # different batches on a loaded machine: wait for all of them.
+        deadline = time.monotonic() + 10
+        rows, events, requests = persisted()
+        while (
+            rows != expected_rows or not events >= {201, 221} or requests < 3
+        ) and time.monotonic() < deadline:
             time.sleep(0.05)
-        rows = {r.user: (r.usage_count, r.licensed) for r in store.clients.usage("Exchange")}
-        assert rows == {"ann": (2, True), "ben": (1, False)}
-        assert {e.event_id for e in store.events.list(product="Exchange")} >= {201, 221}
-        samples = store.usage.samples("Exchange")
-        assert sum(s.requests for s in samples) == 3
+            rows, events, requests = persisted()
+        assert rows == expected_rows
+        assert events >= {201, 221}
+        assert requests == 3
 
 
 def test_admin_operations_through_the_api(service: RunningService) -> None:

@@ -59,7 +59,10 @@ def _check_error(status: int, body: Any) -> None:
         assert body["status"] == status and isinstance(body["error"], str) and body["error"]
 
 
-def test_fuzz_request_and_free(service: Any, data_dir: Path) -> None:
+def test_fuzz_request_and_free(start_service: Any, data_dir: Path) -> None:
+    # Long lease timing: the "keeper" lease below must outlive the fuzzing without heartbeats, however
+    # slowly a loaded machine runs the examples (with the 2 s expiry of the `service` fixture it did not).
+    service = start_service("--heartbeat", "60", "--expiry", "600")
     with Store.open(data_dir) as store:
         store.products.add(PRODUCT, "admin", limit=2)
     service.http("POST", "/v1/admin/reset", {"target": "usage"}, token="admin")  # applies the product
