@@ -397,7 +397,8 @@ class Broker:
             state.peak_dirty = state.peak_dirty or state.counter.peak == state.counter.in_use
         sample.max_in_use = max(sample.max_in_use, state.counter.in_use)
         lease = Lease(
-            handle=secrets.token_urlsafe(18),
+            # Hex, so a handle never starts with "-" (which `lls free HANDLE` would take for an option).
+            handle=secrets.token_hex(16),
             product_id=state.product_id,
             product=state.name,
             user=user_name,

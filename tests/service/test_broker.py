@@ -61,6 +61,18 @@ def test_per_server_counts_clients_and_denies_at_the_limit(sql: Store) -> None:
     assert batch.samples[0].max_in_use == 2
 
 
+def test_handles_never_look_like_command_line_options(sql: Store) -> None:
+    broker = _broker(sql)
+    handles = []
+    for number in range(300):
+        lease = broker.request("SQL Server", "alice", 0.0, client="ws1", key=f"k{number}")
+        assert isinstance(lease, Lease)
+        handles.append(lease.handle)
+    # `lls free HANDLE` would read a handle starting with "-" as an option (seen once in CI).
+    assert not any(handle.startswith("-") for handle in handles)
+    assert len(set(handles)) == len(handles)
+
+
 def test_free_makes_room_and_a_freed_handle_is_unknown(sql: Store) -> None:
     broker = _broker(sql)
     leases = [broker.request("SQL Server", f"u{i}", 0.0) for i in range(2)]
