@@ -183,7 +183,8 @@ def cmd_start(args: argparse.Namespace) -> None:
         )
     else:
         options["start_new_session"] = True
-    with open(log_file, "ab") as log:
+    # The log may carry user names and product names: owner-only, like the rest of the data folder.
+    with os.fdopen(os.open(log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab") as log:
         child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, **options)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
@@ -371,7 +372,10 @@ def systemd_unit(paths: DataPaths, system: bool) -> str:
 
     template = read_resource_text("systemd", "licensing.service.in")
     command = [*_lls_command(), "--data-dir", str(paths.data_dir), "service", "run", "--background"]
-    return template.replace("@EXEC_START@", shlex.join(command)).replace(
+    # systemd expands "%" specifiers and "$" variables inside ExecStart: double them so a data folder
+    # containing either is passed through unchanged.
+    exec_start = shlex.join(command).replace("%", "%%").replace("$", "$$")
+    return template.replace("@EXEC_START@", exec_start).replace(
         "@WANTED_BY@", "multi-user.target" if system else "default.target"
     )
 

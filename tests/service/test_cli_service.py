@@ -1,6 +1,7 @@
 """``lls service start|stop|status|startup``, ``lls request`` and ``lls free`` as a user runs them."""
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -69,6 +70,8 @@ def test_request_and_free_exit_codes(background: Lls, data_dir: Path) -> None:
     assert no_service.code == 4 and "not running" in no_service.stderr
     assert background("free", "whatever").code == 4
     assert background("service", "start", "--port", "0").code == 0
+    if os.name == "posix":  # the service log is owner-only like the rest of the data folder
+        assert (data_dir / "logs" / "service.log").stat().st_mode & 0o077 == 0
     granted = background("request", "SQL Server", "--user", "alice", "--client", "ws1")
     assert granted.code == 0, granted.stderr
     handle = granted.stdout.strip()
@@ -124,6 +127,20 @@ def test_systemd_unit_runs_this_store(data_dir: Path) -> None:
     assert "WantedBy=default.target" in unit
     assert "@EXEC_START@" not in unit and "@WANTED_BY@" not in unit
     assert "WantedBy=multi-user.target" in systemd_unit(resolve_paths(data_dir), system=True)
+
+
+def test_systemd_unit_escapes_specifiers_in_the_data_folder(tmp_path: Path) -> None:
+    from applet.cli.service import systemd_unit
+    from applet.store.paths import resolve_paths
+
+    odd = tmp_path / "100%$HOME"
+    exec_start = next(
+        line
+        for line in systemd_unit(resolve_paths(odd), system=False).splitlines()
+        if line.startswith("ExecStart=")
+    )
+    # systemd turns "%%" into "%" and "$$" into "$": the service gets the folder as written.
+    assert "100%%$$HOME" in exec_start
 
 
 def test_events_follow_streams_service_events(background: Lls, data_dir: Path) -> None:
