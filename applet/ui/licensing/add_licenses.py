@@ -2,7 +2,6 @@
 
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -13,7 +12,7 @@ from PySide6.QtWidgets import (
 
 from applet.domain.validation import MAX_COMMENT_LENGTH
 from applet.ui.icons import icon
-from applet.ui.licensing.help import install_help_shortcut, show_help
+from applet.ui.licensing.help import ok_cancel_help_buttons, show_help
 
 MAX_ADD = 999_999
 
@@ -54,21 +53,7 @@ class AddLicensesDialog(QDialog):
         comment_label.setBuddy(self.comment)
         form.addRow(comment_label, self.comment)
 
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok
-            | QDialogButtonBox.StandardButton.Cancel
-            | QDialogButtonBox.StandardButton.Help,
-            self,
-        )
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setAccessibleName(self.tr("OK"))
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName(self.tr("Cancel"))
-        help_button = self.buttons.button(QDialogButtonBox.StandardButton.Help)
-        help_button.setText(self.tr("&Help"))
-        help_button.setAccessibleName(self.tr("Help"))
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        self.buttons.helpRequested.connect(self.show_help)
-        install_help_shortcut(self, self.show_help)
+        self.buttons = ok_cancel_help_buttons(self, self.show_help)
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)

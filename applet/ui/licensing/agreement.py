@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from applet.resources import resource_path
 from applet.ui.icons import icon
-from applet.ui.licensing.help import install_help_shortcut, show_help
+from applet.ui.licensing.help import ok_cancel_help_buttons, show_help
 
 
 class AgreementKind(StrEnum):
@@ -87,22 +87,9 @@ class AgreementDialog(QDialog):
         self.statement.setTextFormat(Qt.TextFormat.PlainText)
         self.statement.setBuddy(self.agree)
         self.agree.setAccessibleDescription(statement)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok
-            | QDialogButtonBox.StandardButton.Cancel
-            | QDialogButtonBox.StandardButton.Help,
-            self,
-        )
+        self.buttons = ok_cancel_help_buttons(self, self.show_help)
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setEnabled(False)
-        self.ok_button.setAccessibleName(self.tr("OK"))
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName(self.tr("Cancel"))
-        help_button = self.buttons.button(QDialogButtonBox.StandardButton.Help)
-        help_button.setText(self.tr("&Help"))
-        help_button.setAccessibleName(self.tr("Help"))
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        self.buttons.helpRequested.connect(self.show_help)
         self.agree.toggled.connect(self.ok_button.setEnabled)
 
         layout = QVBoxLayout(self)
@@ -117,7 +104,6 @@ class AgreementDialog(QDialog):
         self.setTabOrder(self.text, self.agree)
         self.setTabOrder(self.agree, self.ok_button)
         self.agree.setFocus()
-        install_help_shortcut(self, self.show_help)
 
     def show_help(self) -> None:
         """Open the help at the topic of this agreement."""

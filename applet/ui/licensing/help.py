@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
 
 from applet.resources import resource_path
 from applet.ui.icons import icon
@@ -71,3 +71,26 @@ def install_help_shortcut(widget: QWidget, action: Callable[[], object]) -> QSho
     shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents), widget)
     shortcut.activated.connect(action)
     return shortcut
+
+
+def ok_cancel_help_buttons(dialog: QDialog, show_help: Callable[[], object]) -> QDialogButtonBox:
+    """The OK / Cancel / Help row of the applet's dialogs, wired to ``dialog`` (F1 included).
+
+    Every button gets an accessible name and Help its access key; callers rename OK where the
+    original did (``Remove``) through ``buttons.button(QDialogButtonBox.StandardButton.Ok)``.
+    """
+    from PySide6.QtCore import QCoreApplication
+
+    # One translation context for the shared row: pyside6-lupdate reads these literal calls.
+    standard = QDialogButtonBox.StandardButton
+    buttons = QDialogButtonBox(standard.Ok | standard.Cancel | standard.Help, dialog)
+    buttons.button(standard.Ok).setAccessibleName(QCoreApplication.translate("DialogButtons", "OK"))
+    buttons.button(standard.Cancel).setAccessibleName(QCoreApplication.translate("DialogButtons", "Cancel"))
+    help_button = buttons.button(standard.Help)
+    help_button.setText(QCoreApplication.translate("DialogButtons", "&Help"))
+    help_button.setAccessibleName(QCoreApplication.translate("DialogButtons", "Help"))
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    buttons.helpRequested.connect(show_help)
+    install_help_shortcut(dialog, show_help)
+    return buttons

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from applet.domain.validation import MAX_COMMENT_LENGTH
 from applet.store.records import PurchaseRecord
 from applet.ui.icons import icon
-from applet.ui.licensing.help import install_help_shortcut, show_help
+from applet.ui.licensing.help import ok_cancel_help_buttons, show_help
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -168,24 +168,11 @@ class RemoveLicensesDialog(QDialog):
         comment_label.setBuddy(self.comment)
         form.addRow(comment_label, self.comment)
 
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok
-            | QDialogButtonBox.StandardButton.Cancel
-            | QDialogButtonBox.StandardButton.Help,
-            self,
-        )
+        self.buttons = ok_cancel_help_buttons(self, self.show_help)
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setText(self.tr("&Remove"))
         self.ok_button.setAccessibleName(self.tr("Remove"))
         self.ok_button.setEnabled(left > 0)
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName(self.tr("Cancel"))
-        help_button = self.buttons.button(QDialogButtonBox.StandardButton.Help)
-        help_button.setText(self.tr("&Help"))
-        help_button.setAccessibleName(self.tr("Help"))
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        self.buttons.helpRequested.connect(self.show_help)
-        install_help_shortcut(self, self.show_help)
         self.table.selectionModel().currentRowChanged.connect(self._purchase_selected)
 
         layout = QVBoxLayout(self)

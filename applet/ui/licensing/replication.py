@@ -9,7 +9,6 @@ from PySide6.QtCore import QTime
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
-    QDialogButtonBox,
     QGridLayout,
     QGroupBox,
     QLabel,
@@ -28,7 +27,7 @@ from applet.store.records import ReplicationSettings
 from applet.store.replication import MAX_EVERY_HOURS, validate_replication
 from applet.ui import messages
 from applet.ui.icons import icon
-from applet.ui.licensing.help import install_help_shortcut, show_help
+from applet.ui.licensing.help import ok_cancel_help_buttons, show_help
 
 
 class ReplicationDialog(QDialog):
@@ -90,21 +89,7 @@ class ReplicationDialog(QDialog):
         frequency_layout.addWidget(hours_label, 1, 2)
         frequency_layout.setColumnStretch(3, 1)
 
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok
-            | QDialogButtonBox.StandardButton.Cancel
-            | QDialogButtonBox.StandardButton.Help,
-            self,
-        )
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setAccessibleName(self.tr("OK"))
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName(self.tr("Cancel"))
-        help_button = self.buttons.button(QDialogButtonBox.StandardButton.Help)
-        help_button.setText(self.tr("&Help"))
-        help_button.setAccessibleName(self.tr("Help"))
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        self.buttons.helpRequested.connect(self.show_help)
-        install_help_shortcut(self, self.show_help)
+        self.buttons = ok_cancel_help_buttons(self, self.show_help)
 
         layout = QVBoxLayout(self)
         layout.addWidget(master)
