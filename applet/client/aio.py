@@ -20,10 +20,11 @@ import aiohttp
 from applet.client.api import (
     ApiError,
     LeaseInfo,
-    LicenseDenied,
     ServiceError,
     ServiceUnavailable,
+    granted_lease,
     new_idempotency_key,
+    request_body,
     tls_context,
 )
 from applet.client.discovery import ServiceEndpoint, find_service
@@ -105,25 +106,8 @@ class AsyncServiceClient:
         idempotency_key: str | None = None,
     ) -> LeaseInfo:
         """Ask for a license; raises :class:`LicenseDenied` when refused."""
-        body: dict[str, Any] = {
-            "product": product,
-            "user": user,
-            "admin": admin,
-            "idempotency_key": idempotency_key or new_idempotency_key(),
-        }
-        if client is not None:
-            body["client"] = client
-        if version is not None:
-            body["version"] = version
-        data = await self.call("POST", "/v1/licenses", body)
-        if not data.get("granted"):
-            raise LicenseDenied(
-                str(data.get("product", product)),
-                str(data.get("reason", "denied")),
-                int(data.get("in_use", 0)),
-                int(data.get("limit", 0)),
-            )
-        lease = LeaseInfo.from_json(data)
+        body = request_body(product, user, client, admin, version, idempotency_key)
+        lease = granted_lease(await self.call("POST", "/v1/licenses", body), product)
         self.heartbeat_seconds = lease.heartbeat_seconds
         return lease
 

@@ -105,6 +105,39 @@ def new_idempotency_key() -> str:
     return uuid.uuid4().hex
 
 
+def request_body(
+    product: str,
+    user: str,
+    client: str | None = None,
+    admin: bool = False,
+    version: str | None = None,
+    idempotency_key: str | None = None,
+    lease_seconds: float | None = None,
+) -> dict[str, Any]:
+    """The JSON body of ``POST /v1/licenses`` (shared by the sync and asyncio clients)."""
+    body: dict[str, Any] = {
+        "product": product,
+        "user": user,
+        "admin": admin,
+        "idempotency_key": idempotency_key or new_idempotency_key(),
+    }
+    optional = {"client": client, "version": version, "lease_seconds": lease_seconds}
+    body.update({key: value for key, value in optional.items() if value is not None})
+    return body
+
+
+def granted_lease(data: dict[str, Any], product: str) -> LeaseInfo:
+    """The lease of a request's answer, or :class:`LicenseDenied` when it was refused."""
+    if not data.get("granted"):
+        raise LicenseDenied(
+            str(data.get("product", product)),
+            str(data.get("reason", "denied")),
+            int(data.get("in_use", 0)),
+            int(data.get("limit", 0)),
+        )
+    return LeaseInfo.from_json(data)
+
+
 class ServiceClient:
     """A keep-alive connection to the service; thread-safe (calls are serialised)."""
 
@@ -225,27 +258,8 @@ class ServiceClient:
         lease_seconds: float | None = None,
     ) -> LeaseInfo:
         """Ask for a license; raises :class:`LicenseDenied` when refused."""
-        body: dict[str, Any] = {
-            "product": product,
-            "user": user,
-            "admin": admin,
-            "idempotency_key": idempotency_key or new_idempotency_key(),
-        }
-        if client is not None:
-            body["client"] = client
-        if version is not None:
-            body["version"] = version
-        if lease_seconds is not None:
-            body["lease_seconds"] = lease_seconds
-        data = self.call("POST", "/v1/licenses", body)
-        if not data.get("granted"):
-            raise LicenseDenied(
-                str(data.get("product", product)),
-                str(data.get("reason", "denied")),
-                int(data.get("in_use", 0)),
-                int(data.get("limit", 0)),
-            )
-        lease = LeaseInfo.from_json(data)
+        body = request_body(product, user, client, admin, version, idempotency_key, lease_seconds)
+        lease = granted_lease(self.call("POST", "/v1/licenses", body), product)
         self.heartbeat_seconds = lease.heartbeat_seconds
         return lease
 

@@ -252,8 +252,12 @@ class PagedTableModel(_ColumnsMixin, QAbstractTableModel):
         return (0, False)
 
     def page_query(self, sort_key: str, descending: bool) -> PageQuery:
-        """A job reading ``limit`` rows from ``offset`` with the current sort and filter."""
-        raise NotImplementedError
+        """A job reading ``limit`` rows from ``offset`` with the current sort and filter.
+
+        Every concrete model defines it (abc.abstractmethod cannot be used: Qt models have
+        Shiboken's metaclass, which does not combine with ABCMeta).
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define page_query()")
 
     def count_query(self) -> CountQuery | None:
         """A job counting the rows of the current filter (``None``: do not count)."""
