@@ -39,7 +39,8 @@ from applet.domain.errors import (
 )
 from applet.domain.products import LicenseMode
 from applet.domain.validation import clean_name
-from applet.service.broker import Denial, LeaseNotFound
+from applet.service.broker import Denial
+from applet.service.leases import LeaseNotFound
 from applet.service.settings import positive_seconds
 from applet.service.tokens import Role
 from applet.store import StoreError

@@ -9,8 +9,9 @@ passed in (``now`` = monotonic seconds) so tests can drive the clock.
   administrator. Per Server products count distinct clients (``client`` or, when absent, the user)
   against the concurrent limit; Per Seat products allocate a license to the user on first use and
   never refuse.
-* A grant is a *lease*: it expires unless renewed by a heartbeat, so a crashed program never holds a
-  license forever. A request repeated with the same idempotency key returns the same lease.
+* A grant is a *lease* (:mod:`applet.service.leases`): it expires unless renewed by a heartbeat, so a
+  crashed program never holds a license forever. A request repeated with the same idempotency key
+  returns the same lease.
 * Observed usage (TCP connections, sessions) takes leases that never expire; observers add and drop
   them as connections come and go (:meth:`Broker.sync_observed`).
 """
@@ -21,57 +22,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from applet.domain.counting import GROUP_PREFIX, PerSeatAllocator, PerServerCounter
-from applet.domain.errors import InvalidInput, LicensingError, UnknownProduct
+from applet.domain.errors import LicensingError, UnknownProduct
 from applet.domain.events import EventId, ViolationThrottle
 from applet.domain.products import LicenseMode
 from applet.domain.validation import clean_name
+from applet.service.leases import NEVER, Lease, LeaseTable, checked_key
 from applet.store.database import utc_now
 from applet.store.events import NewEvent
 from applet.store.records import LicenseGroupRecord, ProductRecord, SeatUsage, UsageSample
-
-MAX_IDEMPOTENCY_KEY = 128
-NEVER = float("inf")
-
-
-class LeaseNotFound(LicensingError):
-    """The handle is unknown, already freed, or its lease expired."""
-
-    def __init__(self, handle: str) -> None:
-        shown = handle if len(handle) <= 64 else handle[:61] + "..."
-        super().__init__(f"no such license handle (unknown, freed or expired): {shown!r}")
-
-
-@dataclass
-class Lease:
-    """A granted license held by a program (or by an observer)."""
-
-    handle: str
-    product_id: int
-    product: str
-    user: str
-    client: str
-    admin: bool
-    licensed: bool
-    granted: str
-    ttl: float
-    expires: float
-    key: str | None = None
-    observed: str | None = None
-
-    def as_dict(self, now: float) -> dict[str, object]:
-        """The API's view of the lease."""
-        return {
-            "handle": self.handle,
-            "product": self.product,
-            "user": self.user,
-            "client": self.client,
-            "admin": self.admin,
-            "licensed": self.licensed,
-            "granted_at": self.granted,
-            "lease_seconds": None if self.observed else self.ttl,
-            "expires_in": None if self.expires == NEVER else round(max(0.0, self.expires - now), 3),
-            "observed": self.observed,
-        }
 
 
 @dataclass(frozen=True)
@@ -189,8 +147,7 @@ class Broker:
         self.revision = 0
         self._products: dict[int, ProductState] = {}
         self._by_name: dict[str, ProductState] = {}
-        self._leases: dict[str, Lease] = {}
-        self._by_key: dict[str, str] = {}
+        self._leases = LeaseTable()
         self._observed: dict[tuple[str, int, str], str] = {}
         self._observed_denied: set[tuple[str, int, str]] = set()
         self._group_ids: dict[str, int] = {}
@@ -356,10 +313,9 @@ class Broker:
         version: str | None = None,
     ) -> Lease | Denial:
         """Grant a lease or deny; see the module docstring. Raises :class:`LicensingError` on bad input."""
+        key = checked_key(key)
         if key is not None:
-            if not isinstance(key, str) or not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
-                raise InvalidInput(f"idempotency key must be text of 1 to {MAX_IDEMPOTENCY_KEY} characters")
-            existing = self._leases.get(self._by_key.get(key, ""))
+            existing = self._leases.by_key(key)
             if existing is not None:
                 existing.expires = now + existing.ttl
                 return existing
@@ -408,12 +364,10 @@ class Broker:
             granted=utc_now(),
             ttl=ttl,
             expires=NEVER if observed else now + ttl,
-            key=key if isinstance(key, str) else None,
+            key=key,
             observed=observed,
         )
-        self._leases[lease.handle] = lease
-        if lease.key is not None:
-            self._by_key[lease.key] = lease.handle
+        self._leases.add(lease)
         return lease
 
     def _use_seat(self, state: ProductState, user: str, now: float, version: str | None) -> bool:
@@ -446,31 +400,24 @@ class Broker:
 
     def free(self, handle: object) -> Lease:
         """Release a lease; raises :class:`LeaseNotFound` for unknown, freed or expired handles."""
-        lease = self._leases.pop(handle, None) if isinstance(handle, str) else None
-        if lease is None:
-            raise LeaseNotFound(str(handle))
+        lease = self._leases.pop(handle)
         self._release(lease)
         return lease
 
     def heartbeat(self, handle: object, now: float) -> Lease:
         """Renew a lease for another ``ttl`` seconds."""
-        lease = self._leases.get(handle) if isinstance(handle, str) else None
-        if lease is None:
-            raise LeaseNotFound(str(handle))
+        lease = self._leases.get(handle)
         if lease.observed is None:
             lease.expires = now + lease.ttl
         return lease
 
     def lease(self, handle: str) -> Lease:
         """A live lease by handle."""
-        lease = self._leases.get(handle)
-        if lease is None:
-            raise LeaseNotFound(handle)
-        return lease
+        return self._leases.get(handle)
 
     def leases(self) -> list[Lease]:
         """Every live lease."""
-        return list(self._leases.values())
+        return list(self._leases)
 
     @property
     def lease_count(self) -> int:
@@ -478,17 +425,14 @@ class Broker:
         return len(self._leases)
 
     def _release(self, lease: Lease) -> None:
-        if lease.key is not None and self._by_key.get(lease.key) == lease.handle:
-            del self._by_key[lease.key]
         state = self._products.get(lease.product_id)
         if state is not None:
             state.counter.release(lease.client.casefold())
 
     def expire(self, now: float) -> list[Lease]:
         """Reclaim leases whose holder stopped sending heartbeats (event 239 for each)."""
-        expired = [lease for lease in self._leases.values() if lease.expires <= now]
+        expired = self._leases.take_expired(now)
         for lease in expired:
-            del self._leases[lease.handle]
             self._release(lease)
             self._emit(EventId.LEASE_EXPIRED, (lease.user, lease.product), lease.product)
         return expired
@@ -511,7 +455,7 @@ class Broker:
         for key, handle in list(self._observed.items()):
             if key[0] == source and key[1] == product_id and key not in wanted:
                 del self._observed[key]
-                lease = self._leases.pop(handle, None)
+                lease = self._leases.discard(handle)
                 if lease is not None:
                     self._release(lease)
         self._observed_denied = {
@@ -539,7 +483,7 @@ class Broker:
         for key, handle in list(self._observed.items()):
             if key[0] == source and key[1] not in keep_products:
                 del self._observed[key]
-                lease = self._leases.pop(handle, None)
+                lease = self._leases.discard(handle)
                 if lease is not None:
                     self._release(lease)
 

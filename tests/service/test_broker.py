@@ -8,7 +8,8 @@ import pytest
 from applet.domain.errors import InvalidInput, UnknownProduct
 from applet.domain.events import EventId
 from applet.domain.products import LicenseMode
-from applet.service.broker import Broker, Denial, Lease, LeaseNotFound
+from applet.service.broker import Broker, Denial
+from applet.service.leases import Lease, LeaseNotFound
 from applet.service.worker import StoreWorker
 from applet.store import Store
 
