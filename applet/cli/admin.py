@@ -44,7 +44,10 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     add.add_argument("--family", default="")
     add.add_argument("--version", default="")
     add.add_argument("--mode", default="per-server", help="per-server (default) or per-seat")
-    add.add_argument("--limit", default="0", help="initial licenses (Per Server: concurrent connections)")
+    add.add_argument(
+        "--limit", default="0", help="initial licenses (Per Server: concurrent connections); needs --agree"
+    )
+    add.add_argument("--agree", action="store_true", help="agree to the license terms (with --limit)")
     add.set_defaults(handler=cmd_product_add)
     remove = command("remove", "unregister a product (its history is kept)", product)
     remove.add_argument("name")
@@ -228,6 +231,7 @@ def cmd_product_add(args: argparse.Namespace) -> None:
             version=args.version,
             mode=mode,
             limit=limit,
+            agreed=args.agree,
         )
     _show(args, record)
 

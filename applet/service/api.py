@@ -336,6 +336,7 @@ async def add_product(request: web.Request) -> web.Response:
             version=_optional_text(data, "version") or "",
             mode=LicenseMode.parse(data.get("mode", "per-server")),
             limit=limit,
+            agreed=_bool(data, "agree"),
         )
 
     return await _admin_change(request, change)

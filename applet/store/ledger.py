@@ -82,23 +82,9 @@ class LedgerRepository(Repository):
             ledger = self._ledger(connection, product_id, record.name)
             entry = Purchase(record.name, use_mode, signed_quantity, administrator, comment)
             ledger.append(entry)  # raises InsufficientLicenses for an uncovered removal
-            cursor = connection.execute(
-                "INSERT INTO purchases (product_id, mode, quantity, administrator, comment, created) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (product_id, use_mode.value, signed_quantity, administrator, comment, utc_now()),
+            purchase_id = write_line(
+                connection, product_id, record.name, use_mode, signed_quantity, administrator, comment
             )
-            purchase_id = int(cursor.lastrowid or 0)
-            if use_mode is LicenseMode.PER_SEAT:
-                rebalance_seats(connection, product_id)
-            verb = "add licenses" if signed_quantity > 0 else "remove licenses"
-            self.audit(connection, administrator, verb, record.name, f"{signed_quantity} {use_mode.value}")
-            self.log_event(
-                connection,
-                EventId.LICENSES_ADDED if signed_quantity > 0 else EventId.LICENSES_REMOVED,
-                [abs(signed_quantity), use_mode.label, record.name, administrator],
-                record.name,
-            )
-            self.bump_configuration(connection, product_id)
         return self.get(purchase_id)
 
     @staticmethod
@@ -180,6 +166,39 @@ class LedgerRepository(Repository):
                 parameters,
             ).fetchone()
         return int(row[0])
+
+
+def write_line(
+    connection: sqlite3.Connection,
+    product_id: int,
+    product: str,
+    mode: LicenseMode,
+    signed_quantity: int,
+    administrator: str,
+    comment: str,
+) -> int:
+    """Append one checked ledger line with its audit row and event (inside the caller's transaction).
+
+    The one place a purchase or removal is written: ``lls licenses``, ``lls product add --limit`` and
+    the applet all record the same line, audit row and event 233/234. Returns the line's id.
+    """
+    cursor = connection.execute(
+        "INSERT INTO purchases (product_id, mode, quantity, administrator, comment, created) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (product_id, mode.value, signed_quantity, administrator, comment, utc_now()),
+    )
+    if mode is LicenseMode.PER_SEAT:
+        rebalance_seats(connection, product_id)
+    verb = "add licenses" if signed_quantity > 0 else "remove licenses"
+    Repository.audit(connection, administrator, verb, product, f"{signed_quantity} {mode.value}")
+    Repository.log_event(
+        connection,
+        EventId.LICENSES_ADDED if signed_quantity > 0 else EventId.LICENSES_REMOVED,
+        [abs(signed_quantity), mode.label, product, administrator],
+        product,
+    )
+    Repository.bump_configuration(connection, product_id)
+    return int(cursor.lastrowid or 0)
 
 
 _HISTORY = """

@@ -4,10 +4,10 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from applet.domain.errors import InvalidInput, LicensingError
+from applet.domain.errors import AgreementRequired, InvalidInput, LicensingError
 from applet.domain.events import EventId
 from applet.domain.products import LicenseMode, Product
-from applet.domain.validation import clean_name, clean_optional_text, parse_quantity
+from applet.domain.validation import clean_comment, clean_name, clean_optional_text, parse_quantity
 from applet.store.database import utc_now
 from applet.store.records import ProductRecord
 from applet.store.repository import Repository
@@ -68,16 +68,29 @@ class ProductRepository(Repository):
         mode: LicenseMode = LicenseMode.PER_SERVER,
         limit: int = 0,
         comment: str = "initial licenses at registration",
+        agreed: bool = False,
     ) -> ProductRecord:
         """Register a product, optionally with ``limit`` initial licenses in its mode.
 
-        A product removed earlier comes back with its history and its mode (a flip stays one-way).
+        The initial licenses are a purchase like any other: they need ``agreed`` (the administrator
+        agreed to the license terms) and are recorded as the same ledger line, audit row and event as
+        :meth:`LedgerRepository.add`. A product removed earlier comes back with its history and its mode
+        (a flip stays one-way).
+
+        Raises:
+            AgreementRequired: ``limit`` licenses without agreement; nothing is written.
         """
+        from applet.store.ledger import write_line  # ledger imports this module
+
         name = clean_name(name)
         family = clean_optional_text(family, "family")
         version = clean_optional_text(version, "version")
         if limit:
             limit = parse_quantity(limit, "limit")
+            if not agreed:
+                raise AgreementRequired(
+                    "registering a product with licenses needs agreement to the license terms (--agree)"
+                )
         with self.db.transaction() as connection:
             existing = connection.execute(
                 "SELECT id, removed, mode FROM products WHERE name = ?", (name,)
@@ -99,15 +112,11 @@ class ProductRepository(Repository):
                     (name, family, version, mode.value, int(mode is LicenseMode.PER_SERVER), utc_now()),
                 )
                 product_id = int(cursor.lastrowid or 0)
-            if limit:
-                connection.execute(
-                    "INSERT INTO purchases (product_id, mode, quantity, administrator, comment, created) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (product_id, mode.value, limit, administrator, comment, utc_now()),
-                )
             self.audit(connection, administrator, "product add", name, f"mode={mode.value} limit={limit}")
             self.log_event(connection, EventId.PRODUCT_REGISTERED, [name, administrator], name)
             self.bump_configuration(connection, product_id)
+            if limit:
+                write_line(connection, product_id, name, mode, limit, administrator, clean_comment(comment))
         return self.get(name)
 
     def remove(self, name: str, administrator: str) -> None:

@@ -67,7 +67,7 @@ def test_applet_first_paint_against_a_bare_qdialog(data_dir: Path, tmp_path: Pat
 
     with Store.open(data_dir) as store:  # a realistic store: a few products with history
         for number in range(8):
-            store.products.add(f"Product {number}", "bench", limit=10 + number)
+            store.products.add(f"Product {number}", "bench", limit=10 + number, agreed=True)
     environment = dict(os.environ, QT_QPA_PLATFORM="offscreen", LLS_DATA_DIR=str(data_dir))
     # As installed: pip and PyInstaller ship compiled bytecode, so both sides get a bytecode cache
     # (written by the warm-up runs into a private folder) even where PYTHONDONTWRITEBYTECODE is set;

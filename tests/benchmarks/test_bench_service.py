@@ -132,7 +132,7 @@ def _figures(values: list[float]) -> str:
 
 def test_request_free_throughput(data_dir: Path) -> None:
     with Store.open(data_dir) as store:
-        store.products.add("Bench", "bench", limit=100_000)
+        store.products.add("Bench", "bench", limit=100_000, agreed=True)
     service, endpoint = _start_service(data_dir)
     bare = subprocess.Popen([sys.executable, "-c", BARE_SERVER], stdout=subprocess.PIPE, text=True)
     try:
@@ -213,7 +213,7 @@ async def _hold_and_measure(url: str, token: str) -> tuple[float, list[float]]:
 
 def test_ten_thousand_leases_memory_and_latency(data_dir: Path) -> None:
     with Store.open(data_dir) as store:
-        store.products.add("Bench", "bench", limit=100_000)
+        store.products.add("Bench", "bench", limit=100_000, agreed=True)
     service, endpoint = _start_service(data_dir)
     try:
         idle_rss = _rss_mb(service.pid)
@@ -236,7 +236,7 @@ def test_ten_thousand_leases_memory_and_latency(data_dir: Path) -> None:
 
 def test_abandoned_lease_reclaim_and_config_apply(data_dir: Path, lls: Callable[..., Any]) -> None:
     with Store.open(data_dir) as store:
-        store.products.add("Bench", "bench", limit=1)
+        store.products.add("Bench", "bench", limit=1, agreed=True)
     expiry = 1.0
     service, endpoint = _start_service(data_dir, "--heartbeat", "0.5", "--expiry", str(expiry))
     token = endpoint.token()

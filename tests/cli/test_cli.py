@@ -26,7 +26,10 @@ def test_json_flag_is_accepted_after_the_subcommand_too(lls: Callable) -> None:
 
 def test_product_lifecycle_and_history(lls: Callable) -> None:
     assert (
-        lls("product", "add", "SQL Server", "--family", "SQL", "--version", "7.0", "--limit", "5").code == 0
+        lls(
+            "product", "add", "SQL Server", "--family", "SQL", "--version", "7.0", "--limit", "5", "--agree"
+        ).code
+        == 0
     )
     assert lls("licenses", "add", "SQL Server", "3", "--comment", "PO 7", "--agree").code == 0
     assert lls("licenses", "remove", "SQL Server", "2", "--comment", "returned").code == 0
@@ -43,6 +46,19 @@ def test_product_lifecycle_and_history(lls: Callable) -> None:
     assert "PO 7" in text and "Administrator" in text
     assert lls("product", "remove", "SQL Server").code == 0
     assert [p["name"] for p in lls("--json", "product", "list").json()] == [BUILTIN]
+
+
+def test_product_add_with_licenses_goes_through_the_agreement(lls: Callable) -> None:
+    refused = lls("product", "add", "IIS", "--limit", "5")
+    assert refused.code == 2 and "--agree" in refused.stderr
+    assert lls("--json", "product", "list").json()[-1]["name"] != "IIS"
+    assert lls("product", "add", "IIS", "--limit", "5", "--agree").code == 0
+    assert [(h["quantity"], h["mode"]) for h in lls("--json", "history", "--product", "IIS").json()] == [
+        (5, "per-server")
+    ]
+    events = lls("--json", "events", "--product", "IIS").json()
+    assert [e["event_id"] for e in events] == [236, 233]
+    assert "5 Per Server licenses were added to product IIS" in events[1]["message"]
 
 
 def test_the_flip_is_one_way(lls: Callable) -> None:
@@ -86,7 +102,8 @@ BAD_INPUTS = [
     ("product", "add", "x" * 129),
     ("product", "add", "bad\x01name"),
     ("product", "add", BUILTIN),
-    ("product", "add", "P", "--limit", "-3"),
+    ("product", "add", "P", "--limit", "-3", "--agree"),
+    ("product", "add", "P", "--limit", "5"),
     ("product", "add", "P", "--mode", "per-device"),
     ("product", "show", "Unknown"),
     ("product", "remove", "Unknown"),

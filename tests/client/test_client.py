@@ -14,7 +14,7 @@ from applet.store import Store
 
 def _product(data_dir: Path, limit: int = 1) -> None:
     with Store.open(data_dir) as store:
-        store.products.add("SQL Server", "admin", limit=limit)
+        store.products.add("SQL Server", "admin", limit=limit, agreed=True)
 
 
 def _in_use(service: Any) -> int:

@@ -141,7 +141,7 @@ def test_bad_usage_is_one_line(frozen: FrozenRunner) -> None:
 
 
 def test_service_request_and_free(frozen: FrozenRunner) -> None:
-    frozen.lls("product", "add", "Smoke Server", "--limit", "1")
+    frozen.lls("product", "add", "Smoke Server", "--limit", "1", "--agree")
     frozen.lls("service", "start", "--port", "0", timeout=90)
     assert json.loads(frozen.lls("service", "status", "--json").stdout)["status"] == "running"
     handle = frozen.lls("request", "Smoke Server", "--user", "alice").stdout.strip()

@@ -23,7 +23,9 @@ def _add_product(data_dir: Path, name: str = "SQL Server", limit: int = 2, mode:
     from applet.domain.products import LicenseMode
 
     with Store.open(data_dir) as store:
-        store.products.add(name, "admin", version="7.0", limit=limit, mode=LicenseMode.parse(mode))
+        store.products.add(
+            name, "admin", version="7.0", limit=limit, mode=LicenseMode.parse(mode), agreed=True
+        )
 
 
 def _usage(service: RunningService, product: str = "SQL Server") -> dict[str, Any]:
@@ -200,8 +202,13 @@ def test_per_seat_usage_reaches_the_store(service: RunningService, data_dir: Pat
 
 
 def test_admin_operations_through_the_api(service: RunningService) -> None:
+    status, body = service.http("POST", "/v1/admin/products", {"name": "IIS", "limit": 3}, token="admin")
+    assert status == 400 and "agree" in body["error"]  # licenses at registration need the agreement too
     status, created = service.http(
-        "POST", "/v1/admin/products", {"name": "IIS", "version": "5.0", "limit": 3}, token="admin"
+        "POST",
+        "/v1/admin/products",
+        {"name": "IIS", "version": "5.0", "limit": 3, "agree": True},
+        token="admin",
     )
     assert status == 200 and created["name"] == "IIS"
     assert _usage(service, "IIS")["limit"] == 3  # applied before the answer

@@ -34,8 +34,8 @@ def _events(broker: Broker) -> list[int]:
 @pytest.fixture
 def sql(store: Any) -> Store:
     """The test's store with a Per Server product (2 licenses) and a Per Seat product (2 licenses)."""
-    store.products.add("SQL Server", "admin", version="7.0", limit=2)
-    store.products.add("Exchange", "admin", mode=LicenseMode.PER_SEAT, limit=2)
+    store.products.add("SQL Server", "admin", version="7.0", limit=2, agreed=True)
+    store.products.add("Exchange", "admin", mode=LicenseMode.PER_SEAT, limit=2, agreed=True)
     assert isinstance(store, Store)
     return store
 

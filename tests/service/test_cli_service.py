@@ -65,7 +65,7 @@ def test_start_refuses_bad_options_before_spawning(lls: Lls, data_dir: Path) -> 
 
 
 def test_request_and_free_exit_codes(background: Lls, data_dir: Path) -> None:
-    assert background("product", "add", "SQL Server", "--limit", "1").code == 0
+    assert background("product", "add", "SQL Server", "--limit", "1", "--agree").code == 0
     no_service = background("request", "SQL Server", "--user", "alice")
     assert no_service.code == 4 and "not running" in no_service.stderr
     assert background("free", "whatever").code == 4
@@ -96,7 +96,7 @@ def test_request_and_free_exit_codes(background: Lls, data_dir: Path) -> None:
 
 
 def test_request_with_a_lease_outlives_the_default_expiry(background: Lls) -> None:
-    assert background("product", "add", "SQL Server", "--limit", "1").code == 0
+    assert background("product", "add", "SQL Server", "--limit", "1", "--agree").code == 0
     start = background("service", "start", "--port", "0", "--heartbeat", "0.2", "--expiry", "0.5")
     assert start.code == 0, start.stderr
     kept = background("request", "SQL Server", "--user", "alice", "--lease", "30", "--json").json()

@@ -34,8 +34,8 @@ def _load(service: Any, worker: int, stop: threading.Event, log: list[tuple[floa
 
 def test_kill_9_under_load_then_restart(start_service: Callable[..., Any], data_dir: Path) -> None:
     with Store.open(data_dir) as store:
-        store.products.add("Exchange", "admin", mode=LicenseMode.PER_SEAT, limit=100_000)
-        store.products.add("SQL Server", "admin", limit=5)
+        store.products.add("Exchange", "admin", mode=LicenseMode.PER_SEAT, limit=100_000, agreed=True)
+        store.products.add("SQL Server", "admin", limit=5, agreed=True)
         store.ledger.add("SQL Server", 3, "admin", agreed=True, comment="second purchase")
         configuration = [(p.name, p.mode, p.licenses) for p in store.products.list()]
         ledger = [(p.product, p.quantity, p.comment) for p in store.ledger.history()]

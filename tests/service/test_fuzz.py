@@ -64,7 +64,7 @@ def test_fuzz_request_and_free(start_service: Any, data_dir: Path) -> None:
     # slowly a loaded machine runs the examples (with the 2 s expiry of the `service` fixture it did not).
     service = start_service("--heartbeat", "60", "--expiry", "600")
     with Store.open(data_dir) as store:
-        store.products.add(PRODUCT, "admin", limit=2)
+        store.products.add(PRODUCT, "admin", limit=2, agreed=True)
     service.http("POST", "/v1/admin/reset", {"target": "usage"}, token="admin")  # applies the product
     outcomes: dict[str, int] = {"granted": 0, "denied": 0, "refused": 0}
 
@@ -135,7 +135,7 @@ admin_keys = st.sampled_from(
 
 def test_fuzz_admin_routes_never_fail_with_500(service: Any, data_dir: Path) -> None:
     with Store.open(data_dir) as store:
-        store.products.add(PRODUCT, "admin", limit=2)
+        store.products.add(PRODUCT, "admin", limit=2, agreed=True)
         store.groups.add("Sales", 1, "admin")
 
     @settings(

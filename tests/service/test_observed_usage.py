@@ -39,7 +39,7 @@ def test_tcp_connections_are_counted_denied_and_released(
     wait_for: Callable[..., float],
 ) -> None:
     port = listener.getsockname()[1]
-    assert lls("product", "add", "Telnet Server", "--limit", "2").code == 0
+    assert lls("product", "add", "Telnet Server", "--limit", "2", "--agree").code == 0
     assert lls("product", "observe", "Telnet Server", "--tcp-port", str(port)).code == 0
     service = start_service()
 
@@ -80,7 +80,7 @@ def test_turning_observation_off_releases_observed_clients(
     wait_for: Callable[..., float],
 ) -> None:
     port = listener.getsockname()[1]
-    assert lls("product", "add", "FTP", "--limit", "5").code == 0
+    assert lls("product", "add", "FTP", "--limit", "5", "--agree").code == 0
     service = start_service()
     sockets = _connect(port, "127.0.0.5", listener)
     try:

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from applet.domain.compliance import Compliance
-from applet.domain.errors import InsufficientLicenses, InvalidInput, LicensingError, UnknownProduct
+from applet.domain.errors import (
+    AgreementRequired,
+    InsufficientLicenses,
+    InvalidInput,
+    LicensingError,
+    UnknownProduct,
+)
 from applet.domain.products import LicenseMode
 from applet.store import DatabaseCorrupt, DatabaseLocked, DatabaseTooNew, DataFolderUnwritable, Store
 from applet.store.paths import resolve_paths
@@ -44,7 +50,7 @@ def test_data_folder_resolution_order(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_ledger_is_append_only_and_sums_to_the_entitlement(store: Store) -> None:
-    store.products.add("SQL Server", ADMIN, limit=5)
+    store.products.add("SQL Server", ADMIN, limit=5, agreed=True)
     store.ledger.add("SQL Server", 3, ADMIN, agreed=True, comment="PO 42")
     store.ledger.remove("SQL Server", 2, ADMIN, comment="returned")
     assert store.products.get("sql server").concurrent_limit == 6
@@ -63,6 +69,23 @@ def test_adding_licenses_needs_agreement(store: Store, store_snapshot: Callable[
     assert store_snapshot() == before
 
 
+def test_registering_a_product_with_licenses_needs_agreement_and_writes_a_purchase(
+    store: Store, store_snapshot: Callable[[], list[str]]
+) -> None:
+    before = store_snapshot()
+    with pytest.raises(AgreementRequired, match="agree"):
+        store.products.add("IIS", ADMIN, limit=5)
+    assert store_snapshot() == before
+    store.products.add("IIS", ADMIN, limit=5, agreed=True)
+    (line,) = store.ledger.history("IIS")
+    assert (line.quantity, line.mode, line.administrator) == (5, LicenseMode.PER_SERVER, ADMIN)
+    # The same purchase event and audit row as `licenses add`, after the registration's.
+    assert [e.event_id for e in store.events.list(product="IIS")] == [236, 233]
+    assert [row[2] for row in store.audit_trail()[:2]] == ["add licenses", "product add"]  # newest first
+    store.products.add("Empty", ADMIN)  # no licenses: nothing to agree to
+    assert store.ledger.history("Empty") == []
+
+
 def test_unknown_products_are_refused(store: Store) -> None:
     with pytest.raises(UnknownProduct):
         store.ledger.add("Nope", 1, ADMIN, agreed=True)
@@ -79,7 +102,7 @@ def test_duplicate_and_builtin_removal_are_refused(store: Store) -> None:
 
 
 def test_a_removed_product_keeps_its_history_and_its_one_way_flip(store: Store) -> None:
-    store.products.add("SNA Server", ADMIN, limit=2)
+    store.products.add("SNA Server", ADMIN, limit=2, agreed=True)
     store.products.change_mode("SNA Server", LicenseMode.PER_SEAT, True, ADMIN)
     store.products.remove("SNA Server", ADMIN)
     assert "SNA Server" not in [p.name for p in store.products.list()]
@@ -104,7 +127,7 @@ def _use(store: Store, product_id: int, user: str, licensed: bool, group_id: int
 
 
 def test_per_seat_summary_and_rebalance_after_purchase_and_delete(store: Store) -> None:
-    product = store.products.add("Office", ADMIN, mode=LicenseMode.PER_SEAT, limit=1)
+    product = store.products.add("Office", ADMIN, mode=LicenseMode.PER_SEAT, limit=1, agreed=True)
     _use(store, product.product_id, "ann", True)
     _use(store, product.product_id, "bob", False)
     _use(store, product.product_id, "ann", True)
@@ -126,7 +149,7 @@ def test_per_seat_summary_and_rebalance_after_purchase_and_delete(store: Store) 
 
 
 def test_license_groups_share_licenses(store: Store) -> None:
-    product = store.products.add("Office", ADMIN, mode=LicenseMode.PER_SEAT, limit=3)
+    product = store.products.add("Office", ADMIN, mode=LicenseMode.PER_SEAT, limit=3, agreed=True)
     store.groups.add("Lab", 2, ADMIN, description="shift workers")
     store.groups.add_members("Lab", ["ann", "bob"], ADMIN)
     group_id = store.groups.get("lab").group_id
@@ -164,7 +187,7 @@ def test_replication_settings_round_trip_and_validation(store: Store) -> None:
 
 
 def test_resets_follow_the_original_procedures(store: Store) -> None:
-    product = store.products.add("Office", ADMIN, mode=LicenseMode.PER_SEAT, limit=1)
+    product = store.products.add("Office", ADMIN, mode=LicenseMode.PER_SEAT, limit=1, agreed=True)
     store.groups.add("Lab", 1, ADMIN)
     _use(store, product.product_id, "ann", True)
     store.reset("usage", ADMIN)

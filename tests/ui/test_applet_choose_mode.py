@@ -34,7 +34,7 @@ PER_SEAT_WARNING = (
 @pytest.fixture
 def seeded(store: Store) -> Store:
     """Two products: SQL Server (Per Server, 25) and Exchange (Per Server, 0)."""
-    store.products.add("SQL Server", "setup", limit=25)
+    store.products.add("SQL Server", "setup", limit=25, agreed=True)
     store.products.add("Exchange", "setup")
     return store
 

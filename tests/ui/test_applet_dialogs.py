@@ -92,7 +92,7 @@ def test_replication_cancel_changes_nothing(qtbot: Any, store: Store) -> None:
 
 
 def test_purchase_model_passes_the_model_tester(qtmodeltester: Any, store: Store) -> None:
-    store.products.add("SQL Server", "setup", limit=5)
+    store.products.add("SQL Server", "setup", limit=5, agreed=True)
     store.ledger.add("SQL Server", 7, "alice", True, "PO 1")
     model = PurchaseTableModel(store.ledger.history("SQL Server"))
     qtmodeltester.check(model)
@@ -104,7 +104,7 @@ def test_purchase_model_passes_the_model_tester(qtmodeltester: Any, store: Store
 
 
 def test_staging_rules_without_widgets(store: Store) -> None:
-    store.products.add("SQL Server", "setup", limit=5)
+    store.products.add("SQL Server", "setup", limit=5, agreed=True)
     draft = ProductDraft(store.products.get("SQL Server"))
     with pytest.raises(InsufficientLicenses):
         draft.stage_remove(6, "")
@@ -123,7 +123,7 @@ def test_staging_rules_without_widgets(store: Store) -> None:
 
 
 def test_commit_stops_at_a_concurrent_change_and_keeps_the_rest(store: Store) -> None:
-    store.products.add("SQL Server", "setup", limit=5)
+    store.products.add("SQL Server", "setup", limit=5, agreed=True)
     draft = ProductDraft(store.products.get("SQL Server"))
     draft.stage_add(1, "", agreed=True)
     store.ledger.add("SQL Server", 1, "someone else", True)
@@ -133,7 +133,7 @@ def test_commit_stops_at_a_concurrent_change_and_keeps_the_rest(store: Store) ->
 
 
 def every_applet_dialog(store: Store) -> list[QDialog]:
-    store.products.add("SQL Server", "setup", limit=5)
+    store.products.add("SQL Server", "setup", limit=5, agreed=True)
     purchases = store.ledger.history("SQL Server")
     return [
         ChooseLicensingModeDialog(store),

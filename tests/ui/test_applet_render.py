@@ -50,7 +50,7 @@ out = Path(sys.argv[1])
 suffix = sys.argv[2]
 report = {}
 with Store.open() as store:
-    store.products.add("Microsoft SQL Server", "setup", limit=25)
+    store.products.add("Microsoft SQL Server", "setup", limit=25, agreed=True)
     store.ledger.add("Microsoft SQL Server", 10, "alice", True, "PO 4411 (volume agreement)")
     from applet.domain.products import LicenseMode
     store.products.add("Exchange", "setup", mode=LicenseMode.PER_SEAT)

@@ -29,8 +29,10 @@ ADMIN = "tester"
 @pytest.fixture
 def seeded(store: Store) -> Store:
     """The test's store with a little of everything License Manager shows."""
-    store.products.add("Mail Server", ADMIN, family="Mail", version="5.5", mode=LicenseMode.PER_SEAT, limit=2)
-    store.products.add("Web Server", ADMIN, mode=LicenseMode.PER_SERVER, limit=3)
+    store.products.add(
+        "Mail Server", ADMIN, family="Mail", version="5.5", mode=LicenseMode.PER_SEAT, limit=2, agreed=True
+    )
+    store.products.add("Web Server", ADMIN, mode=LicenseMode.PER_SERVER, limit=3, agreed=True)
     store.ledger.add("Web Server", 2, ADMIN, agreed=True, comment="PO 17")
     mail = store.products.get("Mail Server").product_id
     web = store.products.get("Web Server").product_id

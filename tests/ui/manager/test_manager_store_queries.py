@@ -13,8 +13,8 @@ ADMIN = "tester"
 
 
 def _seat_store(store: Store) -> None:
-    store.products.add("Mail", ADMIN, mode=LicenseMode.PER_SEAT, limit=2)
-    store.products.add("Files", ADMIN, mode=LicenseMode.PER_SEAT, limit=1)
+    store.products.add("Mail", ADMIN, mode=LicenseMode.PER_SEAT, limit=2, agreed=True)
+    store.products.add("Files", ADMIN, mode=LicenseMode.PER_SEAT, limit=1, agreed=True)
     mail = store.products.get("Mail").product_id
     files = store.products.get("Files").product_id
     store.clients.record_usage(
@@ -67,7 +67,7 @@ def test_revoking_one_product_frees_its_license_and_keeps_the_others(store: Stor
 
 
 def test_history_pages_sort_and_filter(store: Store) -> None:
-    store.products.add("Mail", ADMIN, limit=5)
+    store.products.add("Mail", ADMIN, limit=5, agreed=True)
     store.ledger.add("Mail", 3, ADMIN, agreed=True, comment="PO 42")
     store.ledger.remove("Mail", 2, "other", comment="returned")
     assert [line.quantity for line in store.ledger.history_page()] == [-2, 3, 5]
