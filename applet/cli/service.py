@@ -86,10 +86,23 @@ def _service_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="repeat a violation event (201/221) per product at most this often (default 6 hours)",
     )
+    parser.add_argument(
+        "--max-lease", metavar="SECONDS", help="longest lease a program may ask for (default 1 day)"
+    )
+    parser.add_argument("--max-leases", metavar="N", help="leases held in total at most (default 20000)")
+    parser.add_argument(
+        "--max-leases-per-client", metavar="N", help="leases one user on one client may hold (default 100)"
+    )
 
 
 def _settings(args: argparse.Namespace, foreground: bool) -> tuple[Any, set[str]]:
-    from applet.service.settings import DEFAULT_HOST, DEFAULT_PORT, ServiceSettings, positive_seconds
+    from applet.service.settings import (
+        DEFAULT_HOST,
+        DEFAULT_PORT,
+        ServiceSettings,
+        positive_count,
+        positive_seconds,
+    )
 
     port = DEFAULT_PORT
     if args.port is not None:
@@ -103,6 +116,12 @@ def _settings(args: argparse.Namespace, foreground: bool) -> tuple[Any, set[str]
         if text is not None:
             values[option] = positive_seconds(text, "--" + option.replace("_", "-"))
             explicit.add(option)
+    if args.max_lease is not None:
+        values["max_lease_seconds"] = positive_seconds(args.max_lease, "--max-lease")
+    for option in ("max_leases", "max_leases_per_client"):
+        text = getattr(args, option)
+        if text is not None:
+            values[option] = positive_count(text, "--" + option.replace("_", "-"))
     settings = ServiceSettings(
         host=args.host or DEFAULT_HOST,
         port=port,
@@ -118,7 +137,18 @@ def _settings(args: argparse.Namespace, foreground: bool) -> tuple[Any, set[str]
 def _service_arguments(args: argparse.Namespace) -> list[str]:
     """The options of ``start`` passed on to the background ``run``."""
     forwarded: list[str] = []
-    for option in ("host", "port", "tls_cert", "tls_key", "heartbeat", "expiry", "violation_interval"):
+    for option in (
+        "host",
+        "port",
+        "tls_cert",
+        "tls_key",
+        "heartbeat",
+        "expiry",
+        "violation_interval",
+        "max_lease",
+        "max_leases",
+        "max_leases_per_client",
+    ):
         value = getattr(args, option)
         if value is not None:
             if option in ("tls_cert", "tls_key"):

@@ -37,8 +37,9 @@ class EventId(IntEnum):
     PRODUCT_REGISTERED = 236
     PRODUCT_REMOVED = 237
     CLIENT_DELETED = 238
-    LEASE_EXPIRED = 239
+    LEASE_EXPIRED = 239  # one per lease: no longer logged (241 replaced it); kept for stored events
     USAGE_RESET = 240
+    LEASES_EXPIRED = 241
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,11 @@ CATALOGUE: dict[EventId, EventDefinition] = {
             "The license of user %1 for product %2 expired without a heartbeat and was reclaimed.",
         ),
         EventDefinition(EventId.USAGE_RESET, EventType.INFORMATION, "License data (%1) was reset by %2."),
+        EventDefinition(
+            EventId.LEASES_EXPIRED,
+            EventType.INFORMATION,
+            "%1 licenses of product %2 expired without a heartbeat and were reclaimed (users: %3).",
+        ),
     )
 }
 

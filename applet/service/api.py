@@ -3,8 +3,9 @@
 Client token (``client.token``): request, heartbeat, free and read. Admin token (``admin.token``):
 everything, including the administrative operations of the ``lls`` command. A missing or wrong token
 is 401, a client token on an admin route 403. Errors are JSON ``{"error": "...", "status": N}``:
-400 bad input, 404 unknown product/handle/route, 405, 409 a rule refused the change, 413 a body over
-64 KiB, 503 the store is unavailable. A denied license is not an error: ``200 {"granted": false}``.
+400 bad input, 404 unknown product/handle/route, 405, 409 a rule refused the change (or an idempotency
+key first used by another caller), 413 a body over 64 KiB, 429 a lease cap is reached, 503 the store
+is unavailable. A denied license is not an error: ``200 {"granted": false}``.
 
 License-aware programs::
 
@@ -40,7 +41,7 @@ from applet.domain.errors import (
 from applet.domain.products import LicenseMode
 from applet.domain.validation import clean_name
 from applet.service.broker import Denial
-from applet.service.leases import LeaseNotFound
+from applet.service.leases import KeyConflict, LeaseNotFound, TooManyLeases
 from applet.service.settings import positive_seconds
 from applet.service.tokens import Role
 from applet.store import StoreError
@@ -76,8 +77,10 @@ def status_of(error: LicensingError) -> int:
     """HTTP status for a rule violation or bad input."""
     if isinstance(error, LeaseNotFound | UnknownProduct):
         return 404
-    if isinstance(error, ModeChangeRefused | InsufficientLicenses | ConcurrentChange):
+    if isinstance(error, ModeChangeRefused | InsufficientLicenses | ConcurrentChange | KeyConflict):
         return 409
+    if isinstance(error, TooManyLeases):
+        return 429
     return 400
 
 
@@ -190,6 +193,11 @@ async def request_license(request: web.Request) -> web.Response:
         if isinstance(lease_seconds, bool) or not isinstance(lease_seconds, int | float):
             raise InvalidInput("lease_seconds must be a number")
         lease_seconds = positive_seconds(lease_seconds, "lease_seconds")
+        if lease_seconds > service.settings.max_lease_seconds:
+            raise InvalidInput(
+                f"lease_seconds must be at most {service.settings.max_lease_seconds:g} "
+                "(the service's maximum lease length)"
+            )
     now = time.monotonic()
     result = service.broker.request(
         product,

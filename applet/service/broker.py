@@ -26,7 +26,7 @@ from applet.domain.errors import LicensingError, UnknownProduct
 from applet.domain.events import EventId, ViolationThrottle
 from applet.domain.products import LicenseMode
 from applet.domain.validation import clean_name
-from applet.service.leases import NEVER, Lease, LeaseTable, checked_key
+from applet.service.leases import NEVER, ExpiryReport, Lease, LeaseCaps, LeaseTable, checked_key
 from applet.store.database import utc_now
 from applet.store.events import NewEvent
 from applet.store.records import LicenseGroupRecord, ProductRecord, SeatUsage, UsageSample
@@ -141,13 +141,20 @@ class ProductState:
 class Broker:
     """Leases and counters of every product; see the module docstring."""
 
-    def __init__(self, lease_expiry: float, violation_interval: float, wall_clock: bool = True) -> None:
+    def __init__(
+        self,
+        lease_expiry: float,
+        violation_interval: float,
+        wall_clock: bool = True,
+        caps: LeaseCaps | None = None,
+    ) -> None:
         self.lease_expiry = lease_expiry
         self.throttle = ViolationThrottle(violation_interval)
         self.revision = 0
         self._products: dict[int, ProductState] = {}
         self._by_name: dict[str, ProductState] = {}
-        self._leases = LeaseTable()
+        self._leases = LeaseTable(caps)
+        self._expiries = ExpiryReport()
         self._observed: dict[tuple[str, int, str], str] = {}
         self._observed_denied: set[tuple[str, int, str]] = set()
         self._group_ids: dict[str, int] = {}
@@ -314,14 +321,16 @@ class Broker:
     ) -> Lease | Denial:
         """Grant a lease or deny; see the module docstring. Raises :class:`LicensingError` on bad input."""
         key = checked_key(key)
-        if key is not None:
-            existing = self._leases.by_key(key)
-            if existing is not None:
-                existing.expires = now + existing.ttl
-                return existing
         user_name = clean_name(user, "user name")
         client_name = clean_name(client, "client host") if client is not None else user_name
         state = self.product(product)
+        if key is not None:
+            existing = self._leases.by_key(key, state.product_id, user_name, client_name)
+            if existing is not None:
+                existing.expires = now + existing.ttl
+                return existing
+        if observed is None:
+            self._leases.check_room(user_name, client_name)
         ttl = self.lease_expiry if lease_seconds is None else lease_seconds
         client_key = client_name.casefold()
         state.requests += 1
@@ -430,11 +439,14 @@ class Broker:
             state.counter.release(lease.client.casefold())
 
     def expire(self, now: float) -> list[Lease]:
-        """Reclaim leases whose holder stopped sending heartbeats (event 239 for each)."""
+        """Reclaim leases whose holder stopped sending heartbeats (event 241 per product, at most once
+        a minute, with the count)."""
         expired = self._leases.take_expired(now)
         for lease in expired:
             self._release(lease)
-            self._emit(EventId.LEASE_EXPIRED, (lease.user, lease.product), lease.product)
+        self._expiries.add(expired)
+        for count, product, users in self._expiries.due(now):
+            self._emit(EventId.LEASES_EXPIRED, (count, product, users), product)
         return expired
 
     # ------------------------------------------------------------------ observers

@@ -98,7 +98,9 @@ class Service:
         self.settings = self.settings.with_store_settings(stored, self._explicit)
         self.settings.check()
         self.tokens = load_tokens(self.paths.tokens_dir)
-        self.broker = Broker(self.settings.lease_expiry, self.settings.violation_interval)
+        self.broker = Broker(
+            self.settings.lease_expiry, self.settings.violation_interval, caps=self.settings.lease_caps
+        )
         snapshot = await self.worker.call(StoreWorker.snapshot)
         self.broker.apply(snapshot, time.monotonic(), announce=False)
 
@@ -267,6 +269,9 @@ class Service:
             "products": len(self.broker.products),
             "heartbeat_seconds": self.settings.heartbeat,
             "lease_expiry_seconds": self.settings.lease_expiry,
+            "max_lease_seconds": self.settings.max_lease_seconds,
+            "max_leases": self.settings.max_leases,
+            "max_leases_per_client": self.settings.max_leases_per_client,
             "violation_interval_seconds": self.settings.violation_interval,
             "tls": self.settings.tls,
             "failed_writes": self.worker.failed_writes,

@@ -10,13 +10,16 @@ from typing import Any
 
 from applet.domain.errors import InvalidInput
 from applet.domain.events import ViolationThrottle
+from applet.service.leases import DEFAULT_MAX_PER_HOLDER, DEFAULT_MAX_TOTAL, LeaseCaps
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 DEFAULT_HEARTBEAT = 60.0
 EXPIRY_FACTOR = 2.0
-# The longest lease a caller may ask for (``lease_seconds``), e.g. ``lls request`` from a script.
+# The longest time any setting in seconds may take.
 MAX_LEASE_SECONDS = 7 * 24 * 3600.0
+# The longest lease a caller may ask for by default (``lease_seconds``, e.g. ``lls request --lease``).
+DEFAULT_MAX_LEASE_SECONDS = 24 * 3600.0
 
 # Keys in the store's settings table that the service reads at start.
 SETTING_HEARTBEAT = "service.heartbeat_seconds"
@@ -39,11 +42,19 @@ class ServiceSettings:
     flush_interval: float = 1.0
     observe_interval: float = 1.0
     foreground: bool = True
+    max_lease_seconds: float = DEFAULT_MAX_LEASE_SECONDS
+    max_leases: int = DEFAULT_MAX_TOTAL
+    max_leases_per_client: int = DEFAULT_MAX_PER_HOLDER
 
     @property
     def lease_expiry(self) -> float:
         """Seconds without a heartbeat after which a lease is reclaimed."""
         return self.expiry if self.expiry is not None else EXPIRY_FACTOR * self.heartbeat
+
+    @property
+    def lease_caps(self) -> LeaseCaps:
+        """How many leases callers may hold."""
+        return LeaseCaps(per_holder=self.max_leases_per_client, total=self.max_leases)
 
     @property
     def tls(self) -> bool:
@@ -78,6 +89,8 @@ class ServiceSettings:
         for path in (self.tls_cert, self.tls_key):
             if path is not None and not path.is_file():
                 raise InvalidInput(f"TLS file not found: {path}")
+        if self.max_leases < 1 or self.max_leases_per_client < 1:
+            raise InvalidInput("the lease caps must be at least 1")
         if self.lease_expiry < self.heartbeat:
             raise InvalidInput("the lease expiry must not be shorter than the heartbeat interval")
 
@@ -91,6 +104,14 @@ def positive_seconds(text: object, what: str) -> float:
     if not 0 < value <= MAX_LEASE_SECONDS:
         raise InvalidInput(f"{what} must be between 0 and {MAX_LEASE_SECONDS:.0f} seconds, not {text!r}")
     return value
+
+
+def positive_count(text: object, what: str, maximum: int = 10_000_000) -> int:
+    """Parse a whole number from 1 to ``maximum``."""
+    value = str(text).strip()
+    if not value.isdigit() or not 1 <= int(value) <= maximum:
+        raise InvalidInput(f"{what} must be a whole number from 1 to {maximum}, not {text!r}")
+    return int(value)
 
 
 def is_loopback(host: str) -> bool:

@@ -66,7 +66,7 @@ def test_handles_never_look_like_command_line_options(sql: Store) -> None:
     broker = _broker(sql)
     handles = []
     for number in range(300):
-        lease = broker.request("SQL Server", "alice", 0.0, client="ws1", key=f"k{number}")
+        lease = broker.request("SQL Server", f"user{number}", 0.0, client="ws1", key=f"k{number}")
         assert isinstance(lease, Lease)
         handles.append(lease.handle)
     # `lls free HANDLE` would read a handle starting with "-" as an option (seen once in CI).
@@ -140,7 +140,7 @@ def test_leases_expire_without_heartbeats(sql: Store) -> None:
     assert broker.expire(9.9) == []
     assert [lease.user for lease in broker.expire(10.0)] == ["dropped"]
     assert broker.product("SQL Server").counter.in_use == 1
-    assert _events(broker) == [EventId.LEASE_EXPIRED]
+    assert _events(broker) == [EventId.LEASES_EXPIRED]
     assert broker.expire(17.9) == []
     assert [lease.user for lease in broker.expire(18.0)] == ["kept"]
 
