@@ -49,7 +49,7 @@ def test_leases_are_capped_per_user_and_client_and_in_total(sql: Store) -> None:
     broker = _broker(sql, LeaseCaps(per_holder=3, total=5))
     for _ in range(3):
         assert isinstance(broker.request("SQL Server", "alice", 0.0, client="ws1"), Lease)
-    with pytest.raises(TooManyLeases, match="alice.*ws1.*maximum of 3"):
+    with pytest.raises(TooManyLeases, match=r"alice.*ws1.*maximum of 3"):
         broker.request("Exchange", "alice", 0.0, client="ws1")
     assert broker.product("Exchange").requests == 0  # a refused request is not counted
     assert isinstance(broker.request("SQL Server", "bob", 0.0, client="ws2"), Lease)
