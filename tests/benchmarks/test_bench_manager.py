@@ -172,7 +172,7 @@ def child(data_dir: str, started: float) -> None:
     window.start()
     wait(lambda: PRODUCTS in arrived)
     figures["first_tab_s"] = time.time() - started
-    figures["products_rows"] = window.products_model.rowCount()
+    figures["products_rows"] = window.products.model.rowCount()
 
     tabs: dict[str, float] = {}
     for name, tab in (("history", HISTORY), ("clients", CLIENTS), ("servers", SERVERS), ("events", EVENTS)):
@@ -185,7 +185,7 @@ def child(data_dir: str, started: float) -> None:
 
     # Clients: sorting and filtering (each until the first page is back).
     window.tabs.setCurrentIndex(CLIENTS)
-    model = window.clients_model
+    model = window.clients.model
     sorts: dict[str, float] = {}
     from PySide6.QtCore import Qt
 
@@ -200,11 +200,11 @@ def child(data_dir: str, started: float) -> None:
         done: list[bool] = []
         model.loaded.connect(lambda done=done: done.append(True))
         begin = time.perf_counter()
-        window.clients_view.sortByColumn(column, order)
+        window.clients.view.sortByColumn(column, order)
         wait(lambda done=done: bool(done))
         sorts[label] = (time.perf_counter() - begin) * 1000
         model.loaded.disconnect()
-        model.loaded.connect(lambda: window._loaded(CLIENTS))
+        model.loaded.connect(window.clients.data_loaded)
     filters: dict[str, float] = {}
     for label, text, product in (
         ("user text", "user01234", None),
@@ -215,13 +215,13 @@ def child(data_dir: str, started: float) -> None:
         done = []
         model.loaded.connect(lambda done=done: done.append(True))
         begin = time.perf_counter()
-        window.clients_filter.setText(text)
-        window.clients_product.setCurrentIndex(max(0, window.clients_product.findData(product)))
+        window.clients.filter.setText(text)
+        window.clients.product_choice.setCurrentIndex(max(0, window.clients.product_choice.findData(product)))
         window.apply_filters()
         wait(lambda done=done: bool(done))
         filters[label] = (time.perf_counter() - begin) * 1000
         model.loaded.disconnect()
-        model.loaded.connect(lambda: window._loaded(CLIENTS))
+        model.loaded.connect(window.clients.data_loaded)
     figures["clients_sort_ms"] = sorts
     figures["clients_filter_ms"] = filters
     # Scroll: ten more pages.
@@ -274,7 +274,7 @@ def child(data_dir: str, started: float) -> None:
         window.tabs.setCurrentIndex(tab)
         if sort_column is not None:
             # The costliest live refresh: every poll re-aggregates a million rows.
-            window.clients_view.sortByColumn(sort_column, Qt.SortOrder.DescendingOrder)
+            window.clients.view.sortByColumn(sort_column, Qt.SortOrder.DescendingOrder)
             wait(lambda: not model.loading)
         writer = subprocess.Popen(
             [sys.executable, "-c", WRITER, data_dir, str(STREAM_SECONDS)],
@@ -285,7 +285,7 @@ def child(data_dir: str, started: float) -> None:
         writer.communicate(timeout=60)
     figures["streaming_stall_ms"] = stalls
     window.tabs.setCurrentIndex(EVENTS)
-    wait(lambda: any("stream" in r.message for r in window.events_model.records()), timeout=5)
+    wait(lambda: any("stream" in r.message for r in window.events.model.records()), timeout=5)
     window.close()
     figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     app.quit()

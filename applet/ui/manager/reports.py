@@ -2,7 +2,8 @@
 
 Both are written to a temporary file next to the target and then renamed over it, so a failed export
 (an unwritable folder, a full disk) never leaves half a file behind and never touches the old one.
-The functions take plain data; the window runs them on the gateway's heavy lane.
+The functions take plain data; the window runs them on the gateway's heavy lane
+(:func:`compliance_report_job` makes the job that writes the report).
 """
 
 import contextlib
@@ -11,10 +12,11 @@ import html
 import io
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from applet.domain.compliance import Compliance
 from applet.domain.products import LicenseMode
 from applet.store import Store
 from applet.store.database import utc_now
@@ -127,3 +129,34 @@ td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
 </table>
 </body></html>
 """
+
+
+def compliance_report_job(path: Path, server: str) -> Callable[[Store], int]:
+    """A gateway job writing the HTML compliance report to ``path``; it returns the number of products.
+
+    The words are translated here, on the UI thread; the job only reads the store and writes the file.
+    """
+    from applet.ui.manager.models.columns import Translator
+    from applet.ui.manager.models.products import compliance_label
+
+    tr = Translator().tr
+    labels = {
+        "title": tr("License compliance report"),
+        "generated": tr("Generated"),
+        "product": tr("Product"),
+        "mode": tr("Mode"),
+        "purchased": tr("Purchased"),
+        "peak": tr("Peak used"),
+        "unlicensed": tr("Unlicensed"),
+        "violations": tr("Violations"),
+        "state": tr("Compliance"),
+    }
+    for state in Compliance:
+        labels[state.value] = compliance_label(state)
+
+    def job(store: Store) -> int:
+        lines = compliance_lines(store)
+        write_atomically(path, compliance_html(lines, labels, server))
+        return len(lines)
+
+    return job

@@ -77,7 +77,7 @@ def open_manager(qtbot: QtBot, data_dir: Path) -> Iterator[Callable[[], ManagerW
 def manager(seeded: Store, open_manager: Callable[[], ManagerWindow], qtbot: QtBot) -> ManagerWindow:
     """License Manager on the seeded store, Products View loaded."""
     window = open_manager()
-    qtbot.waitUntil(lambda: window.products_model.rowCount() == 3)
+    qtbot.waitUntil(lambda: window.products.model.rowCount() == 3)
     return window
 
 

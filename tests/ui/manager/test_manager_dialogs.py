@@ -12,13 +12,11 @@ from pytestqt.qtbot import QtBot
 
 from applet.store import Store
 from applet.ui.manager.chart import ChartData, UsageChart
-from applet.ui.manager.dialogs import (
-    ClientPropertiesDialog,
-    GroupEditDialog,
-    LicenseGroupsDialog,
-    NewLicenseDialog,
-    ProductPropertiesDialog,
-)
+from applet.ui.manager.dialogs.client_properties import ClientPropertiesDialog
+from applet.ui.manager.dialogs.group_edit import GroupEditDialog
+from applet.ui.manager.dialogs.license_groups import LicenseGroupsDialog
+from applet.ui.manager.dialogs.new_license import NewLicenseDialog
+from applet.ui.manager.dialogs.product_properties import ProductPropertiesDialog
 from applet.ui.manager.window import CLIENTS, HISTORY, SERVERS, ManagerWindow
 
 Snapshot = Callable[[QWidget, str], Path]
@@ -50,7 +48,7 @@ def test_new_license_records_a_purchase(
     line = seeded.ledger.history("Mail Server")[0]
     assert (line.quantity, line.comment, line.mode.value) == (25, "PO 99", "per-seat")
     manager.tabs.setCurrentIndex(HISTORY)
-    qtbot.waitUntil(lambda: manager.history_model.rowCount() == 4)
+    qtbot.waitUntil(lambda: manager.history.model.rowCount() == 4)
 
 
 def test_new_license_refuses_a_negative_quantity_and_changes_nothing(
@@ -187,8 +185,8 @@ def test_a_group_without_a_name_or_with_a_taken_name_is_refused(
 def test_product_properties_show_purchases_clients_servers_and_usage(
     manager: ManagerWindow, qtbot: QtBot, snapshot: Snapshot, qtmodeltester: ModelTester
 ) -> None:
-    view = manager.products_view
-    row = next(r for r in range(3) if manager.products_model.record(r).name == "Web Server")
+    view = manager.products.view
+    row = next(r for r in range(3) if manager.products.model.record(r).name == "Web Server")
     view.setFocus()
     view.selectRow(row)
     qtbot.keyClick(view, Qt.Key.Key_Return, Qt.KeyboardModifier.AltModifier)
@@ -214,8 +212,8 @@ def test_client_properties_revoke_then_delete(
     mail = seeded.products.get("Web Server")
     assert mail is not None
     manager.tabs.setCurrentIndex(CLIENTS)
-    qtbot.waitUntil(lambda: manager.clients_model.rowCount() == 3)
-    manager.clients_view.selectRow(1)  # bob
+    qtbot.waitUntil(lambda: manager.clients.model.rowCount() == 3)
+    manager.clients.view.selectRow(1)  # bob
     manager.properties_action.trigger()
     dialog = manager.child_dialog
     assert isinstance(dialog, ClientPropertiesDialog)
@@ -229,7 +227,7 @@ def test_client_properties_revoke_then_delete(
     assert seeded.clients.usage(user="carol")[0].licensed  # the freed license went to carol
     dialog.reject()
 
-    manager.clients_view.selectRow(0)
+    manager.clients.view.selectRow(0)
     manager.properties_action.trigger()
     dialog = manager.child_dialog
     assert isinstance(dialog, ClientPropertiesDialog) and dialog.user == "alice"
@@ -247,13 +245,13 @@ def test_server_browser_double_click_opens_choose_licensing_mode(
 
     manager.tabs.setCurrentIndex(SERVERS)
     qtbot.waitUntil(
-        lambda: manager.server_model.rowCount() == 1 and manager.server_model.item(0).rowCount() == 1
+        lambda: manager.servers.model.rowCount() == 1 and manager.servers.model.item(0).rowCount() == 1
     )
-    server = manager.server_model.item(0).child(0).child(0)
+    server = manager.servers.model.item(0).child(0).child(0)
     product = next(
         server.child(i) for i in range(server.rowCount()) if server.child(i).text() == "Web Server"
     )
-    view = manager.server_view
+    view = manager.servers.view
     rect = view.visualRect(product.index())
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
@@ -272,9 +270,9 @@ def test_export_csv_of_every_tab_and_the_compliance_report(
         target = tmp_path / f"tab{tab}.csv"
         qtbot.waitUntil(lambda: manager.current_view().model().rowCount() > 0)
         if tab == SERVERS:
-            qtbot.waitUntil(lambda: manager.server_model.item(0).rowCount() > 0)
+            qtbot.waitUntil(lambda: manager.servers.model.item(0).rowCount() > 0)
         manager.export_action.trigger()
-        chooser = manager.file_dialog
+        chooser = manager.exporter.file_dialog
         assert chooser is not None
         if tab == 0:
             snapshot(chooser, "export-file-dialog")
@@ -323,18 +321,18 @@ def test_right_click_menus_and_server_replication(
     from applet.ui.licensing.replication import ReplicationDialog
 
     manager.tabs.setCurrentIndex(CLIENTS)
-    qtbot.waitUntil(lambda: manager.clients_model.rowCount() == 3)
-    view = manager.clients_view
-    point = view.visualRect(manager.clients_model.index(1, 0)).center()
+    qtbot.waitUntil(lambda: manager.clients.model.rowCount() == 3)
+    view = manager.clients.view
+    point = view.visualRect(manager.clients.model.index(1, 0)).center()
     menu = manager.context_menu_for(view, point)
     texts = [action.text() for action in menu.actions() if action.text()]
     assert texts[:2] == ["&Properties", "&Delete"] and manager.selected_record().user == "bob"
     snapshot(menu, "clients-context-menu")
 
     manager.tabs.setCurrentIndex(SERVERS)
-    qtbot.waitUntil(lambda: manager.server_model.item(0).rowCount() == 1)
-    server = manager.server_model.item(0).child(0).child(0)
-    tree = manager.server_view
+    qtbot.waitUntil(lambda: manager.servers.model.item(0).rowCount() == 1)
+    server = manager.servers.model.item(0).child(0).child(0)
+    tree = manager.servers.view
     menu = manager.context_menu_for(tree, tree.visualRect(server.index()).center())
     replication = next(action for action in menu.actions() if action.text() == "&Replication...")
     replication.trigger()

@@ -37,9 +37,9 @@ def test_usage_from_the_running_service_appears_within_two_seconds(
     boxes: object,
 ) -> None:
     window = open_manager()
-    qtbot.waitUntil(lambda: "running" in window.service_label.text(), timeout=5000)
-    assert not window.start_button.isVisible()
-    qtbot.waitUntil(lambda: window.products_model.rowCount() == 3)
+    qtbot.waitUntil(lambda: "running" in window.status.service.text(), timeout=5000)
+    assert not window.status.start_button.isVisible()
+    qtbot.waitUntil(lambda: window.products.model.rowCount() == 3)
 
     # Per Server: five distinct clients on a product licensed for five, the sixth is refused.
     handles = []
@@ -47,7 +47,7 @@ def test_usage_from_the_running_service_appears_within_two_seconds(
         result = _lls(data_dir, "request", "Web Server", "--user", f"u{number}", "--client", f"host{number}")
         assert result.returncode == (0 if number < 5 else 3), result.stderr
         handles.append(result.stdout.strip())
-    web = lambda: next(r for r in window.products_model.records() if r.name == "Web Server")  # noqa: E731
+    web = lambda: next(r for r in window.products.model.records() if r.name == "Web Server")  # noqa: E731
     qtbot.waitUntil(lambda: web().per_server_reached >= 5, timeout=2000)
     assert web().compliance.value == "at-limit"  # five connected now, five licensed
     # One leaves: compliance follows the clients connected now (the peak stays 5).
@@ -59,24 +59,24 @@ def test_usage_from_the_running_service_appears_within_two_seconds(
     qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
     assert window.tabs.currentIndex() == EVENTS
     qtbot.waitUntil(
-        lambda: any("host5" in r.message or "u5" in r.message for r in window.events_model.records()),
+        lambda: any("host5" in r.message or "u5" in r.message for r in window.events.model.records()),
         timeout=2000,
     )
 
     # Per Seat: a new user shows up in Clients (Per Seat).
     qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     assert window.tabs.currentIndex() == CLIENTS
-    qtbot.waitUntil(lambda: window.clients_model.rowCount() == 3)
+    qtbot.waitUntil(lambda: window.clients.model.rowCount() == 3)
     result = _lls(data_dir, "request", "Mail Server", "--user", "zed")
     assert result.returncode == 0, result.stderr
-    qtbot.waitUntil(lambda: "zed" in [r.user for r in window.clients_model.records()], timeout=2000)
+    qtbot.waitUntil(lambda: "zed" in [r.user for r in window.clients.model.records()], timeout=2000)
 
     # zed holds a lease now: the service says so, and the client is not deleted.
-    row = next(i for i, r in enumerate(window.clients_model.records()) if r.user == "zed")
-    window.clients_view.setFocus()
-    window.clients_view.selectRow(row)
+    row = next(i for i, r in enumerate(window.clients.model.records()) if r.user == "zed")
+    window.clients.view.setFocus()
+    window.clients.view.selectRow(row)
     boxes.answer(QMessageBox.StandardButton.Yes)  # type: ignore[attr-defined]
-    qtbot.keyClick(window.clients_view, Qt.Key.Key_Delete)
+    qtbot.keyClick(window.clients.view, Qt.Key.Key_Delete)
     qtbot.waitUntil(lambda: len(boxes.seen) == 2, timeout=5000)  # type: ignore[attr-defined]
     assert "right now" in boxes.texts[1] and "Mail Server" in boxes.texts[1]  # type: ignore[attr-defined]
     assert seeded.clients.usage(user="zed")
@@ -87,11 +87,11 @@ def test_the_start_button_starts_the_service(
     seeded: Store, open_manager: Callable[[], ManagerWindow], data_dir: Path, qtbot: QtBot
 ) -> None:
     window = open_manager()
-    qtbot.waitUntil(lambda: window.start_button.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: window.status.start_button.isVisible(), timeout=5000)
     try:
-        qtbot.mouseClick(window.start_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: "running" in window.service_label.text(), timeout=30_000)
-        assert not window.start_button.isVisible()
+        qtbot.mouseClick(window.status.start_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "running" in window.status.service.text(), timeout=30_000)
+        assert not window.status.start_button.isVisible()
     finally:
         _lls(data_dir, "service", "stop")
     assert find_service(data_dir) is None
@@ -129,17 +129,17 @@ def test_deleting_asks_again_when_the_service_cannot_tell(
     document["admin_token_file"] = str(data_dir / "elsewhere" / "admin.token")
     endpoint_file.write_text(json.dumps(document))
     window = open_manager()
-    qtbot.waitUntil(lambda: "running" in window.service_label.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "running" in window.status.service.text(), timeout=5000)
     qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: window.clients_model.rowCount() == 3)
-    window.clients_view.setFocus()
-    window.clients_view.selectRow(0)  # alice
+    qtbot.waitUntil(lambda: window.clients.model.rowCount() == 3)
+    window.clients.view.setFocus()
+    window.clients.view.selectRow(0)  # alice
     yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
     boxes.answer(yes, no)  # type: ignore[attr-defined]
-    qtbot.keyClick(window.clients_view, Qt.Key.Key_Delete)
+    qtbot.keyClick(window.clients.view, Qt.Key.Key_Delete)
     qtbot.waitUntil(lambda: len(boxes.seen) == 2, timeout=5000)  # type: ignore[attr-defined]
     assert "could not say" in boxes.texts[1]  # type: ignore[attr-defined]
     assert seeded.clients.usage(user="alice")
     boxes.answer(yes, yes)  # type: ignore[attr-defined]
-    qtbot.keyClick(window.clients_view, Qt.Key.Key_Delete)
+    qtbot.keyClick(window.clients.view, Qt.Key.Key_Delete)
     qtbot.waitUntil(lambda: not seeded.clients.usage(user="alice"), timeout=5000)

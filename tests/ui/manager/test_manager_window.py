@@ -33,97 +33,97 @@ def _show_tab(qtbot: QtBot, window: ManagerWindow, tab: int) -> None:
 def test_every_tab_shows_the_store_and_every_model_is_sound(
     manager: ManagerWindow, qtbot: QtBot, qtmodeltester: ModelTester, snapshot: Callable[[QWidget, str], Path]
 ) -> None:
-    products = {row: manager.products_model.record(row) for row in range(3)}
+    products = {row: manager.products.model.record(row) for row in range(3)}
     names = sorted(record.name for record in products.values())
     assert "Mail Server" in names and "Web Server" in names
     web = next(r for r in products.values() if r.name == "Web Server")
     assert (web.per_server_purchased, web.per_server_reached, web.compliance.value) == (5, 4, "compliant")
     mail = next(r for r in products.values() if r.name == "Mail Server")
     assert (mail.per_seat_purchased, mail.per_seat_allocated, mail.compliance.value) == (2, 2, "over-limit")
-    assert manager.products_model.index(0, 0).data(Qt.ItemDataRole.DecorationRole) is not None
+    assert manager.products.model.index(0, 0).data(Qt.ItemDataRole.DecorationRole) is not None
     snapshot(manager, "manager-products")
 
     _show_tab(qtbot, manager, HISTORY)
-    qtbot.waitUntil(lambda: manager.history_model.rowCount() == 3)
-    assert _column(manager.history_model, 2) == ["2", "3", "2"]  # newest first: +2 Web, +3 Web, +2 Mail
-    assert manager.history_model.index(0, 5).data() == "PO 17"
-    qtbot.waitUntil(lambda: "of 3" in manager.status_label.text())
+    qtbot.waitUntil(lambda: manager.history.model.rowCount() == 3)
+    assert _column(manager.history.model, 2) == ["2", "3", "2"]  # newest first: +2 Web, +3 Web, +2 Mail
+    assert manager.history.model.index(0, 5).data() == "PO 17"
+    qtbot.waitUntil(lambda: "of 3" in manager.status.text.text())
     snapshot(manager, "manager-history")
 
     _show_tab(qtbot, manager, CLIENTS)
-    qtbot.waitUntil(lambda: manager.clients_model.rowCount() == 3)
-    assert _column(manager.clients_model, 0) == ["alice", "bob", "carol"]
-    assert _column(manager.clients_model, 2) == ["0", "0", "1"]  # carol is unlicensed
+    qtbot.waitUntil(lambda: manager.clients.model.rowCount() == 3)
+    assert _column(manager.clients.model, 0) == ["alice", "bob", "carol"]
+    assert _column(manager.clients.model, 2) == ["0", "0", "1"]  # carol is unlicensed
     snapshot(manager, "manager-clients")
 
     _show_tab(qtbot, manager, SERVERS)
     qtbot.waitUntil(
-        lambda: manager.server_model.rowCount() == 1 and manager.server_model.item(0).rowCount() == 1
+        lambda: manager.servers.model.rowCount() == 1 and manager.servers.model.item(0).rowCount() == 1
     )
-    site = manager.server_model.item(0).child(0)
+    site = manager.servers.model.item(0).child(0)
     server = site.child(0)
     assert {server.child(i).text() for i in range(server.rowCount())} >= {"Mail Server", "Web Server"}
     snapshot(manager, "manager-servers")
 
     _show_tab(qtbot, manager, EVENTS)
-    qtbot.waitUntil(lambda: manager.events_model.rowCount() >= 2)
-    assert manager.events_model.index(0, 0).data() == str(int(EventId.OVER_LICENSED))  # newest first
+    qtbot.waitUntil(lambda: manager.events.model.rowCount() >= 2)
+    assert manager.events.model.index(0, 0).data() == str(int(EventId.OVER_LICENSED))  # newest first
     snapshot(manager, "manager-events")
 
     for model in (
-        manager.history_model,
-        manager.products_model,
-        manager.clients_model,
-        manager.server_model,
-        manager.events_model,
+        manager.history.model,
+        manager.products.model,
+        manager.clients.model,
+        manager.servers.model,
+        manager.events.model,
     ):
         qtmodeltester.check(model, force_py=True)
 
 
 def test_sorting_and_filtering_clients_happen_in_the_store(manager: ManagerWindow, qtbot: QtBot) -> None:
     _show_tab(qtbot, manager, CLIENTS)
-    qtbot.waitUntil(lambda: manager.clients_model.rowCount() == 3)
-    view = manager.clients_view
-    with qtbot.waitSignal(manager.clients_model.loaded):
+    qtbot.waitUntil(lambda: manager.clients.model.rowCount() == 3)
+    view = manager.clients.view
+    with qtbot.waitSignal(manager.clients.model.loaded):
         _click_header(qtbot, view, 1)  # Licensed Usage, ascending
-    assert _column(manager.clients_model, 0) == ["carol", "bob", "alice"]
-    with qtbot.waitSignal(manager.clients_model.loaded):
+    assert _column(manager.clients.model, 0) == ["carol", "bob", "alice"]
+    with qtbot.waitSignal(manager.clients.model.loaded):
         _click_header(qtbot, view, 1)
-    assert _column(manager.clients_model, 0) == ["alice", "bob", "carol"]
+    assert _column(manager.clients.model, 0) == ["alice", "bob", "carol"]
     # A column the store cannot sort by (History's Mode): the arrow stays with the real order.
     _show_tab(qtbot, manager, HISTORY)
-    qtbot.waitUntil(lambda: manager.history_model.rowCount() == 3)
-    _click_header(qtbot, manager.history_view, 3)
-    assert manager.history_view.horizontalHeader().sortIndicatorSection() == 0
-    assert manager.history_model.sort_state == (0, True)
+    qtbot.waitUntil(lambda: manager.history.model.rowCount() == 3)
+    _click_header(qtbot, manager.history.view, 3)
+    assert manager.history.view.horizontalHeader().sortIndicatorSection() == 0
+    assert manager.history.model.sort_state == (0, True)
     _show_tab(qtbot, manager, CLIENTS)
-    qtbot.keyClicks(manager.clients_filter, "CAR")
-    qtbot.waitUntil(lambda: _column(manager.clients_model, 0) == ["carol"])
-    manager.clients_filter.clear()
-    qtbot.waitUntil(lambda: manager.clients_model.rowCount() == 3)
+    qtbot.keyClicks(manager.clients.filter, "CAR")
+    qtbot.waitUntil(lambda: _column(manager.clients.model, 0) == ["carol"])
+    manager.clients.filter.clear()
+    qtbot.waitUntil(lambda: manager.clients.model.rowCount() == 3)
 
 
 def test_events_filter_by_type_and_product(manager: ManagerWindow, qtbot: QtBot) -> None:
     _show_tab(qtbot, manager, EVENTS)
-    qtbot.waitUntil(lambda: manager.events_model.rowCount() >= 2)
-    total = manager.events_model.rowCount()
-    manager.events_type.setFocus()
-    manager.events_type.setCurrentIndex(manager.events_type.findData("error"))
-    qtbot.waitUntil(lambda: manager.events_model.rowCount() == 1)
-    assert manager.events_model.index(0, 0).data() == str(int(EventId.NO_LICENSE))
-    manager.events_type.setCurrentIndex(0)
-    qtbot.waitUntil(lambda: manager.events_model.rowCount() == total)
-    qtbot.waitUntil(lambda: manager.events_product.findData("Web Server") > 0)
-    manager.events_product.setCurrentIndex(manager.events_product.findData("Web Server"))
-    qtbot.waitUntil(lambda: set(_column(manager.events_model, 3)) == {"Web Server"})
+    qtbot.waitUntil(lambda: manager.events.model.rowCount() >= 2)
+    total = manager.events.model.rowCount()
+    manager.events.type_choice.setFocus()
+    manager.events.type_choice.setCurrentIndex(manager.events.type_choice.findData("error"))
+    qtbot.waitUntil(lambda: manager.events.model.rowCount() == 1)
+    assert manager.events.model.index(0, 0).data() == str(int(EventId.NO_LICENSE))
+    manager.events.type_choice.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: manager.events.model.rowCount() == total)
+    qtbot.waitUntil(lambda: manager.events.product_choice.findData("Web Server") > 0)
+    manager.events.product_choice.setCurrentIndex(manager.events.product_choice.findData("Web Server"))
+    qtbot.waitUntil(lambda: set(_column(manager.events.model, 3)) == {"Web Server"})
 
 
 def test_products_view_filters_and_sorts(manager: ManagerWindow, qtbot: QtBot) -> None:
-    qtbot.keyClicks(manager.products_filter, "web")
-    assert _column(manager.products_model, 0) == ["Web Server"]
-    manager.products_filter.clear()
-    _click_header(qtbot, manager.products_view, 4)  # Per Server Purchased
-    values = [manager.products_model.record(r).per_server_purchased for r in range(3)]
+    qtbot.keyClicks(manager.products.filter, "web")
+    assert _column(manager.products.model, 0) == ["Web Server"]
+    manager.products.filter.clear()
+    _click_header(qtbot, manager.products.view, 4)  # Per Server Purchased
+    values = [manager.products.model.record(r).per_server_purchased for r in range(3)]
     assert values == sorted(values, reverse=True) or values == sorted(values)
 
 
@@ -131,15 +131,15 @@ def test_new_events_and_usage_appear_without_any_action(
     manager: ManagerWindow, seeded: Store, qtbot: QtBot
 ) -> None:
     _show_tab(qtbot, manager, EVENTS)
-    qtbot.waitUntil(lambda: manager.events_model.rowCount() >= 2)
+    qtbot.waitUntil(lambda: manager.events.model.rowCount() >= 2)
     seeded.events.append([NewEvent(EventId.NO_LICENSE, ("erin", "Web Server"), "Web Server")])
-    qtbot.waitUntil(lambda: "erin" in manager.events_model.index(0, 4).data(), timeout=2000)
+    qtbot.waitUntil(lambda: "erin" in manager.events.model.index(0, 4).data(), timeout=2000)
 
     _show_tab(qtbot, manager, CLIENTS)
-    qtbot.waitUntil(lambda: manager.clients_model.rowCount() == 3)
+    qtbot.waitUntil(lambda: manager.clients.model.rowCount() == 3)
     mail = seeded.products.get("Mail Server").product_id
     seeded.clients.record_usage([SeatUsage(mail, "frank", "2026-11-29T10:00:00+00:00", False)])
-    qtbot.waitUntil(lambda: "frank" in _column(manager.clients_model, 0), timeout=2000)
+    qtbot.waitUntil(lambda: "frank" in _column(manager.clients.model, 0), timeout=2000)
 
 
 def test_the_window_remembers_geometry_tab_and_column_widths(
@@ -147,11 +147,11 @@ def test_the_window_remembers_geometry_tab_and_column_widths(
 ) -> None:
     manager.resize(700, 480)
     _show_tab(qtbot, manager, CLIENTS)
-    manager.clients_view.horizontalHeader().resizeSection(0, 233)
+    manager.clients.view.horizontalHeader().resizeSection(0, 233)
     manager.close()
     again = open_manager()
     assert again.tabs.currentIndex() == CLIENTS
-    assert again.clients_view.horizontalHeader().sectionSize(0) == 233
+    assert again.clients.view.horizontalHeader().sectionSize(0) == 233
     assert (again.size().width(), again.size().height()) == (700, 480)
 
 
@@ -179,9 +179,9 @@ def test_menus_view_actions_about_help_and_exit(
 
 
 def test_service_stopped_is_said_with_a_start_button(manager: ManagerWindow, qtbot: QtBot) -> None:
-    qtbot.waitUntil(lambda: "stopped" in manager.service_label.text())
-    assert manager.start_button.isVisible()
-    assert manager.start_button.accessibleName()
+    qtbot.waitUntil(lambda: "stopped" in manager.status.service.text())
+    assert manager.status.start_button.isVisible()
+    assert manager.status.start_button.accessibleName()
 
 
 def test_delete_client_asks_first_and_frees_its_license(
@@ -190,17 +190,17 @@ def test_delete_client_asks_first_and_frees_its_license(
     from PySide6.QtWidgets import QMessageBox
 
     _show_tab(qtbot, manager, CLIENTS)
-    qtbot.waitUntil(lambda: manager.clients_model.rowCount() == 3)
+    qtbot.waitUntil(lambda: manager.clients.model.rowCount() == 3)
     assert not manager.delete_action.isEnabled()
-    manager.clients_view.setFocus()
-    manager.clients_view.selectRow(0)  # alice
+    manager.clients.view.setFocus()
+    manager.clients.view.selectRow(0)  # alice
     assert manager.delete_action.isEnabled()
     boxes.answer(QMessageBox.StandardButton.No)  # type: ignore[attr-defined]
-    qtbot.keyClick(manager.clients_view, Qt.Key.Key_Delete)
+    qtbot.keyClick(manager.clients.view, Qt.Key.Key_Delete)
     assert len(seeded.clients.usage(user="alice")) == 1
     boxes.answer(QMessageBox.StandardButton.Yes)  # type: ignore[attr-defined]
-    qtbot.keyClick(manager.clients_view, Qt.Key.Key_Delete)
-    qtbot.waitUntil(lambda: "alice" not in _column(manager.clients_model, 0))
+    qtbot.keyClick(manager.clients.view, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: "alice" not in _column(manager.clients.model, 0))
     assert seeded.clients.usage(user="alice") == []
     # carol waited unlicensed; alice's license is hers now.
     assert seeded.clients.usage(user="carol")[0].licensed
@@ -212,24 +212,29 @@ def test_a_vanished_store_is_reported_and_the_rows_stay(
     database = data_dir / "licensing.sqlite3"
     moved = data_dir / "moved.sqlite3"
     database.rename(moved)
-    qtbot.waitUntil(lambda: manager.fault_label.isVisible(), timeout=3000)
-    assert "no longer exists" in manager.fault_label.text()
-    assert manager.products_model.rowCount() == 3
+    qtbot.waitUntil(lambda: manager.status.fault.isVisible(), timeout=3000)
+    assert "no longer exists" in manager.status.fault.text()
+    assert manager.products.model.rowCount() == 3
     moved.rename(database)
-    qtbot.waitUntil(lambda: not manager.fault_label.isVisible(), timeout=3000)
+    qtbot.waitUntil(lambda: not manager.status.fault.isVisible(), timeout=3000)
 
 
 def test_keyboard_reaches_filter_and_table_and_opens_properties(manager: ManagerWindow, qtbot: QtBot) -> None:
-    from applet.ui.manager.dialogs import ProductPropertiesDialog
+    from applet.ui.manager.dialogs.product_properties import ProductPropertiesDialog
 
     manager.activateWindow()
-    manager.products_filter.setFocus()
-    qtbot.keyClick(manager.products_filter, Qt.Key.Key_Tab)
-    assert manager.products_view.hasFocus()
-    qtbot.keyClick(manager.products_view, Qt.Key.Key_Down)
-    qtbot.keyClick(manager.products_view, Qt.Key.Key_Return)
+    manager.products.filter.setFocus()
+    qtbot.keyClick(manager.products.filter, Qt.Key.Key_Tab)
+    assert manager.products.view.hasFocus()
+    qtbot.keyClick(manager.products.view, Qt.Key.Key_Down)
+    qtbot.keyClick(manager.products.view, Qt.Key.Key_Return)
     assert isinstance(manager.child_dialog, ProductPropertiesDialog)
-    for widget in (manager.products_view, manager.products_filter, manager.clients_product, manager.tabs):
+    for widget in (
+        manager.products.view,
+        manager.products.filter,
+        manager.clients.product_choice,
+        manager.tabs,
+    ):
         assert widget.accessibleName()
 
 
@@ -255,12 +260,12 @@ def test_dark_palette_and_a_scaled_screen_render(
         dark.setColor(role, QColor(colour))
     try:
         app.setPalette(dark)
-        view = manager.products_view
+        view = manager.products.view
         qtbot.waitUntil(lambda: view.palette().color(QPalette.ColorRole.Base).name() == "#171717")
         image = manager.grab().toImage()
         # The table's background follows the palette (nothing hard-coded light).
-        centre = manager.products_view.viewport().mapTo(
-            manager, manager.products_view.viewport().rect().center()
+        centre = manager.products.view.viewport().mapTo(
+            manager, manager.products.view.viewport().rect().center()
         )
         assert image.pixelColor(centre).lightness() < 100
         snapshot(manager, "manager-dark")
@@ -273,7 +278,7 @@ def test_dark_palette_and_a_scaled_screen_render(
 def test_paged_model_stays_consistent_through_pages_sorts_filters_and_live_changes(
     seeded: Store, open_manager: Callable[[], ManagerWindow], qtbot: QtBot, qtmodeltester: ModelTester
 ) -> None:
-    from applet.ui.manager.models import PagedTableModel
+    from applet.ui.manager.models.paged import PagedTableModel
 
     mail = seeded.products.get("Mail Server").product_id
     seeded.clients.record_usage(
@@ -281,7 +286,7 @@ def test_paged_model_stays_consistent_through_pages_sorts_filters_and_live_chang
     )
     window = open_manager()
     window.tabs.setCurrentIndex(CLIENTS)
-    model = window.clients_model
+    model = window.clients.model
     qtbot.waitUntil(lambda: model.rowCount() == PagedTableModel.PAGE_SIZE)
     qtmodeltester.check(model, force_py=True)  # stays attached: every change below is checked
     while True:
@@ -292,11 +297,11 @@ def test_paged_model_stays_consistent_through_pages_sorts_filters_and_live_chang
             model.fetchMore()
     assert model.rowCount() == 453 and model.total == 453
     with qtbot.waitSignal(model.loaded):
-        window.clients_view.sortByColumn(4, Qt.SortOrder.DescendingOrder)
+        window.clients.view.sortByColumn(4, Qt.SortOrder.DescendingOrder)
     assert model.record(0).user == "carol" or model.record(0).last_used >= model.record(1).last_used
     seeded.clients.record_usage([SeatUsage(mail, "aaron", "2026-11-29T10:00:00+00:00", True)])
     qtbot.waitUntil(lambda: model.record(0).user == "aaron", timeout=2000)
-    window.clients_filter.setText("user1")
+    window.clients.filter.setText("user1")
     window.apply_filters()
     qtbot.waitUntil(lambda: model.total == 100 and not model.loading)
     assert all("user1" in record.user for record in model.records())

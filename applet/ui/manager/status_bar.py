@@ -1,0 +1,123 @@
+"""License Manager's status bar: the visible tab's status text, a store fault, and the service corner.
+
+The service corner says whether the License Logging service runs and offers Start Service; the poller
+says when the service starts or stops, and Start Service runs ``lls service start`` in the background
+(a QProcess, so the window never waits), reporting a failure in a message box.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QProcess
+from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton
+
+from applet.client.discovery import ServiceEndpoint
+from applet.store.paths import DataPaths
+from applet.ui import messages
+from applet.ui.manager.gateway import LivePoller
+
+
+class ManagerStatusBar(QObject):
+    """The widgets of the window's status bar and what they say.
+
+    Attributes:
+        text: the visible tab's status text.
+        fault: a store problem (hidden while there is none).
+        service: whether the service runs; start_button: Start Service (while it does not).
+        endpoint: the running service, or None.
+    """
+
+    def __init__(self, paths: DataPaths, poller: LivePoller, window: QMainWindow) -> None:
+        super().__init__(window)
+        self._paths = paths
+        self._poller = poller
+        self._window = window
+        self._process: QProcess | None = None
+        self.endpoint: ServiceEndpoint | None = None
+        self.text = QLabel()
+        self.text.setObjectName("status_text")
+        self.fault = QLabel()
+        self.fault.setObjectName("store_fault")
+        self.fault.setStyleSheet("color: #c62828; font-weight: bold;")
+        self.fault.setWordWrap(False)
+        self.fault.hide()
+        self.service = QLabel(self.tr("Service: checking..."))
+        self.service.setObjectName("service_status")
+        self.start_button = QPushButton(self.tr("&Start Service"))
+        self.start_button.setAccessibleName(self.tr("Start the License Logging service"))
+        self.start_button.clicked.connect(self.start_service)
+        self.start_button.hide()
+        bar = window.statusBar()
+        bar.addWidget(self.text, 1)
+        bar.addWidget(self.fault, 2)
+        bar.addPermanentWidget(self.service)
+        bar.addPermanentWidget(self.start_button)
+        poller.service_changed.connect(self.service_changed)
+
+    def show_fault(self, message: str) -> None:
+        """Say that the store could not be read (the data shown stays)."""
+        self.fault.setText(self.tr("Store problem: %1 (showing the last data read)").replace("%1", message))
+        self.fault.setToolTip(message)
+        self.fault.show()
+
+    def clear_fault(self) -> None:
+        """The store can be read again."""
+        self.fault.hide()
+        self.fault.clear()
+
+    def service_changed(self, endpoint: ServiceEndpoint | None) -> None:
+        """The service started (``endpoint``) or stopped (None)."""
+        self.endpoint = endpoint
+        if endpoint is None:
+            self.service.setText(self.tr("Service stopped: showing the store's data"))
+            self.start_button.setVisible(os.access(self._paths.data_dir, os.W_OK))
+            self.start_button.setEnabled(self._process is None)
+        else:
+            self.service.setText(
+                self.tr("Service running at %1 (process %2)")
+                .replace("%1", endpoint.url)
+                .replace("%2", str(endpoint.pid))
+            )
+            self.start_button.hide()
+
+    def start_service(self) -> None:
+        """Start the License Logging service in the background (``lls service start``)."""
+        if self._process is not None:
+            return
+        process = QProcess(self)
+        process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        self._process = process
+        self.start_button.setEnabled(False)
+        self.service.setText(self.tr("Starting the service..."))
+
+        def finished(code: int, _status: QProcess.ExitStatus) -> None:
+            output = bytes(process.readAll().data()).decode("utf-8", "replace").strip()
+            self._process = None
+            process.deleteLater()
+            self.start_button.setEnabled(True)
+            if code != 0:
+                messages.critical(
+                    self._window,
+                    self.tr("Start Service"),
+                    self.tr("The service did not start."),
+                    output.splitlines()[-1] if output else "",
+                )
+            self._poller.poll()
+
+        def failed(_error: QProcess.ProcessError) -> None:
+            if process.state() == QProcess.ProcessState.NotRunning and self._process is process:
+                finished(1, QProcess.ExitStatus.CrashExit)
+
+        process.finished.connect(finished)
+        process.errorOccurred.connect(failed)
+        program, prefix = lls_command()
+        process.start(program, [*prefix, "--data-dir", str(self._paths.data_dir), "service", "start"])
+
+
+def lls_command() -> tuple[str, list[str]]:
+    """How to run ``lls``: ``python -m applet``, or the frozen ``lls`` next to a frozen GUI."""
+    if getattr(sys, "frozen", False):
+        name = "lls.exe" if os.name == "nt" else "lls"
+        return str(Path(sys.executable).with_name(name)), []
+    return sys.executable, ["-m", "applet"]

@@ -1,0 +1,178 @@
+"""Server Browser: enterprise -> site -> server -> products; a product opens Choose Licensing Mode, a
+server the Replication dialog (both the Licensing applet's)."""
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QStandardItemModel
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QMenu, QTreeView, QVBoxLayout
+
+from applet.store import Store
+from applet.store.records import ProductRecord
+from applet.ui import messages
+from applet.ui.icons import icon
+from applet.ui.manager.models.columns import ITEM_KIND_ROLE, RECORD_ROLE
+from applet.ui.manager.models.server_tree import build_server_tree
+from applet.ui.manager.tabs.base import ExportJob, ManagerTab, TabHost
+
+
+class ServersTab(ManagerTab):
+    """The Server Browser tab.
+
+    :meth:`selected_record` is ``(kind, name)`` of the current item: ``("product", name)``,
+    ``("server", name)``, ``("site", None)``...
+    """
+
+    key = "servers"
+    export_name = "servers"
+    help_topic = "server-browser"
+
+    def __init__(self, host: TabHost) -> None:
+        super().__init__(host, self.tr("Server Browser"))
+        self.view = QTreeView()
+        self.view.setObjectName("server_browser")
+        self.view.setAccessibleName(self.tr("Server Browser"))
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setAlternatingRowColors(True)
+        self.view.setUniformRowHeights(True)
+        self.model: QStandardItemModel = build_server_tree([], [], self)
+        self._show_model(self.model)
+        self.view.doubleClicked.connect(self._item_activated)
+        self.view.activated.connect(self._item_activated)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(lambda point: host.popup_context_menu(self, point))
+        self._signature: object = None
+        layout = QVBoxLayout(self.page)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(QLabel(self.tr("Double-click a product to choose its licensing mode.")))
+        layout.addWidget(self.view, 1)
+
+    def _show_model(self, model: QStandardItemModel) -> None:
+        self.view.setModel(model)
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self.selection_changed.emit())
+
+    def reload(self, live: bool = False) -> None:
+        def job(store: Store) -> tuple[list[Any], list[ProductRecord]]:
+            return store.replication.servers(), store.products.list()
+
+        def done(result: tuple[list[Any], list[ProductRecord]]) -> None:
+            servers, products = result
+            signature = (
+                tuple(servers),
+                tuple((p.name, p.mode, p.concurrent_limit, p.per_seat_licenses) for p in products),
+            )
+            if signature != self._signature:
+                self._signature = signature
+                old = self.model
+                self.model = build_server_tree(servers, products, self)
+                self._show_model(self.model)
+                self.view.expandAll()
+                self.view.resizeColumnToContents(0)
+                old.deleteLater()
+            self.data_loaded()
+
+        self.host.gateway.submit(job, done)
+
+    def forget(self) -> None:
+        """Rebuild the tree on the next reload even when nothing seems to have changed (View -> Refresh)."""
+        self._signature = None
+
+    def export_job(self) -> ExportJob:
+        headers = [
+            self.tr("Site"),
+            self.tr("Server"),
+            self.tr("Product"),
+            self.tr("Licensing Mode"),
+            self.tr("Licenses"),
+        ]
+        rows = self._rows()
+        return lambda _store: (headers, rows)
+
+    def _rows(self) -> list[list[object]]:
+        rows: list[list[object]] = []
+        root = self.model.invisibleRootItem()
+        for e in range(root.rowCount()):
+            enterprise = root.child(e, 0)
+            for s in range(enterprise.rowCount()):
+                site = enterprise.child(s, 0)
+                for v in range(site.rowCount()):
+                    server = site.child(v, 0)
+                    name = str(server.data(RECORD_ROLE))
+                    if server.rowCount() == 0:
+                        rows.append([site.text(), name, "", "", ""])
+                    for p in range(server.rowCount()):
+                        rows.append([site.text(), name, *(server.child(p, c).text() for c in range(3))])
+        return rows
+
+    def selected_record(self) -> Any:
+        index = self.view.currentIndex()
+        if not index.isValid():
+            return None
+        first = index.sibling(index.row(), 0)
+        return (first.data(ITEM_KIND_ROLE), first.data(RECORD_ROLE))
+
+    def selected_product(self) -> str | None:
+        record = self.selected_record()
+        return str(record[1]) if record is not None and record[0] == "product" else None
+
+    def show_properties(self) -> None:
+        product = self.selected_product()
+        if product:
+            self.choose_licensing_mode(product)
+
+    def context_actions(self, menu: QMenu) -> bool:
+        record = self.selected_record()
+        if record is None:
+            return False
+        kind, name = record
+        if kind == "product":
+            menu.addAction(
+                self.tr("Choose &Licensing Mode..."), lambda: self.choose_licensing_mode(str(name))
+            )
+        elif kind == "server":
+            menu.addAction(icon("replication"), self.tr("&Replication..."), self.replication)
+        return True
+
+    def _item_activated(self, index: QModelIndex) -> None:
+        first = index.sibling(index.row(), 0)
+        if first.data(ITEM_KIND_ROLE) == "product":
+            self.choose_licensing_mode(str(first.data(RECORD_ROLE)))
+
+    def _open_store(self, title: str) -> Store | None:
+        try:
+            return Store(self.host.paths)
+        except Exception as error:  # a store fault: say so, the window stays
+            messages.critical(self.view.window(), title, " ".join(str(error).split()))
+            return None
+
+    def replication(self) -> None:
+        """Server -> Replication...: the applet's Replication Configuration dialog."""
+        from applet.ui.licensing.replication import ReplicationDialog
+
+        store = self._open_store(self.tr("Replication"))
+        if store is None:
+            return
+        dialog = ReplicationDialog(store, self.view.window())
+        dialog.finished.connect(lambda _result: store.close())
+        self.host.open_dialog(dialog)
+
+    def choose_licensing_mode(self, product: str) -> None:
+        """Open the Licensing applet's Choose Licensing Mode dialog for ``product``.
+
+        The applet's dialog works on a store of its own, opened here and closed with the dialog.
+        """
+        from applet.ui.licensing.choose_mode import ChooseLicensingModeDialog
+
+        store = self._open_store(self.tr("Choose Licensing Mode"))
+        if store is None:
+            return
+        dialog = ChooseLicensingModeDialog(
+            store,
+            self.view.window(),
+            product=product,
+            only_product=True,
+            administrator=self.host.administrator,
+        )
+        dialog.committed.connect(self.host.refresh)
+        dialog.finished.connect(lambda _result: store.close())
+        self.host.open_dialog(dialog)
