@@ -17,8 +17,8 @@ from applet.store import Store
 
 @pytest.fixture
 def sql(store: Any) -> Store:
-    store.products.add("SQL Server", "admin", limit=1000)
-    store.products.add("Exchange", "admin", limit=1000)
+    store.products.add("SQL Server", "admin", limit=1000, agreed=True)
+    store.products.add("Exchange", "admin", limit=1000, agreed=True)
     assert isinstance(store, Store)
     return store
 
@@ -97,8 +97,8 @@ def test_api_answers_409_for_a_foreign_key_429_at_the_cap_and_refuses_long_lease
     start_service: Callable[..., Any], data_dir: Path
 ) -> None:
     with Store.open(data_dir) as store:
-        store.products.add("SQL Server", "admin", limit=100)
-        store.products.add("Exchange", "admin", limit=100)
+        store.products.add("SQL Server", "admin", limit=100, agreed=True)
+        store.products.add("Exchange", "admin", limit=100, agreed=True)
     service = start_service("--max-leases-per-client", "2", "--max-leases", "3")
     first = {"product": "SQL Server", "user": "alice", "client": "ws1", "idempotency_key": "k1"}
     status, lease = service.http("POST", "/v1/licenses", first)
