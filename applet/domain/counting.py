@@ -9,14 +9,34 @@ Per Server (original: concurrent connections per product on this server):
       counted, so usage can exceed the limit;
     * the highest concurrent count reached is tracked.
 
-Per Seat (original: a license per user, enterprise-wide, allocated on first use):
-    * each distinct user consumes one license on first use; a license group maps its members to the
-      group's number of licenses, consumed once for the whole group;
-    * beyond the purchased number, usage is recorded as unlicensed, never refused;
-    * deleting a client frees its licenses, which go to waiting unlicensed clients, oldest first.
+Per Seat (original: a license per user, enterprise-wide, allocated on first use). The rule of stable
+allocation, the same in the service (in memory, :class:`PerSeatAllocator`) and in the store (after an
+administrator's change, ``applet.store.seats``), both through :func:`settle`:
+
+    *Holders.* A user who belongs to no license group holds one license. A license group holds its
+    number of licenses once, for all of its members (a group with no licenses covers nobody, so its
+    members hold licenses of their own). Holders are ranked by *first use*: a user by their first use of
+    the product, a group by its earliest member's.
+
+    *A licensed holder stays licensed.* It loses its licenses only when it is deleted (its last user is
+    deleted or revoked), when its group changes (a user joins or leaves a group, or a group's number of
+    licenses changes, or the group is removed: the holders concerned wait again), or when licenses are
+    removed: then, while more licenses are allocated than purchased, the holder licensed most recently
+    gives its licenses back first. Nothing else (a purchase, another holder's deletion, a restart of the
+    service) takes a license from anyone.
+
+    *Free licenses go to waiting holders in order of first use.* Whatever is free after a change
+    (licenses freed, bought, or left over by a removal) goes to the waiting holders, earliest first use
+    first, to each one that fits in what is left; a group that needs more than is free waits and does not
+    block the single users behind it. So no license stays free while a waiting holder fits.
+
+    *Allocated never exceeds purchased.* The users of a waiting holder are unlicensed: their usage is
+    recorded and warned (events 201 and 221), never refused. Event 221 states the licenses *needed* (every
+    holder's, licensed or waiting) against the licenses *purchased*; whenever a holder waits, needed is
+    more than purchased, because the waiting holder did not fit in what was free.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -81,27 +101,78 @@ class SeatDecision:
     first_use: bool
     holder: str
     units: int
+    licensed_order: int | None
 
 
 @dataclass
-class _Holder:
+class SeatHolder:
+    """One holder of Per Seat licenses: a user, or a license group for all of its members.
+
+    ``first_use`` ranks holders by first use (smaller is earlier); ``licensed_order`` ranks licensed
+    holders by when they were licensed (smaller is earlier) and is None while the holder waits.
+    """
+
+    key: str
     units: int
-    licensed: bool
-    order: int
+    first_use: int
+    licensed_order: int | None = None
     users: set[str] = field(default_factory=set)
+
+    @property
+    def licensed(self) -> bool:
+        """Whether the holder's licenses are allocated."""
+        return self.licensed_order is not None
+
+
+def settle(holders: Iterable[SeatHolder], purchased: int, next_order: int) -> int:
+    """Apply the rule (module docstring) to ``holders`` in place; returns the next licensing order.
+
+    First, while more licenses are allocated than purchased, the most recently licensed holder gives its
+    licenses back; then the free licenses go to the waiting holders in order of first use, each that
+    fits. A holder that is licensed and within the purchase is never touched.
+    """
+    ordered = sorted(holders, key=lambda holder: holder.first_use)
+    allocated = sum(holder.units for holder in ordered if holder.licensed)
+    given_back: dict[int, int] = {}  # id(holder) -> its licensing order, for holders demoted just now
+    if allocated > purchased:
+        newest_first = sorted(
+            (holder for holder in ordered if holder.licensed),
+            key=lambda holder: (holder.licensed_order, holder.first_use),
+            reverse=True,
+        )
+        for holder in newest_first:
+            if allocated <= purchased:
+                break
+            assert holder.licensed_order is not None
+            given_back[id(holder)] = holder.licensed_order
+            holder.licensed_order = None
+            allocated -= holder.units
+    free = purchased - allocated
+    for holder in ordered:
+        if free <= 0:
+            break
+        if not holder.licensed and holder.units <= free:
+            # A holder that gave its licenses back in this same step and fits again (an older, larger
+            # holder had to go too) simply keeps them, with its rank.
+            order = given_back.get(id(holder))
+            if order is None:
+                order = next_order
+                next_order += 1
+            holder.licensed_order = order
+            free -= holder.units
+    return next_order
 
 
 GROUP_PREFIX = "group:"
 
 
 class PerSeatAllocator:
-    """Per Seat licenses of one product: who holds one, who is unlicensed.
+    """Per Seat licenses of one product: who holds one, who waits (see the module docstring).
 
     A *holder* is a user, or a license group (key ``group:NAME``) standing for all of its members.
-    Invariant: ``allocated <= purchased`` always; anything that does not fit is unlicensed.
-
     The totals are kept as they change, so a first use costs O(1) however many users there are (the
-    service replays every user at start-up); only a purchase change or a freed holder re-decides all.
+    service restores every user at start-up); a purchase change, a freed license or a group change
+    settles all holders.
     """
 
     def __init__(
@@ -113,11 +184,42 @@ class PerSeatAllocator:
         self._purchased = purchased
         self._group_licenses: dict[str, int] = dict(groups or {})
         self._group_of: dict[str, str] = dict(membership or {})
-        self._holders: dict[str, _Holder] = {}
-        self._next_order = 0
+        self._holders: dict[str, SeatHolder] = {}
+        self._first_use: dict[str, int] = {}
+        self._key_of: dict[str, str] = {}
+        self._next_first_use = 0
+        self._next_order = 1
         self._allocated = 0
-        self._users = 0
+        self._needed = 0
         self._unlicensed_users = 0
+
+    @classmethod
+    def restore(
+        cls,
+        purchased: int,
+        seats: Iterable[tuple[str, int | None]],
+        groups: Mapping[str, int] | None = None,
+        membership: Mapping[str, str] | None = None,
+    ) -> "PerSeatAllocator":
+        """The allocation the store recorded: ``(user, licensed order or None)`` in order of first use.
+
+        Nothing is re-decided from scratch (that would demote licensed holders); the rule only settles
+        what the record leaves open (a holder whose rows disagree waits, licenses left free are given).
+        """
+        allocator = cls(purchased, groups, membership)
+        decided: dict[str, int | None] = {}
+        for user, order in seats:
+            holder, _created = allocator._attach(user)
+            if holder.key not in decided:
+                decided[holder.key] = order
+            elif decided[holder.key] != order:
+                decided[holder.key] = None
+            if order is not None:
+                allocator._next_order = max(allocator._next_order, order + 1)
+        for key, order in decided.items():
+            allocator._holders[key].licensed_order = order
+        allocator._settle()
+        return allocator
 
     @property
     def purchased(self) -> int:
@@ -130,6 +232,11 @@ class PerSeatAllocator:
         return self._allocated
 
     @property
+    def needed(self) -> int:
+        """Licenses every holder needs, licensed or waiting (event 221 compares it with purchased)."""
+        return self._needed
+
+    @property
     def unlicensed_users(self) -> int:
         """Users whose usage is not covered by a license."""
         return self._unlicensed_users
@@ -137,81 +244,136 @@ class PerSeatAllocator:
     @property
     def users(self) -> int:
         """Distinct users seen."""
-        return self._users
+        return len(self._first_use)
+
+    @property
+    def holders(self) -> list[SeatHolder]:
+        """Every holder, in order of first use."""
+        return sorted(self._holders.values(), key=lambda holder: holder.first_use)
 
     def holder_for(self, user: str) -> str:
         """The key that holds ``user``'s license: the user, or the user's license group."""
         group = self._group_of.get(user)
-        return GROUP_PREFIX + group if group is not None else user
+        if group is not None and self._group_licenses.get(group, 0) > 0:
+            return GROUP_PREFIX + group
+        return user
 
     def is_licensed(self, user: str) -> bool | None:
         """Whether ``user`` is licensed; None when never seen."""
-        holder = self._holders.get(self.holder_for(user))
-        if holder is None or user not in holder.users:
-            return None
-        return holder.licensed
+        key = self._key_of.get(user)
+        return None if key is None else self._holders[key].licensed
 
     def use(self, user: str) -> SeatDecision:
-        """Record one use by ``user``: allocate on first use, never refuse."""
-        key = self.holder_for(user)
-        holder = self._holders.get(key)
-        if holder is None:
-            units = self._group_licenses.get(key[len(GROUP_PREFIX) :], 1) if key != user else 1
-            licensed = self._allocated + units <= self._purchased
-            holder = _Holder(units=units, licensed=licensed, order=self._next_order)
-            self._next_order += 1
-            self._holders[key] = holder
-            self._allocated += units if licensed else 0
-        first_use = user not in holder.users
+        """Record one use by ``user``: a new holder gets its licenses if they fit, never refused."""
+        first_use = user not in self._key_of
         if first_use:
-            holder.users.add(user)
-            self._users += 1
-            self._unlicensed_users += 0 if holder.licensed else 1
-        return SeatDecision(holder.licensed, first_use, key, holder.units)
+            holder, created = self._attach(user)
+            if created and holder.units <= self.free:
+                # Every earlier waiting holder needs more than is free (the rule's invariant), so a
+                # new holder that fits is next in line.
+                self._license(holder)
+        else:
+            holder = self._holders[self._key_of[user]]
+        return SeatDecision(holder.licensed, first_use, holder.key, holder.units, holder.licensed_order)
+
+    @property
+    def free(self) -> int:
+        """Purchased licenses not allocated."""
+        return max(0, self._purchased - self._allocated)
 
     def delete(self, user: str) -> bool:
-        """Forget ``user``; frees the holder's licenses when it was the last user. True if known."""
-        key = self.holder_for(user)
-        holder = self._holders.get(key)
-        if holder is None or user not in holder.users:
+        """Forget ``user``; a holder left without users frees its licenses. True if known."""
+        if user not in self._key_of:
             return False
-        holder.users.discard(user)
-        self._users -= 1
-        self._unlicensed_users -= 0 if holder.licensed else 1
-        if not holder.users:
-            del self._holders[key]
-            self._allocated -= holder.units if holder.licensed else 0
-            self._rebalance()
+        freed = self._detach(user)
+        del self._first_use[user]
+        if freed:
+            self._settle()
         return True
 
     def set_purchased(self, purchased: int) -> None:
-        """Apply a purchase or removal: promote or demote holders, oldest first keep their licenses."""
+        """Apply a purchase or a removal (see the rule)."""
         self._purchased = purchased
-        self._rebalance()
+        self._settle()
 
-    def _rebalance(self) -> None:
-        # Oldest holders keep (or get) licenses first: a removal demotes the newest, an addition
-        # promotes the longest-waiting unlicensed holder.
-        holders = sorted(self._holders.values(), key=lambda h: h.order)
-        for holder, licensed in zip(
-            holders, allocate_in_order([h.units for h in holders], self._purchased), strict=True
-        ):
-            holder.licensed = licensed
-        self._allocated = sum(h.units for h in holders if h.licensed)
-        self._unlicensed_users = sum(len(h.users) for h in holders if not h.licensed)
+    def set_group(self, user: str, group: str | None) -> None:
+        """Move ``user`` into ``group`` (None: out of any group); the holders concerned wait again."""
+        if group is None:
+            self._group_of.pop(user, None)
+        else:
+            self._group_of[user] = group
+        if user in self._key_of and self._key_of[user] != self.holder_for(user):
+            self._reattach([user])
 
+    def set_group_licenses(self, group: str, licenses: int | None) -> None:
+        """Change a group's number of licenses (None: remove the group); its holder waits again."""
+        before = self._group_licenses.get(group)
+        if before == licenses:
+            return
+        members = [user for user, name in self._group_of.items() if name == group]
+        if licenses is None:
+            self._group_licenses.pop(group, None)
+            for user in members:
+                del self._group_of[user]
+        else:
+            self._group_licenses[group] = licenses
+        if before or licenses:  # a group without licenses before and after never held any
+            self._reattach([user for user in members if user in self._key_of])
 
-def allocate_in_order(units: list[int], purchased: int) -> list[bool]:
-    """Which holders (oldest first, each needing ``units[i]`` licenses) fit in ``purchased``.
+    # ------------------------------------------------------------------ bookkeeping
 
-    Greedy in age order: the oldest holders keep their licenses; a later holder that needs fewer
-    licenses can still fit after an earlier one that did not.
-    """
-    budget = purchased
-    licensed: list[bool] = []
-    for need in units:
-        fits = need <= budget
-        if fits:
-            budget -= need
-        licensed.append(fits)
-    return licensed
+    def _units(self, key: str) -> int:
+        return self._group_licenses.get(key[len(GROUP_PREFIX) :], 1) if key.startswith(GROUP_PREFIX) else 1
+
+    def _attach(self, user: str) -> tuple[SeatHolder, bool]:
+        """Put ``user`` in the holder the groups say; True when that holder is new (and waits)."""
+        if user not in self._first_use:
+            self._first_use[user] = self._next_first_use
+            self._next_first_use += 1
+        key = self.holder_for(user)
+        holder = self._holders.get(key)
+        created = holder is None
+        if holder is None:
+            holder = SeatHolder(key, self._units(key), self._first_use[user])
+            self._holders[key] = holder
+            self._needed += holder.units
+        holder.first_use = min(holder.first_use, self._first_use[user])
+        holder.users.add(user)
+        self._key_of[user] = key
+        self._unlicensed_users += 0 if holder.licensed else 1
+        return holder, created
+
+    def _detach(self, user: str) -> bool:
+        """Take ``user`` out of its holder; True when that freed licenses."""
+        key = self._key_of.pop(user)
+        holder = self._holders[key]
+        holder.users.discard(user)
+        self._unlicensed_users -= 0 if holder.licensed else 1
+        if holder.users:
+            if holder.first_use == self._first_use[user]:
+                holder.first_use = min(self._first_use[other] for other in holder.users)
+            return False
+        del self._holders[key]
+        self._needed -= holder.units
+        if holder.licensed:
+            self._allocated -= holder.units
+            return True
+        return False
+
+    def _reattach(self, users: list[str]) -> None:
+        for user in users:
+            self._detach(user)
+        for user in users:
+            self._attach(user)
+        self._settle()
+
+    def _license(self, holder: SeatHolder) -> None:
+        holder.licensed_order = self._next_order
+        self._next_order += 1
+        self._allocated += holder.units
+        self._unlicensed_users -= len(holder.users)
+
+    def _settle(self) -> None:
+        self._next_order = settle(self._holders.values(), self._purchased, self._next_order)
+        self._allocated = sum(h.units for h in self._holders.values() if h.licensed)
+        self._unlicensed_users = sum(len(h.users) for h in self._holders.values() if not h.licensed)

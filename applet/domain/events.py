@@ -76,7 +76,7 @@ CATALOGUE: dict[EventId, EventDefinition] = {
         EventDefinition(
             EventId.OVER_LICENSED,
             EventType.WARNING,
-            "More clients (%1) are using product %2 than there are licenses (%3).",
+            "Product %2 needs %1 licenses but only %3 were purchased.",
             is_violation=True,
         ),
         EventDefinition(

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from applet.domain.counting import GROUP_PREFIX, PerSeatAllocator, PerServerCounter
+from applet.domain.counting import PerSeatAllocator, PerServerCounter
 from applet.domain.errors import LicensingError, UnknownProduct
 from applet.domain.events import EventId, ViolationThrottle
 from applet.domain.products import LicenseMode
@@ -50,9 +50,10 @@ class ConfigSnapshot:
     products: Sequence[ProductRecord]
     groups: Sequence[LicenseGroupRecord]
     seat_counts: Mapping[int, int]  # Per Seat usage rows per product id
-    # Per Seat users, oldest first, of the products whose allocation must be rebuilt
-    # (see :meth:`Broker.seats_to_load`); the others keep the allocation in memory.
-    seats: Mapping[int, Sequence[str]]
+    # Per Seat users in order of first use, each with its holder's licensing order (None: waiting), of
+    # the products whose allocation must be restored (see :meth:`Broker.seats_to_load`); the others
+    # keep the allocation in memory.
+    seats: Mapping[int, Sequence[tuple[str, int | None]]]
 
 
 @dataclass
@@ -280,12 +281,15 @@ class Broker:
             # The store is the authority (a usage reset sets it back to zero).
             state.counter.peak = max(record.peak_in_use, state.counter.in_use)
 
-    def _allocator(self, state: ProductState, users: Iterable[str]) -> PerSeatAllocator:
-        allocator = PerSeatAllocator(state.per_seat_licenses, self._group_licenses, self._membership)
-        # Replaying first uses oldest first reproduces the store's allocation (same rule, same order);
-        # uses not yet written come after them.
-        for user in users:
-            allocator.use(user.casefold())
+    def _allocator(self, state: ProductState, seats: Iterable[tuple[str, int | None]]) -> PerSeatAllocator:
+        # The store's record of who is licensed is restored, not re-decided (that would demote licensed
+        # holders); uses not yet written come after them.
+        allocator = PerSeatAllocator.restore(
+            state.per_seat_licenses,
+            ((user.casefold(), order) for user, order in seats),
+            self._group_licenses,
+            self._membership,
+        )
         for (product_id, user), _usage in self._pending_seats.items():
             if product_id == state.product_id:
                 allocator.use(user)
@@ -297,11 +301,11 @@ class Broker:
                 self._violation(
                     EventId.OVER_LICENSED, state, (state.counter.in_use, state.name, state.counter.limit), now
                 )
-        elif state.allocator is not None and state.allocator.unlicensed_users:
+        elif state.allocator is not None and state.allocator.needed > state.allocator.purchased:
             self._violation(
                 EventId.OVER_LICENSED,
                 state,
-                (state.allocator.users, state.name, state.per_seat_licenses),
+                (state.allocator.needed, state.name, state.allocator.purchased),
                 now,
             )
 
@@ -383,7 +387,7 @@ class Broker:
         assert state.allocator is not None
         user_key = user.casefold()
         seat = state.allocator.use(user_key)
-        group = seat.holder[len(GROUP_PREFIX) :] if seat.holder.startswith(GROUP_PREFIX) else None
+        group = self._membership.get(user_key)
         pending_key = (state.product_id, user_key)
         previous = self._pending_seats.get(pending_key)
         self._pending_seats[pending_key] = SeatUsage(
@@ -393,6 +397,7 @@ class Broker:
             licensed=seat.licensed,
             group_id=self._group_ids.get(group) if group is not None else None,
             count=(previous.count if previous is not None else 0) + 1,
+            licensed_order=seat.licensed_order,
         )
         if seat.first_use:
             self._unwritten_users[state.product_id] = self._unwritten_users.get(state.product_id, 0) + 1
@@ -402,7 +407,7 @@ class Broker:
             self._violation(
                 EventId.OVER_LICENSED,
                 state,
-                (state.allocator.users, state.name, state.per_seat_licenses),
+                (state.allocator.needed, state.name, state.allocator.purchased),
                 now,
             )
         return seat.licensed

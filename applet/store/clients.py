@@ -8,7 +8,7 @@ from applet.domain.events import EventId
 from applet.domain.validation import clean_name
 from applet.store.records import ClientSummary, SeatClientRecord, SeatUsage
 from applet.store.repository import Repository
-from applet.store.seats import rebalance_seats
+from applet.store.seats import rebalance_seats, settle_if_over
 
 ClientSortKey = Literal["user", "licensed", "unlicensed", "products", "last_used"]
 
@@ -39,8 +39,9 @@ def like_pattern(text: str) -> str:
 
 
 _UPSERT = """
-INSERT INTO seat_clients (product_id, user, group_id, first_used, last_used, usage_count, licensed)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO seat_clients (product_id, user, group_id, first_used, last_used, usage_count, licensed,
+                          licensed_order)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (product_id, user) DO UPDATE SET
     last_used = MAX(last_used, excluded.last_used),
     usage_count = usage_count + excluded.usage_count
@@ -51,15 +52,38 @@ class ClientRepository(Repository):
     """The ``seat_clients`` table."""
 
     def record_usage(self, updates: Sequence[SeatUsage]) -> None:
-        """Record a batch of Per Seat uses in one transaction (first use inserts, later ones count)."""
+        """Record a batch of Per Seat uses in one transaction (first use inserts, later ones count).
+
+        A later use never changes who is licensed: that is the allocation rule's (``rebalance_seats``).
+        When the batch licenses someone new while an administrator's change made the licenses fewer
+        than the service knew, the product is settled here and the service told to reload it.
+        """
         with self.db.transaction() as connection:
-            connection.executemany(
-                _UPSERT,
-                [
-                    (u.product_id, u.user, u.group_id, u.when, u.when, u.count, int(u.licensed))
-                    for u in updates
-                ],
-            )
+            newest: dict[int, int] = {}
+            for product_id in {u.product_id for u in updates if u.licensed}:
+                newest[product_id] = int(
+                    connection.execute(
+                        "SELECT COALESCE(MAX(licensed_order), 0) FROM seat_clients WHERE product_id = ?",
+                        (product_id,),
+                    ).fetchone()[0]
+                )
+            newly_licensed: set[int] = set()
+            rows = []
+            for u in updates:
+                order = u.licensed_order
+                if u.licensed and order is None:  # ranked after everyone licensed so far
+                    newest[u.product_id] += 1
+                    order = newest[u.product_id]
+                    newly_licensed.add(u.product_id)
+                elif order is not None and order >= newest[u.product_id]:
+                    newly_licensed.add(u.product_id)
+                rows.append(
+                    (u.product_id, u.user, u.group_id, u.when, u.when, u.count, int(u.licensed), order)
+                )
+            connection.executemany(_UPSERT, rows)
+            for product_id in sorted(newly_licensed):
+                if settle_if_over(connection, product_id):
+                    self.bump_configuration(connection, product_id)
 
     def seat_counts(self) -> dict[int, int]:
         """Per Seat usage rows per product id (a covering index scan)."""
@@ -69,19 +93,21 @@ class ClientRepository(Repository):
             ).fetchall()
         return {int(product_id): int(count) for product_id, count in rows}
 
-    def seat_users(self, product_ids: Sequence[int]) -> dict[int, list[str]]:
-        """Per Seat users of each product, oldest first (the order that decides who holds licenses)."""
-        users: dict[int, list[str]] = {product_id: [] for product_id in product_ids}
+    def seat_users(self, product_ids: Sequence[int]) -> dict[int, list[tuple[str, int | None]]]:
+        """Per Seat users of each product in order of first use, each with its holder's licensing order
+        (None while waiting): what the service restores its allocation from."""
+        users: dict[int, list[tuple[str, int | None]]] = {product_id: [] for product_id in product_ids}
         if not users:
             return users
         marks = ", ".join("?" for _ in users)
         with self.db.errors():
             rows = self.connection.execute(
-                f"SELECT product_id, user FROM seat_clients WHERE product_id IN ({marks}) ORDER BY id",
+                f"SELECT product_id, user, licensed_order FROM seat_clients WHERE product_id IN ({marks}) "
+                "ORDER BY id",
                 list(users),
             ).fetchall()
-        for product_id, user in rows:
-            users[int(product_id)].append(str(user))
+        for product_id, user, order in rows:
+            users[int(product_id)].append((str(user), None if order is None else int(order)))
         return users
 
     def usage(

@@ -8,7 +8,7 @@ from applet.domain.validation import clean_name, clean_optional_text, parse_quan
 from applet.store.database import utc_now
 from applet.store.records import LicenseGroupRecord
 from applet.store.repository import Repository
-from applet.store.seats import per_seat_products, rebalance_seats
+from applet.store.seats import per_seat_products, rebalance_seats, wait_again
 
 
 class GroupRepository(Repository):
@@ -77,6 +77,9 @@ class GroupRepository(Repository):
                 connection.execute("UPDATE license_groups SET name = ? WHERE id = ?", (target, group_id))
             if licenses is not None:
                 count = parse_quantity(licenses, "number of licenses", allow_zero=True)
+                if count != self._licenses(connection, group_id):
+                    # The group changed: its holders wait, the rule re-decides (applet.domain.counting).
+                    wait_again(connection, "group_id = ?", (group_id,))
                 connection.execute("UPDATE license_groups SET licenses = ? WHERE id = ?", (count, group_id))
             if description is not None:
                 text = clean_optional_text(description, "description", 512)
@@ -90,6 +93,8 @@ class GroupRepository(Repository):
         """Delete a group; its members go back to individual licenses."""
         with self.db.transaction() as connection:
             group_id = self._group_id(connection, name)
+            if self._licenses(connection, group_id):
+                wait_again(connection, "group_id = ?", (group_id,))
             connection.execute("UPDATE seat_clients SET group_id = NULL WHERE group_id = ?", (group_id,))
             connection.execute("DELETE FROM license_groups WHERE id = ?", (group_id,))
             self._rebalance_all(connection)
@@ -111,9 +116,23 @@ class GroupRepository(Repository):
                 ).fetchone()
                 if other:
                     raise InvalidInput(f"user {user!r} is already a member of license group {other[0]!r}")
-                connection.execute(
+                joined = connection.execute(
                     "INSERT OR IGNORE INTO group_members (group_id, user) VALUES (?, ?)", (group_id, user)
-                )
+                ).rowcount
+                if joined and self._licenses(connection, group_id):
+                    # The user's own licenses are given up; on each product the user now shares the
+                    # group's state (licensed, or waiting when no member used that product yet).
+                    connection.execute(
+                        "UPDATE seat_clients SET licensed_order = ("
+                        " SELECT s.licensed_order FROM seat_clients s"
+                        " WHERE s.product_id = seat_clients.product_id AND s.group_id = ?"
+                        " ORDER BY s.id LIMIT 1) WHERE user = ?",
+                        (group_id, user),
+                    )
+                    connection.execute(
+                        "UPDATE seat_clients SET licensed = licensed_order IS NOT NULL WHERE user = ?",
+                        (user,),
+                    )
                 connection.execute("UPDATE seat_clients SET group_id = ? WHERE user = ?", (group_id, user))
             self._rebalance_all(connection)
             self.audit(connection, administrator, "group members add", None, f"{name}: {', '.join(names)}")
@@ -133,6 +152,8 @@ class GroupRepository(Repository):
                 ).rowcount
                 if not deleted:
                     raise InvalidInput(f"user {user!r} is not a member of license group {name!r}")
+                if self._licenses(connection, group_id):
+                    wait_again(connection, "user = ? AND group_id = ?", (user, group_id))
                 connection.execute(
                     "UPDATE seat_clients SET group_id = NULL WHERE user = ? AND group_id = ?",
                     (user, group_id),
@@ -148,6 +169,12 @@ class GroupRepository(Repository):
         if row is None:
             raise InvalidInput(f"unknown license group: {name!r}")
         return int(row[0])
+
+    @staticmethod
+    def _licenses(connection: sqlite3.Connection, group_id: int) -> int:
+        return int(
+            connection.execute("SELECT licenses FROM license_groups WHERE id = ?", (group_id,)).fetchone()[0]
+        )
 
     @staticmethod
     def _rebalance_all(connection: sqlite3.Connection) -> None:

@@ -104,7 +104,11 @@ class ClientSummary(Record):
 
 @dataclass(frozen=True)
 class SeatUsage:
-    """One Per Seat usage update to record (the service decides ``licensed``)."""
+    """One Per Seat usage update to record (the service decides ``licensed`` at a first use).
+
+    ``licensed_order`` ranks the holder among the licensed ones (see ``applet.domain.counting``); a
+    licensed first use without one is ranked after every holder licensed so far.
+    """
 
     product_id: int
     user: str
@@ -112,6 +116,7 @@ class SeatUsage:
     licensed: bool
     group_id: int | None = None
     count: int = 1
+    licensed_order: int | None = None
 
 
 @dataclass(frozen=True)

@@ -164,5 +164,27 @@ def _v1_initial(connection: sqlite3.Connection) -> None:
     connection.execute("INSERT INTO settings (key, value) VALUES ('config_revision', '1')")
 
 
-MIGRATIONS: list[Migration] = [_v1_initial]
+def _v2_seat_licensing_order(connection: sqlite3.Connection) -> None:
+    # Stable Per Seat allocation (applet.domain.counting) must know when each holder was licensed, so
+    # that a removal takes licenses from the most recently licensed first and nothing else takes any.
+    # Release 1 licensed holders in order of first use, so that order is the best record of it: a
+    # license group's rows share their earliest row's number.
+    connection.execute("ALTER TABLE seat_clients ADD COLUMN licensed_order INTEGER")
+    connection.execute(
+        """
+        UPDATE seat_clients SET licensed_order = CASE
+            WHEN group_id IS NOT NULL
+                 AND (SELECT licenses FROM license_groups g WHERE g.id = seat_clients.group_id) > 0
+            THEN (SELECT MIN(s.id) FROM seat_clients s
+                  WHERE s.product_id = seat_clients.product_id AND s.group_id = seat_clients.group_id)
+            ELSE id END
+        WHERE licensed
+        """
+    )
+    connection.execute(
+        "CREATE INDEX seat_clients_licensed_order ON seat_clients (product_id, licensed_order)"
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_seat_licensing_order]
 SCHEMA_VERSION = len(MIGRATIONS)

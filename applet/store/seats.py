@@ -1,46 +1,91 @@
-"""Per Seat allocation in the store: re-deciding who is licensed after purchases, deletions, groups.
+"""Per Seat allocation in the store: settling who is licensed after purchases, deletions, group changes.
 
-The domain rule (:func:`applet.domain.counting.allocate_in_order`) decides; this module only reads the
-holders of one product in age order and writes the flags that changed.
+The rule is the domain's (:func:`applet.domain.counting.settle`, described in that module): this module
+reads the holders of one product from its ``seat_clients`` rows (a user without a group, or a license
+group with licenses, ranked by their earliest row), hands them to the rule with what the rows record
+(``licensed_order``: when each holder was licensed, NULL while it waits), and writes back only the rows
+whose holder changed. A group change first makes the holders it concerns wait
+(:func:`wait_again`), as the rule says.
 """
 
 import sqlite3
 
-from applet.domain.counting import allocate_in_order
+from applet.domain.counting import SeatHolder, settle
 
 
 def rebalance_seats(connection: sqlite3.Connection, product_id: int) -> None:
-    """Recompute the ``licensed`` flags of one Per Seat product (inside the caller's transaction)."""
+    """Settle the allocation of one Per Seat product (inside the caller's transaction)."""
     purchased = int(
         connection.execute(
             "SELECT COALESCE(SUM(quantity), 0) FROM purchases WHERE product_id = ? AND mode = 'per-seat'",
             (product_id,),
         ).fetchone()[0]
     )
-    group_licenses = dict(connection.execute("SELECT id, licenses FROM license_groups").fetchall())
-    # A holder is a user without a group (key: row id) or a license group (key: -group id); its age
-    # is its oldest row.
-    holders: dict[int, list[int]] = {}
-    units: dict[int, int] = {}
-    current: dict[int, int] = {}
-    for row_id, group_id, licensed in connection.execute(
-        "SELECT id, group_id, licensed FROM seat_clients WHERE product_id = ? ORDER BY id", (product_id,)
+    group_licenses = {
+        int(group_id): int(licenses)
+        for group_id, licenses in connection.execute("SELECT id, licenses FROM license_groups")
+    }
+    holders: dict[str, SeatHolder] = {}
+    rows_of: dict[str, list[tuple[int, int | None]]] = {}
+    next_order = 1
+    for row_id, group_id, order in connection.execute(
+        "SELECT id, group_id, licensed_order FROM seat_clients WHERE product_id = ? ORDER BY id",
+        (product_id,),
     ):
-        key = -group_id if group_id is not None else row_id
-        if key not in holders:
-            holders[key] = []
-            units[key] = group_licenses.get(group_id, 1) if group_id is not None else 1
-        holders[key].append(row_id)
-        current[row_id] = licensed
-    keys = list(holders)
-    decisions = allocate_in_order([units[key] for key in keys], purchased)
+        # A group without licenses covers nobody: its members hold licenses of their own.
+        grouped = group_id is not None and group_licenses.get(group_id, 0) > 0
+        key = f"group:{group_id}" if grouped else f"row:{row_id}"
+        holder = holders.get(key)
+        if holder is None:
+            holder = SeatHolder(key, group_licenses[group_id] if grouped else 1, row_id, order)
+            holders[key] = holder
+            rows_of[key] = []
+        elif holder.licensed_order != order:
+            holder.licensed_order = None  # rows that disagree: the holder waits and the rule decides
+        rows_of[key].append((row_id, order))
+        if order is not None:
+            next_order = max(next_order, order + 1)
+    settle(holders.values(), purchased, next_order)
     changes = [
-        (int(fits), row_id)
-        for key, fits in zip(keys, decisions, strict=True)
-        for row_id in holders[key]
-        if current[row_id] != int(fits)
+        (int(holder.licensed), holder.licensed_order, row_id)
+        for key, holder in holders.items()
+        for row_id, order in rows_of[key]
+        if order != holder.licensed_order
     ]
-    connection.executemany("UPDATE seat_clients SET licensed = ? WHERE id = ?", changes)
+    connection.executemany("UPDATE seat_clients SET licensed = ?, licensed_order = ? WHERE id = ?", changes)
+
+
+def settle_if_over(connection: sqlite3.Connection, product_id: int) -> bool:
+    """Settle one product if more licenses are allocated than purchased; True when it was.
+
+    The service decides first uses in memory; an administrator's change written meanwhile (a removal)
+    can make a first use it licensed no longer fit. Counting reads only the allocation index.
+    """
+    allocated = 0
+    for group_id, licenses, rows in connection.execute(
+        "SELECT c.group_id, g.licenses, COUNT(*) FROM seat_clients c "
+        "LEFT JOIN license_groups g ON g.id = c.group_id "
+        "WHERE c.product_id = ? AND c.licensed GROUP BY c.group_id",
+        (product_id,),
+    ):
+        allocated += int(licenses) if group_id is not None and licenses else int(rows)
+    purchased = int(
+        connection.execute(
+            "SELECT COALESCE(SUM(quantity), 0) FROM purchases WHERE product_id = ? AND mode = 'per-seat'",
+            (product_id,),
+        ).fetchone()[0]
+    )
+    if allocated <= purchased:
+        return False
+    rebalance_seats(connection, product_id)
+    return True
+
+
+def wait_again(connection: sqlite3.Connection, where: str, parameters: tuple[object, ...]) -> None:
+    """Make the ``seat_clients`` rows matching ``where`` wait (their holder changed); settle afterwards."""
+    connection.execute(
+        f"UPDATE seat_clients SET licensed = 0, licensed_order = NULL WHERE {where}", parameters
+    )
 
 
 def per_seat_products(connection: sqlite3.Connection) -> list[int]:

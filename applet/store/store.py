@@ -170,6 +170,9 @@ class Store:
                 connection.execute("DELETE FROM servers WHERE is_local = 0")
                 connection.execute("UPDATE products SET peak_in_use = 0")
             if target in ("groups", "all"):
+                from applet.store.seats import wait_again
+
+                wait_again(connection, "group_id IN (SELECT id FROM license_groups WHERE licenses > 0)", ())
                 connection.execute("UPDATE seat_clients SET group_id = NULL")
                 connection.execute("DELETE FROM group_members")
                 connection.execute("DELETE FROM license_groups")

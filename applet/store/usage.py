@@ -88,7 +88,10 @@ class UsageRepository(Repository):
                 if not licensed:
                     unlicensed[product_id] = unlicensed.get(product_id, 0) + count
                     continue
-                units = count if group_id is None else group_licenses.get(group_id, 0)
+                # A group with licenses holds them once; a group without any covers nobody (its
+                # members hold their own), as the allocation rule says (applet.domain.counting).
+                licenses = group_licenses.get(group_id, 0) if group_id is not None else 0
+                units = licenses if licenses > 0 else count
                 allocated[product_id] = allocated.get(product_id, 0) + units
         summaries = []
         for product_id, name, mode, peak in products:

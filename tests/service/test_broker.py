@@ -95,10 +95,7 @@ def test_administrators_are_admitted_over_the_limit_with_event_221(sql: Store) -
     assert isinstance(admin, Lease) and not admin.licensed
     batch = broker.take_batch()
     assert [e.event_id for e in batch.events] == [EventId.OVER_LICENSED]
-    assert (
-        batch.events[0].message
-        == "More clients (3) are using product SQL Server than there are licenses (2)."
-    )
+    assert batch.events[0].message == "Product SQL Server needs 3 licenses but only 2 were purchased."
     assert batch.peaks[broker.product("SQL Server").product_id] == 3
 
 
