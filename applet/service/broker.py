@@ -12,8 +12,9 @@ passed in (``now`` = monotonic seconds) so tests can drive the clock.
 * A grant is a *lease* (:mod:`applet.service.leases`): it expires unless renewed by a heartbeat, so a
   crashed program never holds a license forever. A request repeated with the same idempotency key
   returns the same lease.
-* Observed usage (TCP connections, sessions) takes leases that never expire; observers add and drop
-  them as connections come and go (:meth:`Broker.sync_observed`).
+* Observed usage (TCP connections, sessions) takes leases that never expire and is admitted like an
+  administrator (what is already connected cannot be refused); observers add and drop them as
+  connections come and go (:meth:`Broker.sync_observed`).
 """
 
 import secrets
@@ -107,6 +108,8 @@ class ProductState:
     requests: int = 0
     denials: int = 0
     peak_dirty: bool = False
+    # The last Per Seat user whose first use found no license (event 201), repeated while unlicensed.
+    unlicensed_user: str | None = None
     sample: _MinuteSample | None = None
 
     @property
@@ -157,7 +160,6 @@ class Broker:
         self._leases = LeaseTable(caps)
         self._expiries = ExpiryReport()
         self._observed: dict[tuple[str, int, str], str] = {}
-        self._observed_denied: set[tuple[str, int, str]] = set()
         self._group_ids: dict[str, int] = {}
         self._membership: dict[str, str] = {}
         self._group_licenses: dict[str, int] = {}
@@ -278,8 +280,11 @@ class Broker:
             # A new peak not yet written: the store's value is older than ours.
             state.counter.peak = max(state.counter.peak, record.peak_in_use)
         else:
-            # The store is the authority (a usage reset sets it back to zero).
+            # The store is the authority (a usage reset sets it back), but the peak is never below the
+            # clients connected now (a reset while leases are held sets it to them), and is written back
+            # when that is more than the store's figure.
             state.counter.peak = max(record.peak_in_use, state.counter.in_use)
+            state.peak_dirty = state.counter.peak > record.peak_in_use
 
     def _allocator(self, state: ProductState, seats: Iterable[tuple[str, int | None]]) -> PerSeatAllocator:
         # The store's record of who is licensed is restored, not re-decided (that would demote licensed
@@ -294,6 +299,24 @@ class Broker:
             if product_id == state.product_id:
                 allocator.use(user)
         return allocator
+
+    def check_violations(self, now: float) -> None:
+        """Repeat the standing violations, each at most once per violation interval (the service's timer).
+
+        A product over its licenses logs 221 again without waiting for a new request, and a Per Seat
+        user still unlicensed 201 again; a product back within its licenses stops repeating. A refused
+        Per Server request is not repeated: the refused client holds nothing.
+        """
+        for state in self._products.values():
+            if not state.active:
+                continue
+            self._check_over_limit(state, now)
+            user = state.unlicensed_user
+            if user is not None and state.allocator is not None:
+                if state.allocator.is_licensed(user.casefold()) is False:
+                    self._violation(EventId.NO_LICENSE, state, (user, state.display_name()), now)
+                else:
+                    state.unlicensed_user = None
 
     def _check_over_limit(self, state: ProductState, now: float) -> None:
         if state.mode is LicenseMode.PER_SERVER:
@@ -341,7 +364,8 @@ class Broker:
         sample = self._sample(state)
         sample.requests += 1
         if state.mode is LicenseMode.PER_SERVER:
-            decision = state.counter.request(client_key, admin)
+            # Observed connections are already there: admitted like administrators, still counted.
+            decision = state.counter.request(client_key, admin or observed is not None)
             if not decision.granted:
                 state.denials += 1
                 sample.denials += 1
@@ -354,6 +378,8 @@ class Broker:
                     decision.limit,
                 )
             licensed = not decision.over_limit
+            if decision.new_client and decision.in_use == decision.limit:
+                self._violation(EventId.OUT_OF_LICENSES, state, (state.display_name(version),), now)
             if decision.new_client and decision.over_limit:
                 self._violation(
                     EventId.OVER_LICENSED, state, (decision.in_use, state.name, decision.limit), now
@@ -403,6 +429,7 @@ class Broker:
             self._unwritten_users[state.product_id] = self._unwritten_users.get(state.product_id, 0) + 1
         if seat.first_use and not seat.licensed:
             # The Per Seat pool is exhausted: the original logged 201 on the master server.
+            state.unlicensed_user = user
             self._violation(EventId.NO_LICENSE, state, (user, state.display_name(version)), now)
             self._violation(
                 EventId.OVER_LICENSED,
@@ -461,9 +488,10 @@ class Broker:
     ) -> None:
         """Make the observed leases of ``source`` for a product match ``present`` (user, client) pairs.
 
-        New connections request a license like a program would (so they are counted, denied at the
-        limit with event 201, and sampled); connections that went away free theirs. A denied client
-        is counted once per appearance and retried on every observation.
+        New connections request a license like a program would (so they are counted and sampled), but
+        are admitted like administrators: the service cannot refuse a connection it only observes, so
+        over the limit they count (the peak shows them, event 221) and 201 stays for requests really
+        refused. Connections that went away free theirs.
         """
         state = self._products.get(product_id)
         wanted: dict[tuple[str, int, str], tuple[str, str]] = {}
@@ -475,25 +503,17 @@ class Broker:
                 lease = self._leases.discard(handle)
                 if lease is not None:
                     self._release(lease)
-        self._observed_denied = {
-            key for key in self._observed_denied if key[0] != source or key[1] != product_id or key in wanted
-        }
         if state is None or not state.active:
             return
         for key, (user, client) in wanted.items():
             if key in self._observed:
                 continue
-            if key in self._observed_denied and state.counter.in_use >= state.counter.limit:
-                continue  # still no room: do not count the same denial every second
             try:
                 result = self.request(state.name, user, now, client=client, observed=source)
             except LicensingError:
                 continue  # a name the rules refuse (e.g. control characters): not countable
             if isinstance(result, Lease):
                 self._observed[key] = result.handle
-                self._observed_denied.discard(key)
-            else:
-                self._observed_denied.add(key)
 
     def drop_observed(self, source: str, keep_products: set[int]) -> None:
         """Free observed leases of ``source`` for products no longer observed."""

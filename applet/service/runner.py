@@ -201,6 +201,7 @@ class Service:
 
     async def _tick(self) -> None:
         self.broker.expire(time.monotonic())
+        self.broker.check_violations(time.monotonic())  # standing violations repeat by this timer
         revision = await self.worker.call(lambda store: store.config_revision())
         if revision != self.broker.revision:
             await self.reload()

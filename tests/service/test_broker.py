@@ -52,8 +52,10 @@ def test_per_server_counts_clients_and_denies_at_the_limit(sql: Store) -> None:
     state = broker.product("SQL Server")
     assert (state.counter.in_use, state.requests, state.denials) == (2, 4, 1)
     batch = broker.take_batch()
-    assert [e.event_id for e in batch.events] == [EventId.NO_LICENSE]
-    assert batch.events[0].message == "No license was available for user carol using product SQL Server 7.0."
+    # The last license taken (202), then a request finds none (201).
+    assert [e.event_id for e in batch.events] == [EventId.OUT_OF_LICENSES, EventId.NO_LICENSE]
+    assert batch.events[0].message == "The product SQL Server 7.0 is out of licenses."
+    assert batch.events[1].message == "No license was available for user carol using product SQL Server 7.0."
     broker.throttle.interval = 0  # let the next 201 through to see the caller's version
     broker.request("SQL Server", "dave", 1.0, client="ws4", version="7.5")
     assert broker.take_batch().events[0].message.endswith("using product SQL Server 7.5.")
@@ -94,8 +96,8 @@ def test_administrators_are_admitted_over_the_limit_with_event_221(sql: Store) -
     admin = broker.request("SQL Server", "root", 0.0, client="console", admin=True)
     assert isinstance(admin, Lease) and not admin.licensed
     batch = broker.take_batch()
-    assert [e.event_id for e in batch.events] == [EventId.OVER_LICENSED]
-    assert batch.events[0].message == "Product SQL Server needs 3 licenses but only 2 were purchased."
+    assert [e.event_id for e in batch.events] == [EventId.OUT_OF_LICENSES, EventId.OVER_LICENSED]
+    assert batch.events[1].message == "Product SQL Server needs 3 licenses but only 2 were purchased."
     assert batch.peaks[broker.product("SQL Server").product_id] == 3
 
 
@@ -105,7 +107,7 @@ def test_violation_events_are_throttled_per_product(sql: Store) -> None:
     broker.request("SQL Server", "b", 0.0)
     for _ in range(50):
         broker.request("SQL Server", "c", 1.0)
-    assert _events(broker) == [201]
+    assert _events(broker) == [202, 201]
     broker.request("SQL Server", "c", 99.0)
     assert _events(broker) == []
     broker.request("SQL Server", "c", 101.5)
@@ -137,7 +139,7 @@ def test_leases_expire_without_heartbeats(sql: Store) -> None:
     assert broker.expire(9.9) == []
     assert [lease.user for lease in broker.expire(10.0)] == ["dropped"]
     assert broker.product("SQL Server").counter.in_use == 1
-    assert _events(broker) == [EventId.LEASES_EXPIRED]
+    assert _events(broker) == [EventId.OUT_OF_LICENSES, EventId.LEASES_EXPIRED]  # 202: both licenses taken
     assert broker.expire(17.9) == []
     assert [lease.user for lease in broker.expire(18.0)] == ["kept"]
 
@@ -243,16 +245,19 @@ def test_bad_input_is_refused_and_counts_nothing(sql: Store) -> None:
     assert (state.counter.in_use, state.requests, broker.lease_count) == (0, 0, 0)
 
 
-def test_observed_clients_are_counted_denied_once_and_released(sql: Store) -> None:
+def test_observed_clients_are_admitted_counted_and_released(sql: Store) -> None:
     broker = _broker(sql)
     product_id = broker.product("SQL Server").product_id
     present = [("10.0.0.1", "10.0.0.1"), ("10.0.0.2", "10.0.0.2"), ("10.0.0.3", "10.0.0.3")]
     for second in range(3):
         broker.sync_observed("tcp", product_id, present, float(second))
     state = broker.product("SQL Server")
-    assert (state.counter.in_use, state.requests, state.denials) == (2, 3, 1)
+    # Three connected, two licenses: all three counted (like administrators), none refused.
+    assert (state.counter.in_use, state.counter.peak, state.requests, state.denials) == (3, 3, 3, 0)
+    assert _events(broker) == [202, 221]
+    assert [lease.licensed for lease in broker.leases()] == [True, True, False]
     assert all(lease.observed == "tcp" and lease.expires == float("inf") for lease in broker.leases())
-    broker.sync_observed("tcp", product_id, present[2:], 3.0)  # two left: the third gets in
+    broker.sync_observed("tcp", product_id, present[2:], 3.0)  # two left
     assert state.counter.in_use == 1
     assert {lease.client for lease in broker.leases()} == {"10.0.0.3"}
     broker.drop_observed("tcp", set())
@@ -281,3 +286,58 @@ def test_only_affected_per_seat_products_are_rebuilt(sql: Store) -> None:
     _reload(broker, sql, 3.0)
     sql.ledger.add("Exchange", 1, "admin", agreed=True)
     assert broker.seats_to_load(StoreWorker.read_head(sql)) == [exchange_id]
+
+
+def test_standing_violations_repeat_every_interval_until_resolved(sql: Store) -> None:
+    broker = _broker(sql, interval=10.0)
+    broker.request("SQL Server", "a", 0.0)
+    broker.request("SQL Server", "b", 0.0)
+    root = broker.request("SQL Server", "root", 0.0, client="console", admin=True)
+    assert isinstance(root, Lease)
+    assert _events(broker) == [202, 221]
+    broker.check_violations(9.9)
+    assert _events(broker) == []
+    broker.check_violations(10.0)  # no new request: the timer repeats 221
+    assert _events(broker) == [221]
+    broker.check_violations(19.0)
+    assert _events(broker) == []
+    broker.check_violations(20.0)
+    assert _events(broker) == [221]
+    broker.free(root.handle)  # back within the licenses: nothing repeats any more
+    broker.check_violations(40.0)
+    assert _events(broker) == []
+
+
+def test_unlicensed_per_seat_users_repeat_201_and_221_until_licensed(sql: Store) -> None:
+    broker = _broker(sql, interval=10.0)
+    for user in ("ann", "ben", "cat"):
+        broker.request("Exchange", user, 0.0)
+    assert _events(broker) == [201, 221]
+    broker.check_violations(10.0)
+    batch = broker.take_batch()
+    assert [e.message for e in batch.events] == [
+        "Product Exchange needs 3 licenses but only 2 were purchased.",
+        "No license was available for user cat using product Exchange.",
+    ]
+    sql.clients.record_usage(batch.seat_usage)
+    sql.ledger.add("Exchange", 1, "admin", agreed=True)  # cat gets the new license
+    _reload(broker, sql, 11.0)
+    assert _events(broker) == [232]
+    broker.check_violations(30.0)
+    assert _events(broker) == []
+
+
+def test_out_of_licenses_202_at_most_once_per_interval(sql: Store) -> None:
+    broker = _broker(sql, interval=10.0)
+    broker.request("SQL Server", "a", 0.0)
+    last = broker.request("SQL Server", "b", 0.0)
+    assert isinstance(last, Lease)
+    assert _events(broker) == [202]  # the last license was taken
+    for now in (1.0, 2.0):
+        broker.free(last.handle)
+        last = broker.request("SQL Server", "b", now)
+        assert isinstance(last, Lease)
+    assert _events(broker) == []
+    broker.free(last.handle)
+    broker.request("SQL Server", "b", 10.0)
+    assert _events(broker) == [202]

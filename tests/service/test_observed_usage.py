@@ -1,9 +1,9 @@
-"""Observed usage through the running service: real TCP connections to a watched port are counted,
-denied at the limit (event 201) and sampled, exactly like license requests."""
+"""Observed usage through the running service: real TCP connections to a watched port are counted and
+sampled like license requests, and admitted like administrators over the limit (event 221, never 201:
+the service cannot refuse a connection it only observes)."""
 
 import socket
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ def _connect(port: int, source: str, server: socket.socket) -> list[socket.socke
     return [client, server.accept()[0]]
 
 
-def test_tcp_connections_are_counted_denied_and_released(
+def test_tcp_connections_are_counted_over_the_limit_and_released(
     listener: socket.socket,
     start_service: Callable[..., Any],
     data_dir: Path,
@@ -50,10 +50,10 @@ def test_tcp_connections_are_counted_denied_and_released(
     try:
         for source in ("127.0.0.2", "127.0.0.2", "127.0.0.3", "127.0.0.4"):
             sockets += _connect(port, source, listener)
-        # Three distinct clients, two licenses: two counted, the third denied once (not every second).
-        wait_for(lambda: usage()["in_use"] == 2 and usage()["denials"] == 1)
-        time.sleep(1.5)
-        assert (usage()["in_use"], usage()["denials"], usage()["requests"]) == (2, 1, 3)
+        # Three distinct clients (two connections from one count once), two licenses: the third is
+        # connected, so it is counted over the limit, never refused.
+        wait_for(lambda: usage()["in_use"] == 3)
+        assert (usage()["peak"], usage()["denials"], usage()["requests"]) == (3, 0, 3)
         leases = service.http("GET", "/v1/leases", token="admin")[1]
         assert {lease["observed"] for lease in leases} == {"tcp"}
         assert all(lease["expires_in"] is None for lease in leases)
@@ -65,12 +65,13 @@ def test_tcp_connections_are_counted_denied_and_released(
             one.close()
     service.stop()
     with Store.open(data_dir) as store:
-        events = [e for e in store.events.list(product="Telnet Server") if e.event_id == 201]
+        logged = [e.event_id for e in store.events.list(product="Telnet Server")]
+        over = [e.message for e in store.events.list(product="Telnet Server") if e.event_id == 221]
         samples = store.usage.samples("Telnet Server")
         peak = store.products.get("Telnet Server").peak_in_use
-    assert len(events) == 1 and "Telnet Server" in events[0].message
-    assert max(s.max_in_use for s in samples) == 2 and sum(s.denials for s in samples) == 1
-    assert peak == 2
+    assert 201 not in logged and over == ["Product Telnet Server needs 3 licenses but only 2 were purchased."]
+    assert max(s.max_in_use for s in samples) == 3 and sum(s.denials for s in samples) == 0
+    assert peak == 3
 
 
 def test_turning_observation_off_releases_observed_clients(
