@@ -55,6 +55,7 @@ class ConfigSnapshot:
     # the products whose allocation must be restored (see :meth:`Broker.seats_to_load`); the others
     # keep the allocation in memory.
     seats: Mapping[int, Sequence[tuple[str, int | None]]]
+    usage_generation: int = 0  # usage resets seen by the store (a new one restarts the peaks)
 
 
 @dataclass
@@ -65,13 +66,14 @@ class Batch:
     samples: list[UsageSample] = field(default_factory=list)
     peaks: dict[int, int] = field(default_factory=dict)
     events: list[NewEvent] = field(default_factory=list)
+    usage_generation: int | None = None  # of the peaks: the store drops peaks from before a reset
 
     def __bool__(self) -> bool:
         return bool(self.seat_usage or self.samples or self.peaks or self.events)
 
     def merge(self, later: "Batch") -> "Batch":
         """This batch followed by ``later`` (used to retry a batch the store refused)."""
-        peaks = dict(self.peaks)
+        peaks = dict(self.peaks) if self.usage_generation == later.usage_generation else {}
         for product_id, peak in later.peaks.items():
             peaks[product_id] = max(peak, peaks.get(product_id, 0))
         return Batch(
@@ -79,6 +81,7 @@ class Batch:
             self.samples + later.samples,
             peaks,
             self.events + later.events,
+            later.usage_generation,
         )
 
 
@@ -155,6 +158,7 @@ class Broker:
         self.lease_expiry = lease_expiry
         self.throttle = ViolationThrottle(violation_interval)
         self.revision = 0
+        self.usage_generation: int | None = None  # of the store's usage resets, once configured
         self._products: dict[int, ProductState] = {}
         self._by_name: dict[str, ProductState] = {}
         self._leases = LeaseTable(caps)
@@ -221,6 +225,8 @@ class Broker:
         product gets event 232 (``announce``; not at start-up).
         """
         self.revision = snapshot.revision
+        usage_reset = self.usage_generation is not None and snapshot.usage_generation != self.usage_generation
+        self.usage_generation = snapshot.usage_generation
         self._group_ids = {g.name: g.group_id for g in snapshot.groups}
         self._group_licenses = {g.name: g.licenses for g in snapshot.groups}
         self._membership = {user.casefold(): g.name for g in snapshot.groups for user in g.members}
@@ -248,7 +254,7 @@ class Broker:
             else:
                 if state.revision != record.revision or not state.active:
                     changed.append(record.name)
-                self._update(state, record)
+                self._update(state, record, usage_reset)
             state.active = True
             if state.mode is not LicenseMode.PER_SEAT:
                 state.allocator = None
@@ -267,7 +273,7 @@ class Broker:
                 self._emit(EventId.CONFIGURATION_APPLIED, (name, description), name)
         return changed
 
-    def _update(self, state: ProductState, record: ProductRecord) -> None:
+    def _update(self, state: ProductState, record: ProductRecord, usage_reset: bool) -> None:
         state.name = record.name
         state.version = record.version
         state.mode = record.mode
@@ -276,7 +282,12 @@ class Broker:
         state.per_seat_licenses = record.per_seat_licenses
         state.observe_tcp_port = record.observe_tcp_port
         state.observe_sessions = record.observe_sessions
-        if state.peak_dirty:
+        if usage_reset:
+            # A usage reset restarts the peak from the clients connected now (the store drops any
+            # peak this service counted before it: see Batch.usage_generation).
+            state.counter.peak = state.counter.in_use
+            state.peak_dirty = True
+        elif state.peak_dirty:
             # A new peak not yet written: the store's value is older than ours.
             state.counter.peak = max(state.counter.peak, record.peak_in_use)
         else:
@@ -552,7 +563,11 @@ class Broker:
 
     def take_batch(self) -> Batch:
         """Hand over everything to persist since the last call."""
-        batch = Batch(seat_usage=list(self._pending_seats.values()), events=self._events)
+        batch = Batch(
+            seat_usage=list(self._pending_seats.values()),
+            events=self._events,
+            usage_generation=self.usage_generation,
+        )
         self._pending_seats = {}
         self._unwritten_users = {}
         self._events = []

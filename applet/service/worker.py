@@ -69,7 +69,7 @@ class StoreWorker:
                 store.usage.record_samples(batch.samples)
                 batch.samples = []
             if batch.peaks:
-                store.products.record_peaks(batch.peaks)
+                store.products.record_peaks(batch.peaks, batch.usage_generation)
                 batch.peaks = {}
             records = store.events.append(batch.events) if batch.events else []
             batch.events = []
@@ -90,6 +90,7 @@ class StoreWorker:
             groups=store.groups.list(),
             seat_counts=store.clients.seat_counts(),
             seats={},
+            usage_generation=store.products.usage_generation(),
         )
 
     @staticmethod

@@ -189,13 +189,38 @@ class ProductRepository(Repository):
             self.bump_configuration(connection, product_id)
         return self.get(name)
 
-    def record_peaks(self, peaks: Mapping[int, int]) -> None:
-        """Raise each product's highest concurrent count reached (never lowers it)."""
+    def record_peaks(self, peaks: Mapping[int, int], usage_generation: int | None = None) -> None:
+        """Raise each product's highest concurrent count reached (never lowers it).
+
+        Peaks counted before a usage reset (``usage_generation`` older than the store's) are dropped:
+        the service counts the peak again from the clients connected when it learns of the reset.
+        """
         with self.db.transaction() as connection:
+            if usage_generation is not None and usage_generation != self._usage_generation(connection):
+                return
             connection.executemany(
                 "UPDATE products SET peak_in_use = MAX(peak_in_use, ?) WHERE id = ?",
                 [(peak, product_id) for product_id, peak in peaks.items()],
             )
+
+    def usage_generation(self) -> int:
+        """How many usage resets the store has seen (the service tags the peaks it writes with it)."""
+        with self.db.errors():
+            return self._usage_generation(self.connection)
+
+    @staticmethod
+    def _usage_generation(connection: sqlite3.Connection) -> int:
+        row = connection.execute("SELECT value FROM settings WHERE key = 'usage_generation'").fetchone()
+        return 0 if row is None else int(row[0])
+
+    @staticmethod
+    def reset_peaks(connection: sqlite3.Connection) -> None:
+        """A usage reset: every peak back to zero, and a new usage generation (see :meth:`record_peaks`)."""
+        connection.execute("UPDATE products SET peak_in_use = 0")
+        connection.execute(
+            "INSERT INTO settings (key, value) VALUES ('usage_generation', '1') "
+            "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
 
 
 class ConcurrentChange(LicensingError):

@@ -168,7 +168,7 @@ class Store:
                 connection.execute("DELETE FROM seat_clients")
                 connection.execute("DELETE FROM usage_samples")
                 connection.execute("DELETE FROM servers WHERE is_local = 0")
-                connection.execute("UPDATE products SET peak_in_use = 0")
+                self.products.reset_peaks(connection)
             if target in ("groups", "all"):
                 from applet.store.seats import wait_again
 

@@ -232,6 +232,22 @@ def test_usage_reset_in_the_store_resets_the_peak(sql: Store) -> None:
     sql.reset("usage", "admin")
     _reload(broker, sql, 1.0)
     assert broker.product("SQL Server").counter.peak == 1  # the one client still connected
+    sql.products.record_peaks(broker.take_batch().peaks, broker.usage_generation)
+    assert sql.products.get("SQL Server").peak_in_use == 1  # in the store too, never 0
+
+
+def test_a_peak_counted_before_a_reset_does_not_undo_it(sql: Store) -> None:
+    broker = _broker(sql)
+    leases = [broker.request("SQL Server", user, 0.0) for user in ("a", "b")]
+    broker.free(leases[1].handle)  # type: ignore[union-attr]
+    sql.reset("usage", "admin")  # while the peak of 2 is not written yet
+    batch = broker.take_batch()  # what the service writes before it reads the change
+    sql.products.record_peaks(batch.peaks, batch.usage_generation)
+    assert sql.products.get("SQL Server").peak_in_use == 0  # counted before the reset: dropped
+    _reload(broker, sql, 1.0)
+    batch = broker.take_batch()
+    sql.products.record_peaks(batch.peaks, batch.usage_generation)
+    assert broker.product("SQL Server").counter.peak == sql.products.get("SQL Server").peak_in_use == 1
 
 
 def test_bad_input_is_refused_and_counts_nothing(sql: Store) -> None:
