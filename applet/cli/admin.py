@@ -79,12 +79,19 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     lic_add.add_argument("--mode", default=None, help="per-server or per-seat (default: the product's mode)")
     lic_add.add_argument("--agree", action="store_true", help="agree to the license terms")
     lic_add.set_defaults(handler=cmd_licenses_add)
-    lic_remove = command("remove", "record removed licenses", licenses)
+    lic_remove = command("remove", "record removed licenses, drawn from certificates (purchases)", licenses)
     lic_remove.add_argument("name")
     lic_remove.add_argument("quantity")
     lic_remove.add_argument("--comment", default="")
     lic_remove.add_argument(
-        "--mode", default=None, help="per-server or per-seat (default: the product's mode)"
+        "--mode", default=None, help="per-server or per-seat (default: the certificate's, else the product's)"
+    )
+    lic_remove.add_argument(
+        "--certificate",
+        metavar="PURCHASE_ID",
+        default=None,
+        help="the purchase to draw from (`lls history` shows what is left on each); default: the newest "
+        "with licenses left, then older ones, one history line per certificate",
     )
     lic_remove.set_defaults(handler=cmd_licenses_remove)
 
@@ -164,10 +171,18 @@ def _open(args: argparse.Namespace) -> Store:
     return Store.open(args.data_dir)
 
 
+# Each mode's own figures: a Per Seat product shows no Per Server figures, and the reverse.
+_PER_SERVER_FIELDS = ("per_server_licenses", "concurrent_limit", "peak_in_use")
+_PER_SEAT_FIELDS = ("per_seat_licenses",)
+
+
 def _product_dict(record: ProductRecord) -> dict[str, Any]:
     data = record.as_dict()
     data["concurrent_limit"] = record.concurrent_limit
     data["licenses"] = record.licenses
+    per_server = record.mode is LicenseMode.PER_SERVER
+    for field in _PER_SEAT_FIELDS if per_server else _PER_SERVER_FIELDS:
+        del data[field]
     return data
 
 
@@ -187,24 +202,37 @@ def cmd_product_list(args: argparse.Namespace) -> None:
         return
     print_table(
         ["Product", "Mode", "Licenses", "Peak", "Family", "Version"],
-        [(p.name, p.mode.label, p.licenses, p.peak_in_use, p.family, p.version) for p in products],
+        [
+            (p.name, p.mode.label, p.licenses, _per_server(p, p.peak_in_use), p.family, p.version)
+            for p in products
+        ],
         empty="No services have been registered to use Licensing.",
     )
+
+
+def _per_server(record: ProductRecord, value: object) -> object:
+    """``value`` for a Per Server product; nothing for a Per Seat one."""
+    return value if record.mode is LicenseMode.PER_SERVER else None
 
 
 def _show(args: argparse.Namespace, record: ProductRecord) -> None:
     if args.json:
         print_json(_product_dict(record))
         return
+    if record.mode is LicenseMode.PER_SERVER:
+        figures = [
+            ("Concurrent connections", record.concurrent_limit),
+            ("Peak concurrent", record.peak_in_use),
+        ]
+    else:
+        figures = [("Per Seat licenses", record.per_seat_licenses)]
     print_fields(
         [
             ("Product", record.name),
             ("Family", record.family),
             ("Version", record.version),
             ("Mode", record.mode.label),
-            ("Concurrent connections", record.concurrent_limit),
-            ("Per Seat licenses", record.per_seat_licenses),
-            ("Peak concurrent", record.peak_in_use),
+            *figures,
             ("Mode change allowed", record.flip_allowed),
             ("Observed TCP port", record.observe_tcp_port),
             ("Observes sessions", record.observe_sessions),
@@ -264,30 +292,42 @@ def _mode_option(args: argparse.Namespace) -> LicenseMode | None:
     return LicenseMode.parse(args.mode) if args.mode else None
 
 
-def _purchase_out(args: argparse.Namespace, purchase: Any) -> None:
-    if args.json:
-        print_json(purchase.as_dict())
-    else:
-        verb = "Added" if purchase.quantity > 0 else "Removed"
-        print(f"{verb} {abs(purchase.quantity)} {purchase.mode.label} licenses for {purchase.product}.")
-
-
 def cmd_licenses_add(args: argparse.Namespace) -> None:
     mode = _mode_option(args)
     with _open(args) as store:
         purchase = store.ledger.add(
             args.name, args.quantity, current_administrator(), args.agree, args.comment, mode=mode
         )
-    _purchase_out(args, purchase)
+    if args.json:
+        print_json(purchase.as_dict())
+    else:
+        print(
+            f"Added {purchase.quantity} {purchase.mode.label} licenses for {purchase.product} "
+            f"(certificate {purchase.purchase_id})."
+        )
 
 
 def cmd_licenses_remove(args: argparse.Namespace) -> None:
     mode = _mode_option(args)
     with _open(args) as store:
-        purchase = store.ledger.remove(
-            args.name, args.quantity, current_administrator(), args.comment, mode=mode
+        lines = store.ledger.remove(
+            args.name,
+            args.quantity,
+            current_administrator(),
+            args.comment,
+            mode=mode,
+            certificate=args.certificate,
         )
-    _purchase_out(args, purchase)
+    if args.json:
+        print_json([line.as_dict() for line in lines])
+        return
+    total = -sum(line.quantity for line in lines)
+    draws = ", ".join(f"{-line.quantity} from certificate {line.certificate}" for line in lines)
+    if len(lines) == 1:
+        draws = f"from certificate {lines[0].certificate}"
+        print(f"Removed {total} {lines[0].mode.label} licenses for {lines[0].product} {draws}.")
+    else:
+        print(f"Removed {total} {lines[0].mode.label} licenses for {lines[0].product}: {draws}.")
 
 
 def cmd_history(args: argparse.Namespace) -> None:
@@ -296,9 +336,23 @@ def cmd_history(args: argparse.Namespace) -> None:
     if args.json:
         print_json([line.as_dict() for line in lines])
         return
+    # ID is the certificate a removal names; Remaining is what is left on a certificate.
     print_table(
-        ["Date", "Product", "Mode", "Quantity", "Administrator", "Comment"],
-        [(p.created, p.product, p.mode.label, p.quantity, p.administrator, p.comment) for p in lines],
+        ["ID", "Date", "Product", "Mode", "Quantity", "Remaining", "Certificate", "Administrator", "Comment"],
+        [
+            (
+                p.purchase_id,
+                p.created,
+                p.product,
+                p.mode.label,
+                p.quantity,
+                p.remaining,
+                p.certificate,
+                p.administrator,
+                p.comment,
+            )
+            for p in lines
+        ],
     )
 
 

@@ -383,6 +383,7 @@ async def remove_licenses(request: web.Request) -> web.Response:
             _administrator(data),
             data.get("comment", ""),
             mode=LicenseMode.parse(mode) if mode is not None else None,
+            certificate=data.get("certificate"),
         )
 
     return await _admin_change(request, change)

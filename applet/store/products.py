@@ -6,6 +6,7 @@ from typing import Any
 
 from applet.domain.errors import AgreementRequired, InvalidInput, LicensingError
 from applet.domain.events import EventId
+from applet.domain.ledger import GIVE_UP_COMMENT, LineKind
 from applet.domain.products import LicenseMode, Product
 from applet.domain.validation import clean_comment, clean_name, clean_optional_text, parse_quantity
 from applet.store.database import utc_now
@@ -141,12 +142,18 @@ class ProductRepository(Repository):
         administrator: str,
         expected_revision: int | None = None,
     ) -> ProductRecord:
-        """Apply the one-way Per Server -> Per Seat flip (domain rules decide)."""
+        """Apply the one-way Per Server -> Per Seat flip (domain rules decide).
+
+        The Per Server licenses are lost with the change, as the applet warns: one appended ledger line
+        (kind ``mode-change``, event 234) gives them all up, so Per Server purchased reads 0.
+        """
         with self.db.transaction() as connection:
             record = self._get_locked(connection, name, expected_revision)
             product = Product(record.name, record.mode, flip_allowed=record.flip_allowed)
             changed = product.change_mode(target, agreed)
             if changed is not product:
+                if changed.mode is LicenseMode.PER_SEAT and record.per_server_licenses > 0:
+                    self._give_up_per_server(connection, record, administrator)
                 connection.execute(
                     "UPDATE products SET mode = ?, flip_allowed = ? WHERE id = ?",
                     (changed.mode.value, int(changed.flip_allowed), record.product_id),
@@ -160,6 +167,24 @@ class ProductRepository(Repository):
                 )
                 self.bump_configuration(connection, record.product_id)
         return self.get(name)
+
+    @staticmethod
+    def _give_up_per_server(
+        connection: sqlite3.Connection, record: ProductRecord, administrator: str
+    ) -> None:
+        """The change to Per Seat loses the Per Server licenses: one ledger line says so."""
+        from applet.store.ledger import write_line  # ledger imports this module
+
+        write_line(
+            connection,
+            record.product_id,
+            record.name,
+            LicenseMode.PER_SERVER,
+            -record.per_server_licenses,
+            administrator,
+            GIVE_UP_COMMENT,
+            kind=LineKind.MODE_CHANGE,
+        )
 
     def _get_locked(
         self, connection: sqlite3.Connection, name: str, expected_revision: int | None

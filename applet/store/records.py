@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from applet.domain.compliance import Compliance
+from applet.domain.ledger import LineKind
 from applet.domain.products import LicenseMode
 
 
@@ -52,7 +53,13 @@ class ProductRecord(Record):
 
 @dataclass(frozen=True)
 class PurchaseRecord(Record):
-    """One purchase-ledger line (negative quantity for a removal)."""
+    """One purchase-ledger line (negative quantity for a removal).
+
+    ``kind`` says what the line records; ``certificate`` is the purchase a removal drew from (None for
+    a certificate, and for lines that named none: removals from before certificates, the Per Server
+    licenses given up on the change to Per Seat); ``remaining`` is what is left on a certificate (None
+    for a removal, and where the caller did not ask for it: the paged Purchase History view).
+    """
 
     purchase_id: int
     product: str
@@ -61,6 +68,9 @@ class PurchaseRecord(Record):
     administrator: str
     comment: str
     created: str
+    kind: LineKind = LineKind.PURCHASE
+    certificate: int | None = None
+    remaining: int | None = None
 
 
 @dataclass(frozen=True)

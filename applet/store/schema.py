@@ -6,6 +6,7 @@ Never edit a released migration: append a new one. Each runs inside one transact
 
 import sqlite3
 
+from applet.domain.ledger import GIVE_UP_COMMENT
 from applet.store.database import Migration, utc_now
 
 SCHEMA_V1 = """
@@ -186,5 +187,38 @@ def _v2_seat_licensing_order(connection: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_seat_licensing_order]
+def _v3_certificates(connection: sqlite3.Connection) -> None:
+    """Certificates: what each ledger line is (``kind``) and which purchase a removal drew from.
+
+    Removals recorded before named no certificate (``certificate_id`` NULL); the ledger rules draw
+    them from the newest certificates with licenses left. Products changed to Per Seat under the
+    previous release still held their Per Server licenses: they are given up now by one appended
+    line, as the change itself does from this release on.
+    """
+    connection.execute("ALTER TABLE purchases ADD COLUMN certificate_id INTEGER REFERENCES purchases(id)")
+    connection.execute(
+        "ALTER TABLE purchases ADD COLUMN kind TEXT NOT NULL DEFAULT 'purchase' "
+        "CHECK (kind IN ('purchase', 'removal', 'carried-forward', 'mode-change'))"
+    )
+    connection.execute("UPDATE purchases SET kind = 'removal' WHERE quantity < 0")
+    connection.execute("CREATE INDEX purchases_by_certificate ON purchases (certificate_id)")
+    now = utc_now()
+    held = connection.execute(
+        "SELECT p.id, p.name, SUM(pu.quantity) FROM products p JOIN purchases pu ON pu.product_id = p.id "
+        "WHERE p.mode = 'per-seat' AND pu.mode = 'per-server' GROUP BY p.id HAVING SUM(pu.quantity) > 0"
+    ).fetchall()
+    for product_id, name, licenses in held:
+        connection.execute(
+            "INSERT INTO purchases (product_id, mode, quantity, administrator, comment, created, kind) "
+            "VALUES (?, 'per-server', ?, 'upgrade', ?, ?, 'mode-change')",
+            (product_id, -licenses, f"{GIVE_UP_COMMENT} (recorded on upgrade)", now),
+        )
+        connection.execute(
+            "INSERT INTO audit (time, administrator, action, product, detail) "
+            "VALUES (?, 'upgrade', 'remove licenses', ?, ?)",
+            (now, name, f"{-licenses} per-server given up: the product is Per Seat"),
+        )
+
+
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_seat_licensing_order, _v3_certificates]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -159,7 +159,12 @@ class Store:
     def reset(self, target: str, administrator: str) -> None:
         """The original's reset procedures: usage (llsuser.lls), groups (llsmap.lls), history (cpl.cfg).
 
-        ``all`` resets the three. Configuration (products, modes) and the event log are kept.
+        ``all`` resets the three. Configuration (products, modes) and the event log are kept, and so are
+        the entitlements: a history reset carries each product's balance forward
+        (:func:`applet.store.ledger.carry_forward_balances`), so every limit and total is unchanged.
+
+        Raises:
+            InvalidInput: ``history`` with nothing to reset (nothing is written).
         """
         if target not in RESET_TARGETS:
             raise InvalidInput(f"reset what? one of {', '.join(RESET_TARGETS)}")
@@ -177,8 +182,13 @@ class Store:
                 connection.execute("DELETE FROM group_members")
                 connection.execute("DELETE FROM license_groups")
             if target in ("history", "all"):
-                # The one sanctioned exception to the append-only ledger: the administrator's reset.
-                connection.execute("DELETE FROM purchases")
+                from applet.store.ledger import carry_forward_balances
+
+                # Entitlements are kept: each product's lines of a mode become one balance line.
+                if not carry_forward_balances(connection, administrator) and target == "history":
+                    raise InvalidInput(
+                        "nothing to reset: the purchase history holds only balances carried forward"
+                    )
             if target in ("groups", "history"):
                 from applet.store.seats import per_seat_products, rebalance_seats
 

@@ -193,6 +193,14 @@
         <source>To use Per Server licensing again, contact your license vendor.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>No certificate of %1 has licenses left to remove.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Licenses added in this dialog can be removed after you click OK.</source>
+        <translation type="unfinished"></translation>
+    </message>
     <message numerus="yes">
         <source>Remove %n Per Server license(s) of %1?</source>
         <translation type="unfinished">
@@ -269,6 +277,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Remaining</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Comment</source>
         <translation type="unfinished"></translation>
     </message>
@@ -284,17 +296,17 @@
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <source>%1 has %n Per Server license(s). Select the purchase the licenses came from and enter how many to remove.</source>
+        <source>%1 has %n Per Server license(s). Select the certificate (purchase) the licenses came from and enter how many to remove; no more than what remains on it.</source>
         <translation type="unfinished">
             <numerusform></numerusform>
         </translation>
     </message>
     <message>
-        <source>Purchases</source>
+        <source>Certificates</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>&amp;Purchases:</source>
+        <source>&amp;Certificates:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -319,6 +331,14 @@
     </message>
     <message>
         <source>Remove</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Remove Licenses</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Select the certificate to remove the licenses from.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

@@ -220,6 +220,23 @@ def test_admin_operations_through_the_api(service: RunningService) -> None:
         "POST", "/v1/admin/products/IIS/licenses/remove", {"quantity": 50}, token="admin"
     )
     assert status == 409 and "only 5 remain" in body["error"]
+    # A removal draws from a certificate (a purchase id), never more than is left on it.
+    bought = service.http("GET", "/v1/history?product=IIS", token="admin")[1][0]
+    assert (bought["quantity"], bought["remaining"]) == (2, 2)
+    remove = "/v1/admin/products/IIS/licenses/remove"
+    status, body = service.http(
+        "POST", remove, {"quantity": 3, "certificate": bought["purchase_id"]}, token="admin"
+    )
+    assert status == 409 and "only 2 left on it" in body["error"]
+    status, body = service.http("POST", remove, {"quantity": 1, "certificate": "x"}, token="admin")
+    assert status == 400 and "certificate" in body["error"]
+    status, lines = service.http(
+        "POST", remove, {"quantity": 2, "certificate": bought["purchase_id"]}, token="admin"
+    )
+    assert status == 200 and [(line["quantity"], line["certificate"]) for line in lines] == [
+        (-2, bought["purchase_id"])
+    ]
+    assert _usage(service, "IIS")["limit"] == 3
     assert service.http("POST", "/v1/admin/products/IIS/mode", {"mode": "per-seat"}, token="admin")[0] == 400
     assert (
         service.http(

@@ -208,7 +208,7 @@ def test_remove_licenses_by_certificate_records_a_negative_line(
     click(qtbot, dialog.ok_button)
     line = seeded.ledger.history("SQL Server")[0]
     assert (line.quantity, line.administrator) == (-4, "carol")
-    assert "PO 77" in line.comment
+    assert "PO 77" in line.comment and line.certificate == removing.model.purchase(0).purchase_id
     assert seeded.products.get("SQL Server").concurrent_limit == 31
 
 

@@ -96,9 +96,9 @@ def test_purchase_model_passes_the_model_tester(qtmodeltester: Any, store: Store
     store.ledger.add("SQL Server", 7, "alice", True, "PO 1")
     model = PurchaseTableModel(store.ledger.history("SQL Server"))
     qtmodeltester.check(model)
-    assert model.rowCount() == 2 and model.columnCount() == 4
-    assert model.index(0, 1).data() == "7" and model.index(0, 2).data() == "PO 1"
-    assert model.index(0, 3).data() == "alice"
+    assert model.rowCount() == 2 and model.columnCount() == 5
+    assert model.index(0, 1).data() == "7" and model.index(0, 2).data() == "7"  # quantity, remaining
+    assert model.index(0, 3).data() == "PO 1" and model.index(0, 4).data() == "alice"
     model.set_purchases([])
     assert model.rowCount() == 0
 

@@ -96,7 +96,8 @@ with Store.open() as store:
                 texts.append(widget.title())
         if isinstance(dialog, RemoveLicensesDialog):
             model = dialog.model
-            texts += [model.headerData(column, Qt.Orientation.Horizontal) for column in range(4)]
+            columns = range(model.columnCount())
+            texts += [model.headerData(column, Qt.Orientation.Horizontal) for column in columns]
         for text in texts:
             plain = text.replace("&", "").strip()
             if plain and not plain.startswith("[") and plain not in DATA and not plain.isdigit():

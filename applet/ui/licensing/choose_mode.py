@@ -19,6 +19,7 @@ Signals:
 """
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -379,16 +380,30 @@ class ChooseLicensingModeDialog(QDialog):
         if draft is None or draft.mode is not LicenseMode.PER_SERVER:
             return
         try:
-            history = self.store.ledger.history(draft.name)
+            stored = self.store.ledger.certificates(draft.name, LicenseMode.PER_SERVER)
         except (StoreError, UnknownProduct) as error:
             messages.critical(self, self.tr("Remove Licenses"), str(error))
             return
-        purchases = [line for line in history if line.quantity > 0 and line.mode is LicenseMode.PER_SERVER]
-        dialog = RemoveLicensesDialog(draft.name, purchases, draft.per_server_licenses, self)
+        # What is left on each certificate once this dialog's staged removals are written; spent ones
+        # are not offered.
+        available = [
+            replace(line, remaining=left)
+            for line in stored
+            if (left := (line.remaining or 0) - draft.staged_from(line.purchase_id)) > 0
+        ]
+        if not available:
+            messages.information(
+                self,
+                self.tr("Remove Licenses"),
+                self.tr("No certificate of %1 has licenses left to remove.").replace("%1", draft.name),
+                informative=self.tr("Licenses added in this dialog can be removed after you click OK."),
+            )
+            return
+        dialog = RemoveLicensesDialog(draft.name, available, draft.per_server_licenses, self)
 
         def chosen(accepted: QDialog) -> None:
             assert isinstance(accepted, RemoveLicensesDialog)
-            quantity, comment = accepted.values()
+            quantity, comment, certificate = accepted.values()
             sure = messages.question(
                 self,
                 self.tr("Remove Licenses"),
@@ -398,7 +413,7 @@ class ChooseLicensingModeDialog(QDialog):
             if not sure:
                 return
             try:
-                draft.stage_remove(quantity, comment)
+                draft.stage_remove(quantity, comment, certificate)
             except LicensingError as error:
                 messages.warning(self, self.tr("Remove Licenses"), str(error))
             self._show_current()

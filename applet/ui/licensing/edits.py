@@ -30,12 +30,16 @@ class ChangeKind(StrEnum):
 
 @dataclass
 class StagedChange:
-    """One change waiting for OK. ``agreed``: the license agreement it needs was accepted."""
+    """One change waiting for OK. ``agreed``: the license agreement it needs was accepted.
+
+    ``certificate``: the purchase a removal draws from (None: the newest with licenses left first).
+    """
 
     kind: ChangeKind
     quantity: int = 0
     comment: str = ""
     agreed: bool = False
+    certificate: int | None = None
 
     @property
     def needs_agreement(self) -> bool:
@@ -93,16 +97,28 @@ class ProductDraft:
         self.changes.append(change)
         return change
 
-    def stage_remove(self, quantity: object, comment: object) -> StagedChange:
-        """Stage a removal; never more than the licenses left."""
+    def stage_remove(self, quantity: object, comment: object, certificate: int | None = None) -> StagedChange:
+        """Stage a removal (from ``certificate``, a purchase id); never more than the licenses left.
+
+        What is left on the certificate itself is the caller's to offer (:meth:`staged_from` tells
+        what this draft already draws from it) and the store's to check on OK.
+        """
         self._require_per_server()
         count = parse_quantity(quantity)
         left = self.per_server_licenses
         if count > left:
             raise InsufficientLicenses(f"cannot remove {count} Per Server licenses: only {left} remain")
-        change = StagedChange(ChangeKind.REMOVE, count, clean_comment(comment))
+        change = StagedChange(ChangeKind.REMOVE, count, clean_comment(comment), certificate=certificate)
         self.changes.append(change)
         return change
+
+    def staged_from(self, certificate: int) -> int:
+        """Licenses the staged removals draw from ``certificate``."""
+        return sum(
+            change.quantity
+            for change in self.changes
+            if change.kind is ChangeKind.REMOVE and change.certificate == certificate
+        )
 
     def stage_per_seat(self) -> StagedChange:
         """Stage the one-way flip to Per Seat (the caller has warned the administrator)."""
@@ -151,6 +167,7 @@ def commit_draft(store: Store, draft: ProductDraft, administrator: str) -> Produ
                 comment=change.comment,
                 mode=LicenseMode.PER_SERVER,
                 expected_revision=expected,
+                certificate=change.certificate,
             )
         else:
             store.products.change_mode(

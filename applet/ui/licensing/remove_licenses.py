@@ -1,9 +1,11 @@
-"""Select Certificate to Remove Licenses: the product's purchases, and how many licenses to remove.
+"""Select Certificate to Remove Licenses: the product's certificates, and how many licenses to remove.
 
-The purchases are a :class:`PurchaseTableModel` (a ``QAbstractTableModel``) in a ``QTableView``. The
-number to remove is limited to what the product has left (and, when a purchase is selected, to that
-purchase's quantity); the removal becomes a negative purchase-history line whose comment names the
-selected purchase.
+Every purchase is a certificate that knows what is left on it. The caller passes the certificates
+with licenses left (spent ones are not shown), with ``remaining`` already less what the applet has
+staged; they are a :class:`PurchaseTableModel` (a ``QAbstractTableModel``) in a ``QTableView``. The
+number to remove is limited to what is left on the selected certificate; the removal becomes a negative
+purchase-history line that names the certificate (and, unless the administrator writes a comment, says
+which purchase it came from). Remove with no certificate selected says so in a message box.
 """
 
 from collections.abc import Sequence
@@ -34,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from applet.domain.validation import MAX_COMMENT_LENGTH
 from applet.store.records import PurchaseRecord
+from applet.ui import messages
 from applet.ui.icons import icon
 from applet.ui.licensing.help import ok_cancel_help_buttons, show_help
 
@@ -53,14 +56,16 @@ def local_time(iso: str) -> str:
 
 
 class PurchaseTableModel(QAbstractTableModel):
-    """Purchase-history lines: Date, Quantity, Comment, Administrator."""
+    """Certificates (purchase-history lines): Date, Quantity, Remaining, Comment, Administrator."""
 
     COLUMNS: tuple[str, ...] = (
         str(QT_TRANSLATE_NOOP("PurchaseTableModel", "Date")),
         str(QT_TRANSLATE_NOOP("PurchaseTableModel", "Quantity")),
+        str(QT_TRANSLATE_NOOP("PurchaseTableModel", "Remaining")),
         str(QT_TRANSLATE_NOOP("PurchaseTableModel", "Comment")),
         str(QT_TRANSLATE_NOOP("PurchaseTableModel", "Administrator")),
     )
+    NUMBER_COLUMNS = (1, 2)
 
     def __init__(self, purchases: Sequence[PurchaseRecord] = (), parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -99,13 +104,18 @@ class PurchaseTableModel(QAbstractTableModel):
             return None
         record = self._rows[index.row()]
         column = index.column()
+        remaining = record.quantity if record.remaining is None else record.remaining
         if role == Qt.ItemDataRole.DisplayRole:
-            return (local_time(record.created), f"{record.quantity:,}", record.comment, record.administrator)[
-                column
-            ]
+            return (
+                local_time(record.created),
+                f"{record.quantity:,}",
+                f"{remaining:,}",
+                record.comment,
+                record.administrator,
+            )[column]
         if role == SORT_ROLE:
-            return (record.created, record.quantity, record.comment, record.administrator)[column]
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 1:
+            return (record.created, record.quantity, remaining, record.comment, record.administrator)[column]
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in self.NUMBER_COLUMNS:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
             return record.comment or None
@@ -116,7 +126,7 @@ class RemoveLicensesDialog(QDialog):
     """Select Certificate to Remove Licenses."""
 
     def __init__(
-        self, product: str, purchases: Sequence[PurchaseRecord], left: int, parent: QWidget | None = None
+        self, product: str, certificates: Sequence[PurchaseRecord], left: int, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.product = product
@@ -126,29 +136,30 @@ class RemoveLicensesDialog(QDialog):
         self.setWindowIcon(icon("remove"))
         intro = QLabel(
             self.tr(
-                "%1 has %n Per Server license(s). Select the purchase the licenses came from and "
-                "enter how many to remove.",
+                "%1 has %n Per Server license(s). Select the certificate (purchase) the licenses came "
+                "from and enter how many to remove; no more than what remains on it.",
                 "",
                 left,
             ).replace("%1", product),
             self,
         )
         intro.setWordWrap(True)
-        self.model = PurchaseTableModel(purchases, self)
+        self.model = PurchaseTableModel(certificates, self)
         self.table = QTableView(self)
         self.table.setObjectName("purchases_table")
         self.table.setModel(self.model)
-        self.table.setAccessibleName(self.tr("Purchases"))
+        self.table.setAccessibleName(self.tr("Certificates"))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setTabKeyNavigation(False)
         self.table.verticalHeader().hide()
         self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)  # one line per certificate; a long comment is elided (tooltip: all)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        purchases_label = QLabel(self.tr("&Purchases:"), self)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        purchases_label = QLabel(self.tr("&Certificates:"), self)
         purchases_label.setBuddy(self.table)
 
         self.quantity = QSpinBox(self)
@@ -172,7 +183,7 @@ class RemoveLicensesDialog(QDialog):
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setText(self.tr("&Remove"))
         self.ok_button.setAccessibleName(self.tr("Remove"))
-        self.ok_button.setEnabled(left > 0)
+        self.ok_button.setEnabled(self.model.rowCount() > 0)
         self.table.selectionModel().currentRowChanged.connect(self._purchase_selected)
 
         layout = QVBoxLayout(self)
@@ -182,7 +193,7 @@ class RemoveLicensesDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.buttons)
         metrics = self.fontMetrics()
-        self.resize(metrics.averageCharWidth() * 84, metrics.height() * 20)
+        self.resize(metrics.averageCharWidth() * 100, metrics.height() * 20)
         self.setTabOrder(self.table, self.quantity)
         self.setTabOrder(self.quantity, self.comment)
         if self.model.rowCount():
@@ -193,20 +204,32 @@ class RemoveLicensesDialog(QDialog):
         if not current.isValid():
             return
         record = self.model.purchase(current.row())
-        # A certificate cannot give back more than it brought, nor more than the product has left.
-        self.quantity.setMaximum(max(1, min(self.left, record.quantity)))
+        # A certificate gives back no more than is left on it (nor than the product has left).
+        remaining = record.quantity if record.remaining is None else record.remaining
+        self.quantity.setMaximum(max(1, min(self.left, remaining)))
 
     def selected_purchase(self) -> PurchaseRecord | None:
         """The purchase (certificate) selected, if any."""
-        index = self.table.selectionModel().currentIndex()
-        return self.model.purchase(index.row()) if index.isValid() else None
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.purchase(rows[0].row()) if rows else None
+
+    def accept(self) -> None:
+        """Remove: only with a certificate selected (else say so and stay open)."""
+        if self.selected_purchase() is None:
+            messages.warning(
+                self,
+                self.tr("Remove Licenses"),
+                self.tr("Select the certificate to remove the licenses from."),
+            )
+            return
+        super().accept()
 
     def show_help(self) -> None:
         """Open the help at Remove Licenses."""
         show_help(self, "remove-licenses")
 
-    def values(self) -> tuple[int, str]:
-        """The number to remove and the comment for the history line."""
+    def values(self) -> tuple[int, str, int | None]:
+        """The number to remove, the comment for the history line, and the certificate (purchase id)."""
         comment = self.comment.text().strip()
         selected = self.selected_purchase()
         if selected is not None and not comment:
@@ -214,4 +237,5 @@ class RemoveLicensesDialog(QDialog):
             comment = self.tr("from the purchase of %1").replace("%1", when)
             if selected.comment:
                 comment += f" ({selected.comment})"
-        return self.quantity.value(), comment[:MAX_COMMENT_LENGTH]
+        certificate = selected.purchase_id if selected is not None else None
+        return self.quantity.value(), comment[:MAX_COMMENT_LENGTH], certificate
