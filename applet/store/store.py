@@ -187,7 +187,7 @@ class Store:
                 # Entitlements are kept: each product's lines of a mode become one balance line.
                 if not carry_forward_balances(connection, administrator) and target == "history":
                     raise InvalidInput(
-                        "nothing to reset: the purchase history holds only balances carried forward"
+                        "nothing to reset: the purchase history is empty or only balances carried forward"
                     )
             if target in ("groups", "history"):
                 from applet.store.seats import per_seat_products, rebalance_seats
