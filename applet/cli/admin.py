@@ -8,7 +8,7 @@ import argparse
 import time
 from typing import Any
 
-from applet.cli.main import EXIT_USAGE, CommandError
+from applet.cli.errors import EXIT_USAGE, CommandError
 from applet.cli.output import print_fields, print_json, print_table
 from applet.domain.products import LicenseMode
 from applet.store import Store

@@ -2,32 +2,23 @@
 
 Exit codes: 0 success; 2 bad usage or bad input; 3 license denied; 4 service not reachable; 1 anything
 else (environment faults such as a locked or corrupt store), always with a one-line message on stderr.
+:mod:`applet.cli.errors` holds them with :class:`CommandError` and :func:`classify`; command modules
+import those from there, never this module (which imports them).
 
-Command groups register themselves through :data:`COMMAND_GROUPS`; each is a module with
-``register(subparsers, common)``. Modules import lazily what they need, so that ``lls product list``
-never pays for Qt or the HTTP stack.
+Command groups are the modules in :data:`COMMAND_GROUPS`, each with ``register(subparsers, common)``.
+Modules import lazily what they need, so that ``lls product list`` never pays for Qt or the HTTP stack.
 """
 
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from types import ModuleType
 from typing import NoReturn
 
 from applet import __version__
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_DENIED = 3
-EXIT_UNREACHABLE = 4
-
-
-class CommandError(Exception):
-    """A failure with a message for the user and an exit code."""
-
-    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
-        super().__init__(message)
-        self.code = code
+from applet.cli import admin, gui, manager_command
+from applet.cli import service as service_commands
+from applet.cli.errors import EXIT_OK, EXIT_USAGE, classify
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -39,13 +30,8 @@ class OneLineParser(argparse.ArgumentParser):
 
 Handler = Callable[[argparse.Namespace], int | None]
 
-# Modules that add sub-commands; see the module docstring.
-COMMAND_GROUPS: tuple[str, ...] = (
-    "applet.cli.admin",
-    "applet.cli.service",
-    "applet.cli.gui",
-    "applet.cli.manager_command",
-)
+# Modules that add sub-commands, imported above so the dependency is visible (no loading by name).
+COMMAND_GROUPS: tuple[ModuleType, ...] = (admin, service_commands, gui, manager_command)
 
 
 def common_options() -> argparse.ArgumentParser:
@@ -65,8 +51,6 @@ def common_options() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole ``lls`` parser."""
-    import importlib
-
     common = common_options()
     parser = OneLineParser(
         prog="lls",
@@ -76,8 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lls {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     subparsers.required = True
-    for module_name in COMMAND_GROUPS:
-        importlib.import_module(module_name).register(subparsers, common)
+    for module in COMMAND_GROUPS:
+        module.register(subparsers, common)
     return parser
 
 
@@ -98,20 +82,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         code, message = classify(error)
         print(f"lls: error: {message}", file=sys.stderr)
         return code
-
-
-def classify(error: BaseException) -> tuple[int, str]:
-    """Exit code and one-line message for an exception; unknown errors re-raise (they are bugs)."""
-    from applet.domain.errors import LicensingError
-    from applet.store.database import StoreError
-
-    message = " ".join(str(error).split())
-    if isinstance(error, CommandError):
-        return error.code, message
-    if isinstance(error, LicensingError):
-        return EXIT_USAGE, message
-    if isinstance(error, StoreError):
-        return EXIT_FAILURE, message
-    if isinstance(error, OSError):
-        return EXIT_FAILURE, message or type(error).__name__
-    raise error

@@ -20,7 +20,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 def cmd_manager(args: argparse.Namespace) -> int:
     """Run License Manager until its window closes."""
-    from applet.cli.main import EXIT_FAILURE, CommandError
+    from applet.cli.errors import EXIT_FAILURE, CommandError
 
     try:
         from applet.ui.manager.main import run

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from applet.cli.main import EXIT_DENIED, EXIT_FAILURE, EXIT_UNREACHABLE, EXIT_USAGE, CommandError
+from applet.cli.errors import EXIT_DENIED, EXIT_FAILURE, EXIT_UNREACHABLE, EXIT_USAGE, CommandError
 from applet.cli.output import print_fields, print_json
 from applet.store.paths import DataPaths, resolve_paths
 

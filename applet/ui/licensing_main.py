@@ -92,9 +92,9 @@ def _run_gui(args: argparse.Namespace) -> int:
             try:
                 dialog = open_setup_dialog(store, args.product, args.mode, args.users)
             except Exception as error:  # a user error in the setup arguments, or a store fault
-                from applet.cli.main import classify
+                from applet.store.exit_codes import exit_status
 
-                code, message = classify(error)
+                code, message = exit_status(error)
                 print(f"licensing: error: {message}", file=sys.stderr)
                 return code
         else:

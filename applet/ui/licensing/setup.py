@@ -10,68 +10,37 @@ It stands in for the original applet's setup entry point and the unattended-setu
 * ``--unattended``: the changes are written at once, without any window; the installer accepts the
   license terms on the administrator's behalf, as the unattended answer file did.
 
-Per Seat back to Per Server is refused in both (exit 2). This module imports Qt only for the dialog.
+Per Seat back to Per Server is refused in both (exit 2). The rules and the writes without a window are
+:mod:`applet.store.product_setup`'s; this module imports Qt only for the dialog.
 """
 
 import sys
 from typing import TYPE_CHECKING
 
-from applet.domain.errors import InvalidInput, UnknownProduct
 from applet.domain.products import LicenseMode
-from applet.domain.validation import parse_quantity
 from applet.store import Store
+from applet.store.exit_codes import exit_status
 from applet.store.identity import current_administrator
-from applet.store.records import ProductRecord
+from applet.store.product_setup import (
+    SETUP_COMMENT,
+    apply_setup,
+    parse_setup,
+    per_server_change,
+    register_product,
+)
 
 if TYPE_CHECKING:
     from applet.ui.licensing.choose_mode import ChooseLicensingModeDialog
 
-SETUP_COMMENT = "product setup"
-
-
-def parse_setup(mode: str | None, users: str | None) -> tuple[LicenseMode | None, int | None]:
-    """Check ``--mode`` and ``--users``; raise :class:`InvalidInput` when they are wrong."""
-    chosen = LicenseMode.parse(mode) if mode else None
-    count = parse_quantity(users, "--users", allow_zero=True) if users is not None else None
-    if count is not None and chosen is LicenseMode.PER_SEAT:
-        raise InvalidInput("--users applies to Per Server mode only")
-    return chosen, count
-
-
-def register_product(store: Store, product: str, administrator: str) -> ProductRecord:
-    """The product, registered first (Per Server, no licenses) if it is not yet."""
-    try:
-        return store.products.get(product)
-    except UnknownProduct:
-        return store.products.add(product, administrator)
-
 
 def run_unattended(data_dir: str | None, product: str, mode: str | None, users: str | None) -> int:
     """Apply the setup without UI; print one line; return the exit code (0, 2 bad input, 1 fault)."""
-    from applet.cli.main import classify
-
-    administrator = current_administrator()
     try:
         chosen, count = parse_setup(mode, users)
         with Store.open(data_dir) as store:
-            record = register_product(store, product, administrator)
-            if chosen is not None and chosen is not record.mode:
-                record = store.products.change_mode(
-                    record.name, chosen, True, administrator, expected_revision=record.revision
-                )
-            if count is not None and record.mode is LicenseMode.PER_SERVER:
-                difference = count - record.per_server_licenses
-                if difference > 0:
-                    store.ledger.add(
-                        record.name, difference, administrator, True, SETUP_COMMENT, LicenseMode.PER_SERVER
-                    )
-                elif difference < 0:
-                    store.ledger.remove(
-                        record.name, -difference, administrator, SETUP_COMMENT, LicenseMode.PER_SERVER
-                    )
-            record = store.products.get(record.name)
-    except Exception as error:  # classify re-raises anything that is not a user error or a store fault
-        code, message = classify(error)
+            record = apply_setup(store, product, chosen, count, current_administrator())
+    except Exception as error:  # exit_status re-raises anything that is not a user error or a store fault
+        code, message = exit_status(error)
         print(f"licensing: error: {message}", file=sys.stderr)
         return code
     detail = (
@@ -104,11 +73,11 @@ def open_setup_dialog(
     draft = dialog.current_draft()
     assert draft is not None
     if count is not None and record.mode is LicenseMode.PER_SERVER:
-        difference = count - record.per_server_licenses
-        if difference > 0:
-            draft.stage_add(difference, SETUP_COMMENT)
-        elif difference < 0:
-            draft.stage_remove(-difference, SETUP_COMMENT)
+        change = per_server_change(record, count)
+        if change > 0:
+            draft.stage_add(change, SETUP_COMMENT)
+        elif change < 0:
+            draft.stage_remove(-change, SETUP_COMMENT)
     if chosen is LicenseMode.PER_SEAT and record.mode is LicenseMode.PER_SERVER:
         draft.stage_per_seat()
     dialog.reload(select=record.name)
