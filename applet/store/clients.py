@@ -18,7 +18,13 @@ _CLIENT_ORDER: dict[str, str] = {
     "user": "c.user",
     "licensed": "SUM(c.usage_count * (c.licensed <> 0))",
     "unlicensed": "SUM(c.usage_count * (c.licensed = 0))",
-    "products": "COUNT(*)",
+    # The list shown ("Files, Mail"): the user's product names in name order, joined as the page
+    # joins them. The innermost ORDER BY fixes the order GROUP_CONCAT sees (an aggregate over an
+    # ordered subquery is never flattened; a GROUP BY over the join would re-sort the rows).
+    "products": (
+        "(SELECT GROUP_CONCAT(name, ', ') FROM (SELECT p.name AS name FROM seat_clients s "
+        "JOIN products p ON p.id = s.product_id WHERE s.user = c.user ORDER BY p.name)) COLLATE NOCASE"
+    ),
     "last_used": "MAX(c.last_used)",
 }
 
@@ -208,7 +214,7 @@ class ClientRepository(Repository):
         """One page of the Clients (Per Seat) view, sorted and filtered in SQL.
 
         ``text`` matches part of the user name (case-insensitive); ``product`` keeps the users who
-        used that product. ``products`` sorts by the number of products used. Sorting by user walks
+        used that product. ``products`` sorts by the list of products shown. Sorting by user walks
         the user index (a page costs the same at any size); the other keys aggregate every row.
         """
         if sort not in _CLIENT_ORDER:

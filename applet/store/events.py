@@ -3,7 +3,9 @@
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
+from applet.domain.errors import InvalidInput
 from applet.domain.events import CATALOGUE, EventId, render
 from applet.store.records import EventRecord
 from applet.store.repository import Repository
@@ -22,6 +24,21 @@ class NewEvent:
     def message(self) -> str:
         """The rendered message."""
         return render(self.event_id, self.parameters)
+
+
+EventSortKey = Literal["time", "event", "type", "product", "message"]
+
+# What each sort key orders by; the row id breaks ties (in the same direction), so pages are stable
+# and events of the same second keep the order they were logged in. Text sorts case-insensitively
+# and an event without a product sorts as the empty text License Manager shows for it; the stored
+# types ("error", "information", "warning") sort as their labels do.
+_EVENT_ORDER: dict[str, str] = {
+    "time": "time",
+    "event": "event_id",
+    "type": "type",
+    "product": "COALESCE(product, '') COLLATE NOCASE",
+    "message": "message COLLATE NOCASE",
+}
 
 
 def _filter(
@@ -53,6 +70,28 @@ class EventRepository(Repository):
                 for event in events
             ]
 
+    def page(
+        self,
+        sort: EventSortKey = "time",
+        descending: bool = True,
+        product: str | None = None,
+        event_type: str | None = None,
+        offset: int = 0,
+        limit: int = 200,
+    ) -> list[EventRecord]:
+        """One page of License Manager's Events tab, sorted and filtered in SQL (newest first by default)."""
+        if sort not in _EVENT_ORDER:
+            raise InvalidInput(f"cannot sort events by {sort!r}")
+        direction = "DESC" if descending else "ASC"
+        where, parameters = _filter(product, event_type)
+        sql = (
+            f"SELECT id, event_id, type, source, time, product, message, parameters FROM events{where} "
+            f"ORDER BY {_EVENT_ORDER[sort]} {direction}, id {direction} LIMIT ? OFFSET ?"
+        )
+        with self.db.errors():
+            rows = self.connection.execute(sql, [*parameters, max(0, limit), max(0, offset)]).fetchall()
+        return [_event(row) for row in rows]
+
     def list(
         self,
         product: str | None = None,
@@ -72,10 +111,7 @@ class EventRepository(Repository):
             parameters += [-1 if limit is None else limit, max(0, offset)]
         with self.db.errors():
             rows = self.connection.execute(sql, parameters).fetchall()
-        return [
-            EventRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], tuple(json.loads(row[7])))
-            for row in rows
-        ]
+        return [_event(row) for row in rows]
 
     def count(self, product: str | None = None, event_type: str | None = None) -> int:
         """How many events :meth:`list` would return with the same product and type filters."""
@@ -109,3 +145,7 @@ class EventRepository(Repository):
                 ids,
             ).fetchall()
         return {str(row[0]).casefold(): int(row[1]) for row in rows}
+
+
+def _event(row: tuple[Any, ...]) -> EventRecord:
+    return EventRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], tuple(json.loads(row[7])))

@@ -27,15 +27,18 @@ from applet.store.records import PurchaseRecord
 from applet.store.repository import Repository
 from applet.store.seats import rebalance_seats
 
-HistorySortKey = Literal["date", "product", "quantity", "administrator", "comment"]
+HistorySortKey = Literal["date", "product", "quantity", "mode", "administrator", "comment"]
 
-# Ledger ids grow with time, so "date" orders by id (the primary key: no sort step at all).
+# Ledger ids grow with time, so "date" orders by id (the primary key: no sort step at all). Text
+# sorts as License Manager shows it: case-insensitively; the stored mode values ("per-seat",
+# "per-server") sort as their labels do.
 _HISTORY_ORDER: dict[str, str] = {
     "date": "pu.id",
-    "product": "p.name",
+    "product": "p.name COLLATE NOCASE",
     "quantity": "pu.quantity",
-    "administrator": "pu.administrator",
-    "comment": "pu.comment",
+    "mode": "pu.mode",
+    "administrator": "pu.administrator COLLATE NOCASE",
+    "comment": "pu.comment COLLATE NOCASE",
 }
 
 

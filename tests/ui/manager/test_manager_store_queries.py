@@ -40,7 +40,9 @@ def test_client_pages_sort_and_filter_in_sql(store: Store) -> None:
     ]
     assert store.clients.summary_page("licensed", descending=True)[0].user == "carol"
     assert store.clients.summary_page("unlicensed", descending=True)[0].user == "bob_x"
-    assert store.clients.summary_page("products", descending=True)[0].user == "alice"
+    # Products sorts by the list shown ("Files, Mail" before "Mail"), not by how many (issue 9 item 9).
+    assert [row.user for row in store.clients.summary_page("products")] == ["alice", "bob_x", "carol"]
+    assert store.clients.summary_page("products", descending=True)[0].user == "carol"
     assert store.clients.summary_page("last_used")[0].user == "bob_x"
     assert [row.user for row in store.clients.summary_page(offset=1, limit=1)] == ["bob_x"]
     # "_" is literal, not a wildcard; matching is case-insensitive.
@@ -78,6 +80,67 @@ def test_history_pages_sort_and_filter(store: Store) -> None:
     assert store.ledger.history_count() == 3 and store.ledger.history_count(text="returned") == 1
     assert store.ledger.history_page(limit=1, offset=1)[0].quantity == 3
     assert store.ledger.history_count(product="Mail") == 3
+
+
+def test_history_sorts_by_mode_and_text_case_insensitively(store: Store) -> None:
+    store.products.add("mail", ADMIN, limit=1, agreed=True)
+    store.products.add("Files", ADMIN, mode=LicenseMode.PER_SEAT, limit=2, agreed=True)
+    store.ledger.add("Files", 1, "Zed", agreed=True, comment="b-order")
+    store.ledger.add("mail", 1, "alice", agreed=True, comment="A-order")
+    by_mode = store.ledger.history_page("mode", descending=False)
+    assert [line.mode.label for line in by_mode] == ["Per Seat", "Per Seat", "Per Server", "Per Server"]
+    assert store.ledger.history_page("product", descending=False)[0].product == "Files"
+    assert store.ledger.history_page("administrator", descending=False)[0].administrator == "alice"
+    comments = [line.comment for line in store.ledger.history_page("comment", descending=False)]
+    assert comments == sorted(comments, key=str.casefold) and comments[0] == "A-order"
+
+
+def test_event_pages_sort_by_every_column(store: Store) -> None:
+    store.products.add("web", ADMIN)
+    store.products.add("Mail", ADMIN)
+    store.events.append(
+        [
+            NewEvent(EventId.NO_LICENSE, ("bob", "Mail"), "Mail", time="2030-01-02T00:00:00+00:00"),
+            NewEvent(EventId.OVER_LICENSED, (3, "web", 2), "web", time="2030-01-01T00:00:00+00:00"),
+            NewEvent(EventId.NO_LICENSE, ("amy", "web"), None, time="2030-01-03T00:00:00+00:00"),
+        ]
+    )
+
+    def column(sort: str, descending: bool = False) -> list[object]:
+        rows = store.events.page(sort, descending)  # type: ignore[arg-type]
+        return [
+            {
+                "event": r.event_id,
+                "type": r.type,
+                "time": r.time,
+                "product": r.product or "",
+                "message": r.message,
+            }[sort]
+            for r in rows
+        ]
+
+    # The ID column is the event's number, not the row id; Time is the time the event happened.
+    assert column("event") == sorted(column("event"))
+    assert column("event")[0] == EventId.NO_LICENSE and column("event", True)[0] == EventId.PRODUCT_REGISTERED
+    assert column("type") == sorted(column("type")) and column("type")[0] == "error"
+    assert column("time") == sorted(column("time")) and column("time", True) == sorted(
+        column("time"), reverse=True
+    )
+    assert column("time")[-1] == "2030-01-03T00:00:00+00:00"
+    assert column("product") == sorted(column("product"), key=str.casefold)
+    assert column("product")[0] == ""  # an event without a product shows an empty cell
+    assert column("message") == sorted(column("message"), key=str.casefold)
+    assert column("message", True) == sorted(column("message"), key=str.casefold, reverse=True)
+    # The default: newest first, events of the same second in the order they were logged.
+    newest = store.events.page()
+    assert newest[0].time == "2030-01-03T00:00:00+00:00"
+    same_second = [r.id for r in newest if r.time == newest[-1].time]
+    assert same_second == sorted(same_second, reverse=True)
+    assert [r.id for r in store.events.page(offset=1, limit=1)] == [newest[1].id]
+    assert [r.product for r in store.events.page(product="MAIL")] == ["Mail", "Mail"]
+    assert {r.type for r in store.events.page(event_type="error")} == {"error"}
+    with pytest.raises(InvalidInput):
+        store.events.page("id; DROP TABLE events")  # type: ignore[arg-type]
 
 
 def test_event_pages_counts_and_violations(store: Store) -> None:

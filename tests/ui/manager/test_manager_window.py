@@ -12,6 +12,7 @@ from applet.domain.events import EventId
 from applet.store import Store
 from applet.store.events import NewEvent
 from applet.store.records import SeatUsage
+from applet.ui.manager.models.paged import PagedTableModel
 from applet.ui.manager.window import CLIENTS, EVENTS, HISTORY, SERVERS, ManagerWindow
 
 
@@ -90,17 +91,84 @@ def test_sorting_and_filtering_clients_happen_in_the_store(manager: ManagerWindo
     with qtbot.waitSignal(manager.clients.model.loaded):
         _click_header(qtbot, view, 1)
     assert _column(manager.clients.model, 0) == ["alice", "bob", "carol"]
-    # A column the store cannot sort by (History's Mode): the arrow stays with the real order.
+    # History's Mode sorts too, in the store (it did not before issue 9 item 9).
     _show_tab(qtbot, manager, HISTORY)
     qtbot.waitUntil(lambda: manager.history.model.rowCount() == 3)
-    _click_header(qtbot, manager.history.view, 3)
-    assert manager.history.view.horizontalHeader().sortIndicatorSection() == 0
-    assert manager.history.model.sort_state == (0, True)
+    with qtbot.waitSignal(manager.history.model.loaded):
+        _click_header(qtbot, manager.history.view, 3)
+    assert manager.history.view.horizontalHeader().sortIndicatorSection() == 3
+    assert manager.history.model.sort_state == (3, False)
     _show_tab(qtbot, manager, CLIENTS)
     qtbot.keyClicks(manager.clients.filter, "CAR")
     qtbot.waitUntil(lambda: _column(manager.clients.model, 0) == ["carol"])
     manager.clients.filter.clear()
     qtbot.waitUntil(lambda: manager.clients.model.rowCount() == 3)
+
+
+def _shown_in_order(model: object, column: int, descending: bool) -> bool:
+    from applet.ui.manager.models.columns import SORT_ROLE, sortable
+
+    values = [model.index(row, column).data(SORT_ROLE) for row in range(model.rowCount())]  # type: ignore[attr-defined]
+    return values == sorted(values, key=sortable, reverse=descending)
+
+
+def test_every_column_of_every_tab_sorts_by_what_it_shows(
+    manager: ManagerWindow, seeded: Store, qtbot: QtBot
+) -> None:
+    """Issue 9 item 9: Events sorted by row id when ID was clicked; Type, Product, Message did not sort."""
+    seeded.events.append(
+        [
+            NewEvent(EventId.NO_LICENSE, ("zoe", "Web Server"), "Web Server"),
+            NewEvent(EventId.LICENSES_ADDED, (1, "Per Seat", "Mail Server", "amy"), None),
+        ]
+    )
+    for tab in (manager.history, manager.products, manager.clients, manager.events):
+        _show_tab(qtbot, manager, manager.tab_list.index(tab))
+        qtbot.waitUntil(lambda tab=tab: tab.model.rowCount() >= 3)
+        paged = isinstance(tab.model, PagedTableModel)
+        for column in range(tab.model.columnCount()):
+            for _click in range(2):
+                if paged:
+                    with qtbot.waitSignal(tab.model.loaded):
+                        _click_header(qtbot, tab.view, column)
+                    assert tab.model.sort_state[0] == column, (tab.title, column)
+                else:
+                    _click_header(qtbot, tab.view, column)
+                header = tab.view.horizontalHeader()
+                descending = header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+                assert header.sortIndicatorSection() == column
+                assert _shown_in_order(tab.model, column, descending), (tab.title, column, descending)
+    # The Events ID column is the event's number: 201 first ascending, whatever order they were logged in.
+    events = manager.events
+    _show_tab(qtbot, manager, EVENTS)
+    with qtbot.waitSignal(events.model.loaded):
+        events.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    assert [events.model.record(r).event_id for r in range(3)] == [201, 201, 221]
+
+    # Server Browser: each level sorts by the column clicked (names, modes, licenses as numbers).
+    _show_tab(qtbot, manager, SERVERS)
+    tree = manager.servers
+    qtbot.waitUntil(lambda: tree.model.rowCount() == 1 and tree.model.item(0).rowCount() == 1)
+
+    def products_column(column: int) -> list[str]:
+        server = tree.model.item(0).child(0).child(0)
+        return [server.child(row, column).text() for row in range(server.rowCount())]
+
+    assert {"Mail Server", "Web Server"} <= set(products_column(0))
+    tree_header = tree.view.header()
+    for column in range(3):
+        for descending in (False, True):
+            x = tree_header.sectionViewportPosition(column) + tree_header.sectionSize(column) // 2
+            qtbot.mouseClick(tree_header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
+            assert tree_header.sortIndicatorSection() == column
+            texts = products_column(column)
+            keys = [int(t.split()[0]) for t in texts] if column == 2 else [t.casefold() for t in texts]
+            assert keys == sorted(keys, reverse=descending), (column, texts)
+    seeded.products.add("Zebra", "tester", limit=9, agreed=True)
+    manager.refresh()
+    # A rebuilt tree keeps the order chosen (Licenses, descending): 9 connections come first.
+    qtbot.waitUntil(lambda: "Zebra" in products_column(0))
+    assert products_column(0)[0] == "Zebra"
 
 
 def test_events_filter_by_type_and_product(manager: ManagerWindow, qtbot: QtBot) -> None:
@@ -278,8 +346,6 @@ def test_dark_palette_and_a_scaled_screen_render(
 def test_paged_model_stays_consistent_through_pages_sorts_filters_and_live_changes(
     seeded: Store, open_manager: Callable[[], ManagerWindow], qtbot: QtBot, qtmodeltester: ModelTester
 ) -> None:
-    from applet.ui.manager.models.paged import PagedTableModel
-
     mail = seeded.products.get("Mail Server").product_id
     seeded.clients.record_usage(
         [SeatUsage(mail, f"user{n:03d}", "2026-11-20T10:00:00+00:00", False) for n in range(450)]

@@ -19,12 +19,7 @@ class ClientsModel(PagedTableModel):
             Column(self.tr("User"), lambda r: r.user, "user"),
             Column(self.tr("Licensed Usage"), lambda r: r.licensed_usage, "licensed", numeric=True),
             Column(self.tr("Unlicensed Usage"), lambda r: r.unlicensed_usage, "unlicensed", numeric=True),
-            Column(
-                self.tr("Products"),
-                lambda r: r.products,
-                "products",
-                tooltip=self.tr("Sorts by the number of products used"),
-            ),
+            Column(self.tr("Products"), lambda r: r.products, "products"),
             Column(self.tr("Last Used"), lambda r: local_time(r.last_used), "last_used"),
         ]
         self.text_filter = ""

@@ -12,16 +12,16 @@ from applet.ui.manager.symbols import compliance_icon, local_time
 
 
 class EventsModel(PagedTableModel):
-    """Events, newest first, filtered by type and product."""
+    """Events, newest first, filtered by type and product; every column sorts in the store."""
 
     def __init__(self, gateway: StoreGateway, parent: QObject | None = None) -> None:
         super().__init__(gateway, parent)
         self.columns = [
-            Column(self.tr("ID"), lambda r: r.event_id, "id", numeric=True),
-            Column(self.tr("Type"), lambda r: self.type_label(r.type), None),
-            Column(self.tr("Time"), lambda r: local_time(r.time), "id"),  # ids grow with time
-            Column(self.tr("Product"), lambda r: r.product or "", None),
-            Column(self.tr("Message"), lambda r: r.message, None),
+            Column(self.tr("ID"), lambda r: r.event_id, "event", numeric=True),
+            Column(self.tr("Type"), lambda r: self.type_label(r.type), "type"),
+            Column(self.tr("Time"), lambda r: local_time(r.time), "time"),
+            Column(self.tr("Product"), lambda r: r.product or "", "product"),
+            Column(self.tr("Message"), lambda r: r.message, "message"),
         ]
         self.type_filter: str | None = None
         self.product_filter: str | None = None
@@ -35,7 +35,7 @@ class EventsModel(PagedTableModel):
         }.get(event_type, event_type)
 
     def default_sort(self) -> tuple[int, bool]:
-        return (0, True)
+        return (2, True)  # newest first
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         valid = index.isValid() and 0 <= index.row() < len(self._rows)
@@ -49,9 +49,7 @@ class EventsModel(PagedTableModel):
         event_type, product = self.type_filter, self.product_filter
 
         def page(store: Store, offset: int, limit: int) -> list[EventRecord]:
-            return store.events.list(
-                product=product, event_type=event_type, limit=limit, offset=offset, newest_first=descending
-            )
+            return store.events.page(sort_key, descending, product, event_type, offset, limit)  # type: ignore[arg-type]
 
         return page
 

@@ -25,7 +25,7 @@ class PurchaseHistoryModel(PagedTableModel):
                 numeric=True,
                 tooltip=self.tr("Negative for removed licenses"),
             ),
-            Column(self.tr("Mode"), lambda r: r.mode.label, None),
+            Column(self.tr("Mode"), lambda r: r.mode.label, "mode"),
             Column(self.tr("Administrator"), lambda r: r.administrator, "administrator"),
             Column(self.tr("Comment"), lambda r: r.comment, "comment"),
         ]

@@ -214,24 +214,7 @@ def make_table(
         column, Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
     )
     view.setSortingEnabled(True)
-    if isinstance(model, PagedTableModel):
-        header.sortIndicatorChanged.connect(lambda _c, _o: _keep_sort_indicator(view))
     return view
-
-
-def _keep_sort_indicator(view: QTableView) -> None:
-    # A column the store cannot sort by leaves the order as it was: put the arrow back where the
-    # order really is.
-    model = view.model()
-    assert isinstance(model, PagedTableModel)
-    column, descending = model.sort_state
-    header = view.horizontalHeader()
-    order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
-    if (header.sortIndicatorSection(), header.sortIndicatorOrder()) != (column, order):
-        header.blockSignals(True)
-        header.setSortIndicator(column, order)
-        header.blockSignals(False)
-        header.viewport().update()
 
 
 def filter_box(name: str, placeholder: str) -> QLineEdit:

@@ -35,6 +35,12 @@ class ServersTab(ManagerTab):
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setAlternatingRowColors(True)
         self.view.setUniformRowHeights(True)
+        # Sorted only once a header is clicked: until then the store's order (this server first).
+        header = self.view.header()
+        header.setSectionsClickable(True)
+        header.setSortIndicatorShown(False)
+        header.sectionClicked.connect(self._header_clicked)
+        self._sorted_by: tuple[int, Qt.SortOrder] | None = None
         self.model: QStandardItemModel = build_server_tree([], [], self)
         self._show_model(self.model)
         self.view.doubleClicked.connect(self._item_activated)
@@ -50,6 +56,19 @@ class ServersTab(ManagerTab):
     def _show_model(self, model: QStandardItemModel) -> None:
         self.view.setModel(model)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self.selection_changed.emit())
+        if self._sorted_by is not None:
+            model.sort(*self._sorted_by)
+
+    def _header_clicked(self, column: int) -> None:
+        """Sort every level by ``column``: ascending first, the other way when clicked again."""
+        order = Qt.SortOrder.AscendingOrder
+        if self._sorted_by == (column, Qt.SortOrder.AscendingOrder):
+            order = Qt.SortOrder.DescendingOrder
+        self._sorted_by = (column, order)
+        header = self.view.header()
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(column, order)
+        self.model.sort(column, order)
 
     def reload(self, live: bool = False) -> None:
         def job(store: Store) -> tuple[list[Any], list[ProductRecord]]:
