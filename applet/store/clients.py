@@ -80,9 +80,8 @@ class ClientRepository(Repository):
                 if u.licensed and order is None:  # ranked after everyone licensed so far
                     newest[u.product_id] += 1
                     order = newest[u.product_id]
-                    newly_licensed.add(u.product_id)
                 elif order is not None and order >= newest[u.product_id]:
-                    newly_licensed.add(u.product_id)
+                    newly_licensed.add(u.product_id)  # the service licensed someone new: check it fits
                 rows.append(
                     (u.product_id, u.user, u.group_id, u.when, u.when, u.count, int(u.licensed), order)
                 )

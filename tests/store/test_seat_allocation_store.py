@@ -107,6 +107,7 @@ def test_the_store_settles_exactly_as_the_domain_rule(
         for group, licenses in GROUPS.items():
             store.groups.add(group, licenses, ADMIN)
         allocator = PerSeatAllocator(purchased, groups=GROUPS)
+        product_id = store.products.get("Mail").product_id
         group_of: dict[str, str] = {}
         for operation in steps:
             _step(store, allocator, group_of, operation)
@@ -116,6 +117,15 @@ def test_the_store_settles_exactly_as_the_domain_rule(
             assert _licensed_in_store(store) == expected, operation
             summary = {s.name: s for s in store.usage.summaries()}["Mail"]
             assert summary.per_seat_allocated == allocator.allocated <= allocator.purchased
+            # What a (re)starting service restores from the store is the same allocation, unchanged.
+            groups = store.groups.list()
+            restored = PerSeatAllocator.restore(
+                allocator.purchased,
+                store.clients.seat_users([product_id])[product_id],
+                {g.name: g.licenses for g in groups},
+                {member: g.name for g in groups for member in g.members},
+            )
+            assert {user: restored.is_licensed(user) for user in expected} == expected
 
 
 def _broker(store: Store) -> Broker:
