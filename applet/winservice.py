@@ -151,7 +151,7 @@ def _service_class(data_dir: Path) -> type:
     from applet.service.settings import ServiceSettings
     from applet.store.paths import resolve_paths
 
-    class LicenseWindowsService(win32serviceutil.ServiceFramework):
+    class LicenseWindowsService(win32serviceutil.ServiceFramework):  # type: ignore[misc]  # pywin32: untyped
         # pywin32 calls the methods by these names: SvcDoRun, SvcStop, SvcShutdown.
         _svc_name_ = SERVICE_NAME
         _svc_display_name_ = SERVICE_DISPLAY_NAME
