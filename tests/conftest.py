@@ -91,3 +91,124 @@ def snapshot(data_dir: Path) -> list[str]:
 def store_snapshot(data_dir: Path) -> Callable[[], list[str]]:
     """A function returning the current content of the test's store (see :func:`snapshot`)."""
     return lambda: snapshot(data_dir)
+
+
+# ---------------------------------------------------------------------------- a throwaway PostgreSQL
+
+
+def _postgres_bin() -> Path | None:
+    """The folder of PostgreSQL's server programs (Debian keeps them out of PATH), or None."""
+    import shutil
+
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).parent
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3]))
+    return candidates[-1].parent if candidates else None
+
+
+class ThrowawayPostgres:
+    """``initdb`` + ``pg_ctl`` in a temporary folder on a free loopback port (as pytest-postgresql does).
+
+    PostgreSQL refuses to run as root; as root the programs run as the ``postgres`` user that Debian's
+    package creates (``runuser -u postgres --``), on a folder that user owns.
+    """
+
+    def __init__(self, bin_dir: Path) -> None:
+        import shutil
+        import socket
+        import tempfile
+
+        self.bin_dir = bin_dir
+        self.folder = Path(tempfile.mkdtemp(prefix="lls-pg-"))
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:
+            import pwd
+
+            user = pwd.getpwnam("postgres")
+            os.chown(self.folder, user.pw_uid, user.pw_gid)
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self._run(
+            "initdb",
+            "-D",
+            str(self.folder / "data"),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off "
+            "-c max_connections=200"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.folder / "data"),
+            "-l",
+            str(self.folder / "log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "30",
+            "start",
+        )
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self._shutil = shutil
+        self._databases = 0
+
+    def _run(self, program: str, *args: str) -> None:
+        subprocess.run(
+            [*self.as_user, str(self.bin_dir / program), *args],
+            check=True,
+            capture_output=True,
+            timeout=120,
+            cwd=self.folder,
+        )
+
+    def new_database(self) -> str:
+        """A fresh empty database; its URL."""
+        import psycopg
+
+        self._databases += 1
+        name = f"lls_test_{self._databases}"
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            connection.execute(f"CREATE DATABASE {name}")
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "immediate", "-w", "stop")
+        finally:
+            self._shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[ThrowawayPostgres]:
+    """One throwaway PostgreSQL for the session; skipped (one line) without the server programs."""
+    bin_dir = _postgres_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server programs (initdb, pg_ctl) not installed: apt-get install postgresql")
+    if os.geteuid() == 0:
+        import pwd
+
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no postgres user to run PostgreSQL as")
+    server = ThrowawayPostgres(bin_dir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: ThrowawayPostgres) -> str:
+    """The URL of a fresh, empty PostgreSQL database for this test."""
+    return postgres_server.new_database()

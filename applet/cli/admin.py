@@ -1,7 +1,8 @@
 """Sub-commands that work on the store alone, with or without a running service.
 
-``paths``, ``product``, ``mode``, ``licenses``, ``history``, ``clients``, ``group``, ``replication``,
-``events`` and ``reset``. Every change is recorded with the OS user as administrator.
+``paths``, ``product``, ``mode``, ``licenses``, ``history``, ``clients``, ``group``, ``events`` and
+``reset`` (``replication`` and ``enterprise``: :mod:`applet.cli.replication`). Every change is recorded
+with the OS user as administrator.
 """
 
 import argparse
@@ -14,7 +15,7 @@ from applet.domain.products import LicenseMode
 from applet.store import Store
 from applet.store.identity import current_administrator
 from applet.store.paths import resolve_paths
-from applet.store.records import ProductRecord, ReplicationSettings
+from applet.store.records import ProductRecord
 from applet.store.store import RESET_TARGETS
 
 
@@ -120,17 +121,6 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     g_remove.add_argument("name")
     g_remove.set_defaults(handler=cmd_group_remove)
 
-    replication = group("replication", "replication settings")
-    command("show", "show replication settings", replication).set_defaults(handler=cmd_replication_show)
-    r_set = command("set", "change replication settings", replication)
-    master = r_set.add_mutually_exclusive_group(required=True)
-    master.add_argument("--domain-controller", action="store_true")
-    master.add_argument("--enterprise-server", metavar="HOST")
-    frequency = r_set.add_mutually_exclusive_group(required=True)
-    frequency.add_argument("--start-at", metavar="HH:MM")
-    frequency.add_argument("--every", metavar="HOURS", type=_hours)
-    r_set.set_defaults(handler=cmd_replication_set)
-
     events = command("events", "the event log")
     events.add_argument("--product")
     events.add_argument("--since", metavar="ISO", type=_iso_time)
@@ -146,12 +136,6 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 def _port(text: str) -> int:
     if not text.isdigit() or not 0 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"not a TCP port: {text!r}")
-    return int(text)
-
-
-def _hours(text: str) -> int:
-    if not text.strip().isdigit():
-        raise argparse.ArgumentTypeError(f"not a whole number of hours: {text!r}")
     return int(text)
 
 
@@ -421,47 +405,6 @@ def cmd_group_remove(args: argparse.Namespace) -> None:
         store.groups.remove(args.name, current_administrator())
     if args.json:
         print_json({"removed": args.name})
-
-
-def _replication_out(args: argparse.Namespace, settings: ReplicationSettings) -> None:
-    if args.json:
-        print_json(settings.as_dict())
-        return
-    master = (
-        "Domain Controller"
-        if settings.master == "domain-controller"
-        else f"Enterprise Server {settings.enterprise_server}"
-    )
-    frequency = (
-        f"Start At {settings.start_at}"
-        if settings.frequency == "start-at"
-        else f"Start Every {settings.every_hours} hours"
-    )
-    print_fields(
-        [
-            ("Master server", master),
-            ("Frequency", frequency),
-            ("Changed", f"{settings.changed} by {settings.administrator}"),
-        ]
-    )
-
-
-def cmd_replication_show(args: argparse.Namespace) -> None:
-    with _open(args) as store:
-        _replication_out(args, store.replication.get())
-
-
-def cmd_replication_set(args: argparse.Namespace) -> None:
-    with _open(args) as store:
-        current = store.replication.get()
-        wanted = ReplicationSettings(
-            master="enterprise-server" if args.enterprise_server is not None else "domain-controller",
-            enterprise_server=args.enterprise_server or "",
-            frequency="start-at" if args.start_at is not None else "every",
-            start_at=args.start_at if args.start_at is not None else current.start_at,
-            every_hours=args.every if args.every is not None else current.every_hours,
-        )
-        _replication_out(args, store.replication.set(wanted, current_administrator()))
 
 
 def _event_line(args: argparse.Namespace, event: Any) -> None:

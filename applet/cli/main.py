@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from applet import __version__
-from applet.cli import admin, gui, manager_command
+from applet.cli import admin, gui, manager_command, replication
 from applet.cli import service as service_commands
 from applet.cli.errors import EXIT_OK, EXIT_USAGE, classify
 
@@ -31,7 +31,7 @@ class OneLineParser(argparse.ArgumentParser):
 Handler = Callable[[argparse.Namespace], int | None]
 
 # Modules that add sub-commands, imported above so the dependency is visible (no loading by name).
-COMMAND_GROUPS: tuple[ModuleType, ...] = (admin, service_commands, gui, manager_command)
+COMMAND_GROUPS: tuple[ModuleType, ...] = (admin, replication, service_commands, gui, manager_command)
 
 
 def common_options() -> argparse.ArgumentParser:

@@ -93,6 +93,17 @@ def _service_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-leases-per-client", metavar="N", help="leases one user on one client may hold (default 100)"
     )
+    parser.add_argument(
+        "--enterprise-database",
+        metavar="URL",
+        help="as a master, keep replicated data in PostgreSQL (postgresql://...; default: "
+        "$LLS_ENTERPRISE_DATABASE, else SQLite in the data folder)",
+    )
+    parser.add_argument(
+        "--replication-retry",
+        metavar="SECONDS",
+        help="retry a failed replication after this long (default 900, the original's 15 minutes)",
+    )
 
 
 def _settings(args: argparse.Namespace, foreground: bool) -> tuple[Any, set[str]]:
@@ -122,8 +133,14 @@ def _settings(args: argparse.Namespace, foreground: bool) -> tuple[Any, set[str]
         text = getattr(args, option)
         if text is not None:
             values[option] = positive_count(text, "--" + option.replace("_", "-"))
+    if args.replication_retry is not None:
+        values["replication_retry"] = positive_seconds(args.replication_retry, "--replication-retry")
+    database = args.enterprise_database or os.environ.get("LLS_ENTERPRISE_DATABASE") or None
+    if database is not None and not database.startswith(("postgresql://", "postgres://")):
+        raise CommandError("--enterprise-database must be a postgresql:// URL", EXIT_USAGE)
     settings = ServiceSettings(
         host=args.host or DEFAULT_HOST,
+        enterprise_database=database,
         port=port,
         tls_cert=Path(args.tls_cert).absolute() if args.tls_cert else None,
         tls_key=Path(args.tls_key).absolute() if args.tls_key else None,
@@ -148,6 +165,8 @@ def _service_arguments(args: argparse.Namespace) -> list[str]:
         "max_lease",
         "max_leases",
         "max_leases_per_client",
+        "enterprise_database",
+        "replication_retry",
     ):
         value = getattr(args, option)
         if value is not None:

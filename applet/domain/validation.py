@@ -1,4 +1,6 @@
-"""Validation of the values administrators and programs type: names, quantities, host names.
+"""Validation of the values administrators and programs type: names, quantities, comments.
+
+Master server addresses are parsed in :mod:`applet.domain.replication`.
 
 One place decides what a good product name or quantity is, so the CLI, the GUI and the service API all
 refuse the same inputs with the same words.
@@ -14,8 +16,6 @@ MAX_COMMENT_LENGTH = 1024
 
 # C0 and C1 control characters, DEL included; tab and newline are not allowed in names either.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-# RFC 1123 host name: labels of letters, digits and hyphens, not starting or ending with a hyphen.
-_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 
 
 def clean_name(value: object, what: str = "product name") -> str:
@@ -70,14 +70,3 @@ def parse_quantity(value: object, what: str = "quantity", allow_zero: bool = Fal
     if number > MAX_QUANTITY:
         raise InvalidInput(f"{what} must be at most {MAX_QUANTITY:,}, not {number:,}")
     return number
-
-
-def clean_host_name(value: object) -> str:
-    """Return an RFC 1123 host name (or a dotted IPv4 address), or raise :class:`InvalidInput`."""
-    host = clean_name(value, "host name")
-    if len(host) > 253:
-        raise InvalidInput("host name is longer than 253 characters")
-    labels = host.rstrip(".").split(".")
-    if not all(_HOST_LABEL.match(label) for label in labels):
-        raise InvalidInput(f"not a valid host name (RFC 1123): {host!r}")
-    return host

@@ -42,6 +42,7 @@ from applet.domain.products import LicenseMode
 from applet.domain.validation import clean_name
 from applet.service.broker import Denial
 from applet.service.leases import KeyConflict, LeaseNotFound, TooManyLeases
+from applet.service.replication import add_routes as add_replication_routes
 from applet.service.settings import positive_seconds
 from applet.service.tokens import Role
 from applet.store import StoreError
@@ -560,4 +561,5 @@ def build_app(service: "Service") -> web.Application:
     route.add_post("/v1/admin/replication", set_replication)
     route.add_post("/v1/admin/reset", reset)
     route.add_post("/v1/admin/shutdown", shutdown)
+    add_replication_routes(app)
     return app

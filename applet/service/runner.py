@@ -27,6 +27,7 @@ from applet.service.api import build_app
 from applet.service.broker import Broker, ConfigSnapshot
 from applet.service.lock import InstanceLock
 from applet.service.observers import ObserverUnavailable, logged_in_sessions, tcp_clients
+from applet.service.replication import Replication
 from applet.service.settings import (
     SETTING_EXPIRY,
     SETTING_HEARTBEAT,
@@ -66,6 +67,7 @@ class Service:
         self._explicit = explicit if explicit is not None else set()
         self.lock = InstanceLock(paths.service_lock)
         self.worker: StoreWorker
+        self.replication: Replication
         self.broker: Broker
         self.tokens: Tokens
         self.endpoint: ServiceEndpoint | None = None
@@ -104,6 +106,8 @@ class Service:
         snapshot = await self.worker.call(StoreWorker.snapshot)
         self.broker.apply(snapshot, time.monotonic(), announce=False)
 
+        self.replication = Replication(self)
+        await self.replication.start()
         app = build_app(self)
         # Shutdown must not wait on clients: at most 2 s for requests in progress, and a body the
         # service did not read (a refused request) is drained for at most 1 s, not aiohttp's 10 s.
@@ -146,6 +150,7 @@ class Service:
             loop.create_task(self._every(self.settings.config_poll, self._tick), name="tick"),
             loop.create_task(self._every(self.settings.flush_interval, self.flush), name="flush"),
             loop.create_task(self._every(self.settings.observe_interval, self._observe), name="observe"),
+            *self.replication.tasks(loop),
         ]
         return self.endpoint
 
@@ -183,6 +188,8 @@ class Service:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if hasattr(self, "replication"):
+            self.replication.close()
         if hasattr(self, "worker"):
             self.worker.close()
         self.lock.release()

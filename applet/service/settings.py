@@ -10,10 +10,11 @@ from typing import Any
 
 from applet.domain.errors import InvalidInput
 from applet.domain.events import ViolationThrottle
+from applet.domain.replication import DEFAULT_SERVICE_PORT, RETRY_INTERVAL_SECONDS
 from applet.service.leases import DEFAULT_MAX_PER_HOLDER, DEFAULT_MAX_TOTAL, LeaseCaps
 
 DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8765
+DEFAULT_PORT = DEFAULT_SERVICE_PORT
 DEFAULT_HEARTBEAT = 60.0
 EXPIRY_FACTOR = 2.0
 # The longest time any setting in seconds may take.
@@ -45,6 +46,12 @@ class ServiceSettings:
     max_lease_seconds: float = DEFAULT_MAX_LEASE_SECONDS
     max_leases: int = DEFAULT_MAX_TOTAL
     max_leases_per_client: int = DEFAULT_MAX_PER_HOLDER
+    # Replication (applet/service/replication.py): a PostgreSQL URL for the enterprise database (None:
+    # the SQLite default), the retry after a failure (15 minutes as the original; shorter for tests),
+    # and how often the schedule is looked at.
+    enterprise_database: str | None = None
+    replication_retry: float = float(RETRY_INTERVAL_SECONDS)
+    replication_poll: float = 1.0
 
     @property
     def lease_expiry(self) -> float:

@@ -3,7 +3,7 @@
 import re
 
 from applet.domain.errors import InvalidInput
-from applet.domain.validation import clean_host_name
+from applet.domain.replication import parse_master_address
 from applet.store.database import utc_now
 from applet.store.records import ReplicationSettings, ServerRecord
 from applet.store.repository import Repository
@@ -11,6 +11,9 @@ from applet.store.repository import Repository
 MASTERS = ("domain-controller", "enterprise-server")
 FREQUENCIES = ("start-at", "every")
 MAX_EVERY_HOURS = 72
+# Start Every in seconds (the original's ReplicationTime, ``lls replication set --every-seconds``); any
+# other change of the settings (the dialog's hours) drops it.
+SETTING_EVERY_SECONDS = "replication.every_seconds"
 
 
 def validate_replication(settings: ReplicationSettings) -> ReplicationSettings:
@@ -21,7 +24,7 @@ def validate_replication(settings: ReplicationSettings) -> ReplicationSettings:
         raise InvalidInput(f"replication frequency must be one of {', '.join(FREQUENCIES)}")
     server = ""
     if settings.master == "enterprise-server":
-        server = clean_host_name(settings.enterprise_server)
+        server = str(parse_master_address(settings.enterprise_server))
     match = re.fullmatch(r"(\d{1,2}):(\d{2})", settings.start_at.strip())
     if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
         raise InvalidInput(f"start time must be HH:MM (00:00 to 23:59), not {settings.start_at!r}")
@@ -64,6 +67,7 @@ class ReplicationRepository(Repository):
                     administrator,
                 ),
             )
+            connection.execute("DELETE FROM settings WHERE key = ?", (SETTING_EVERY_SECONDS,))
             self.audit(connection, administrator, "replication", None, repr(clean))
             self.bump_configuration(connection)
         return self.get()

@@ -212,7 +212,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Replication Configuration</source>
+        <source>Configure Replication</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -349,10 +349,6 @@
 <context>
     <name>ReplicationDialog</name>
     <message>
-        <source>Replication Configuration</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>Master Server</source>
         <translation type="unfinished"></translation>
     </message>
@@ -377,7 +373,15 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>host name</source>
+        <source>Configure Replication</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>LIC_MASTER, \\LICMASTER, name or address[:port]</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A NetBIOS name (LIC_MASTER or \\LICMASTER), a DNS name or an address, with an optional :port (default 8765)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

@@ -177,7 +177,7 @@ def test_replication_settings_round_trip_and_validation(store: Store) -> None:
         ADMIN,
     )
     for bad in (
-        ReplicationSettings("enterprise-server", "bad_host", "every", "00:00", 24),
+        ReplicationSettings("enterprise-server", "bad host!", "every", "00:00", 24),
         ReplicationSettings("domain-controller", "", "every", "00:00", 73),
         ReplicationSettings("domain-controller", "", "start-at", "24:00", 24),
     ):

@@ -46,6 +46,7 @@ def test_replication_is_validated_stored_and_read_back(
     replication = child(qtbot, dialog, ReplicationDialog)
     assert replication.domain_controller.isChecked() and replication.start_every.isChecked()
     assert replication.every_hours.value() == 24  # the original's default
+    assert replication.windowTitle() == "Configure Replication"  # KB193218's name
     assert not replication.server_name.isEnabled()
     snapshot(replication, "replication-default")
     click(qtbot, replication.enterprise_server)
@@ -53,23 +54,23 @@ def test_replication_is_validated_stored_and_read_back(
     qtbot.keyClicks(replication.server_name, "bad_host!")
     click(qtbot, replication.buttons.button(replication.buttons.StandardButton.Ok))
     assert replication.isVisible()  # refused, nothing lost
-    assert "RFC 1123" in boxes.seen[-1][2]
+    assert "not a host name" in boxes.seen[-1][2]
     assert replication.server_name.text() == "bad_host!"
     assert store.replication.get().master == "domain-controller"
     replication.server_name.clear()
-    qtbot.keyClicks(replication.server_name, "licenses.example.com")
+    qtbot.keyClicks(replication.server_name, "\\\\LIC_MASTER:9000")
     click(qtbot, replication.start_at)
     replication.start_time.setTime(QTime(3, 30))
     snapshot(replication, "replication-enterprise")
     click(qtbot, replication.buttons.button(replication.buttons.StandardButton.Ok))
     qtbot.waitUntil(lambda: dialog.child_dialog is None)
     shown = lls("--json", "replication", "show").json()
-    assert (shown["master"], shown["enterprise_server"]) == ("enterprise-server", "licenses.example.com")
+    assert (shown["master"], shown["enterprise_server"]) == ("enterprise-server", "LIC_MASTER:9000")
     assert (shown["frequency"], shown["start_at"]) == ("start-at", "03:30")
     # Read back by a new dialog.
     click(qtbot, dialog.replication_button)
     again = child(qtbot, dialog, ReplicationDialog)
-    assert again.enterprise_server.isChecked() and again.server_name.text() == "licenses.example.com"
+    assert again.enterprise_server.isChecked() and again.server_name.text() == "LIC_MASTER:9000"
     assert again.start_at.isChecked() and again.start_time.time() == QTime(3, 30)
 
 

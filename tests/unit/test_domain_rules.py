@@ -7,7 +7,8 @@ from applet.domain.errors import AgreementRequired, InsufficientLicenses, Invali
 from applet.domain.events import CATALOGUE, EventId, EventType, ViolationThrottle, render
 from applet.domain.ledger import Purchase, PurchaseLedger
 from applet.domain.products import LicenseMode, Product
-from applet.domain.validation import clean_host_name, clean_name, parse_quantity
+from applet.domain.replication import parse_master_address
+from applet.domain.validation import clean_name, parse_quantity
 
 
 @pytest.mark.parametrize("bad", ["", "   ", "x" * 129, "a\x00b", "tab\there", "new\nline", "\x7f", 5, None])
@@ -35,15 +36,49 @@ def test_quantities_accept_whole_numbers_up_to_a_million() -> None:
     assert parse_quantity("0", allow_zero=True) == 0
 
 
-@pytest.mark.parametrize("host", ["license-master", "ent.example.com", "a1.b2", "10.0.0.1"])
-def test_host_names_per_rfc_1123(host: str) -> None:
-    assert clean_host_name(host) == host
+@pytest.mark.parametrize(
+    ("typed", "host", "port"),
+    [
+        ("license-master", "license-master", 8765),
+        ("ent.example.com:9000", "ent.example.com", 9000),
+        ("LIC_MASTER", "LIC_MASTER", 8765),
+        ("\\\\LICMASTER", "LICMASTER", 8765),
+        ("\\\\LICMASTER:8800", "LICMASTER", 8800),
+        ("10.0.0.1:8765", "10.0.0.1", 8765),
+        ("[::1]:9001", "::1", 9001),
+        (" a1.b2 ", "a1.b2", 8765),
+    ],
+)
+def test_master_addresses_as_administrators_type_them(typed: str, host: str, port: int) -> None:
+    address = parse_master_address(typed)
+    assert (address.host, address.port) == (host, port)
+    assert parse_master_address(str(address)) == address
 
 
-@pytest.mark.parametrize("host", ["-bad", "bad-", "under_score", "a..b", "x" * 64, "sp ace"])
-def test_bad_host_names_are_refused(host: str) -> None:
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "-bad",
+        "bad-",
+        "a..b",
+        "x" * 64,
+        "sp ace",
+        "bad_host!",
+        "host:0",
+        "host:65536",
+        "host:",
+        "::1",
+        "[nonsense]:1",
+        "http://host",
+        "",
+        "\\\\",
+        "1.2.3.4.5",
+        "host:port",
+    ],
+)
+def test_bad_master_addresses_are_refused(typed: str) -> None:
     with pytest.raises(InvalidInput):
-        clean_host_name(host)
+        parse_master_address(typed)
 
 
 def test_flip_to_per_seat_needs_agreement_and_is_one_way() -> None:

@@ -459,7 +459,7 @@ class ChooseLicensingModeDialog(QDialog):
         try:
             dialog = ReplicationDialog(self.store, self)
         except StoreError as error:
-            messages.critical(self, self.tr("Replication Configuration"), str(error))
+            messages.critical(self, self.tr("Configure Replication"), str(error))
             return
         self._open_child(dialog, lambda _dialog: None)
 

@@ -1,6 +1,9 @@
 """Configure Replication: where this server sends its license data (Master Server) and how often.
 
-OK validates (host names per RFC 1123, 1..72 hours) and writes the settings at once through
+The dialog is titled Configure Replication, as KB193218 names it. OK validates -- the Enterprise
+Server as administrators type it (a NetBIOS name such as LIC_MASTER or \\\\LICMASTER, a DNS name or an
+address, each with an optional :port; :func:`applet.domain.replication.parse_master_address`, as
+``lls replication set``), 1..72 hours -- and writes the settings at once through
 ``store.replication.set``; a refusal or a locked store shows a message and keeps the dialog open with
 everything typed.
 """
@@ -37,7 +40,7 @@ class ReplicationDialog(QDialog):
         super().__init__(parent)
         self.store = store
         self.setObjectName("replication_dialog")
-        self.setWindowTitle(self.tr("Replication Configuration"))
+        self.setWindowTitle(self.tr("Configure Replication"))
         self.setWindowIcon(icon("replication"))
 
         master = QGroupBox(self.tr("Master Server"), self)
@@ -49,9 +52,15 @@ class ReplicationDialog(QDialog):
         self.enterprise_server.setAccessibleName(self.tr("Enterprise Server"))
         self.server_name = QLineEdit(master)
         self.server_name.setObjectName("enterprise_server_edit")
-        self.server_name.setMaxLength(253)
+        self.server_name.setMaxLength(260)
         self.server_name.setAccessibleName(self.tr("Enterprise server name"))
-        self.server_name.setPlaceholderText(self.tr("host name"))
+        self.server_name.setPlaceholderText(self.tr("LIC_MASTER, \\\\LICMASTER, name or address[:port]"))
+        self.server_name.setToolTip(
+            self.tr(
+                "A NetBIOS name (LIC_MASTER or \\\\LICMASTER), a DNS name or an address, with an optional "
+                ":port (default 8765)"
+            )
+        )
         self.master_group = QButtonGroup(self)
         self.master_group.addButton(self.domain_controller)
         self.master_group.addButton(self.enterprise_server)
@@ -141,7 +150,7 @@ class ReplicationDialog(QDialog):
 
     def accept(self) -> None:
         """Validate and save; on a refusal or a store fault keep the dialog open."""
-        title = self.tr("Replication Configuration")
+        title = self.tr("Configure Replication")
         try:
             clean = validate_replication(self.settings())
         except LicensingError as error:

@@ -1,0 +1,380 @@
+"""``lls replication show|set|now|status`` (this server) and ``lls enterprise ...`` (a master).
+
+The enterprise database (SQLite beside the store, or PostgreSQL with ``--enterprise-database URL`` or
+``$LLS_ENTERPRISE_DATABASE``) and the HTTP client are imported inside the handlers, so ``lls product
+list`` never loads them.
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from applet.cli.errors import EXIT_FAILURE, EXIT_UNREACHABLE, EXIT_USAGE, CommandError
+from applet.cli.output import print_fields, print_json, print_table
+from applet.store import Store
+from applet.store.identity import current_administrator
+from applet.store.paths import resolve_paths
+from applet.store.records import ReplicationSettings
+
+ENTERPRISE_DATABASE_ENV = "LLS_ENTERPRISE_DATABASE"
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``replication`` and ``enterprise`` to ``lls``."""
+
+    def group(name: str, help_text: str) -> Any:
+        parser = subparsers.add_parser(name, help=help_text, parents=[common])
+        children = parser.add_subparsers(dest=f"{name}_action", metavar="ACTION", parser_class=type(parser))
+        children.required = True
+        return children
+
+    def command(parent: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = parent.add_parser(name, help=help_text, parents=[common])
+        return parser
+
+    replication = group("replication", "replication of this server's license data to its master")
+    command(replication, "show", "show replication settings").set_defaults(handler=cmd_show)
+    r_set = command(replication, "set", "change replication settings")
+    master = r_set.add_mutually_exclusive_group(required=True)
+    master.add_argument("--domain-controller", action="store_true")
+    master.add_argument(
+        "--enterprise-server",
+        metavar="HOST[:PORT]",
+        help="NetBIOS name (LIC_MASTER, \\\\LICMASTER), DNS name or address, optional :port (default 8765)",
+    )
+    frequency = r_set.add_mutually_exclusive_group(required=True)
+    frequency.add_argument("--start-at", metavar="HH:MM", help="once a day, up to 15 minutes after")
+    frequency.add_argument("--every", metavar="HOURS", type=_hours, help="every N hours (1 to 72)")
+    frequency.add_argument(
+        "--every-seconds", metavar="SECONDS", help="the original's ReplicationTime: at least 60 seconds"
+    )
+    r_set.add_argument("--token-file", metavar="F", help="the enrolment token from `lls enterprise enroll`")
+    r_set.add_argument("--ca-file", metavar="PEM", help="CA certificate of a master off loopback (TLS)")
+    r_set.set_defaults(handler=cmd_set)
+    command(
+        replication, "now", "replicate now through the running service; prints what was sent"
+    ).set_defaults(handler=cmd_now)
+    command(replication, "status", "last success, last failure and why, what is pending").set_defaults(
+        handler=cmd_status
+    )
+
+    enterprise = group("enterprise", "this server as a master: enrolled servers and the enterprise view")
+
+    def enterprise_command(name: str, help_text: str) -> argparse.ArgumentParser:
+        parser = command(enterprise, name, help_text)
+        parser.add_argument(
+            "--enterprise-database",
+            metavar="URL",
+            help=f"postgresql://... (default: ${ENTERPRISE_DATABASE_ENV}, else SQLite in the data folder)",
+        )
+        return parser
+
+    enroll = enterprise_command("enroll", "enrol a server: creates its secret (shown once)")
+    enroll.add_argument("server")
+    enroll.add_argument(
+        "--token-file", metavar="F", help="write the token to F (owner-only) instead of showing it"
+    )
+    enroll.set_defaults(handler=cmd_enroll)
+    enterprise_command("servers", "enrolled servers: last replication, state").set_defaults(
+        handler=cmd_servers
+    )
+    remove = enterprise_command("remove", "revoke a server's secret (its data is kept)")
+    remove.add_argument("server")
+    remove.set_defaults(handler=cmd_remove)
+    enterprise_command(
+        "products", "per product: the enterprise Per Seat pool; Per Server per server"
+    ).set_defaults(handler=cmd_products)
+    clients = enterprise_command("clients", "Per Seat users of the enterprise")
+    clients.add_argument("--product")
+    clients.add_argument("--limit", type=int, default=1000)
+    clients.set_defaults(handler=cmd_clients)
+
+
+def _hours(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"not a whole number of hours: {text!r}")
+    return int(text)
+
+
+# ---------------------------------------------------------------------------- this server
+
+
+def _show(args: argparse.Namespace, store: Store) -> None:
+    from applet.store.outbox import read_token
+    from applet.store.replication import SETTING_EVERY_SECONDS
+
+    settings = store.replication.get()
+    every_seconds = store.setting(SETTING_EVERY_SECONDS)
+    token = read_token(store.paths)
+    if args.json:
+        document = settings.as_dict()
+        document["every_seconds"] = int(every_seconds) if every_seconds else settings.every_hours * 3600
+        document["enrolled_as"] = token[0] if token else None
+        print_json(document)
+        return
+    master = (
+        "Domain Controller"
+        if settings.master == "domain-controller"
+        else f"Enterprise Server {settings.enterprise_server}"
+    )
+    if settings.frequency == "start-at":
+        frequency = f"Start At {settings.start_at}"
+    elif every_seconds:
+        frequency = f"Start Every {every_seconds} seconds"
+    else:
+        frequency = f"Start Every {settings.every_hours} hours"
+    print_fields(
+        [
+            ("Master server", master),
+            ("Frequency", frequency),
+            ("Enrolled as", token[0] if token else "(no enrolment token)"),
+            ("Changed", f"{settings.changed} by {settings.administrator}"),
+        ]
+    )
+
+
+def cmd_show(args: argparse.Namespace) -> None:
+    with Store.open(args.data_dir) as store:
+        _show(args, store)
+
+
+def cmd_set(args: argparse.Namespace) -> None:
+    from applet.domain.replication import parse_every_seconds, parse_master_address
+    from applet.store.outbox import parse_token, read_token, token_path, write_token_file
+    from applet.store.replication import SETTING_EVERY_SECONDS
+
+    paths = resolve_paths(args.data_dir)
+    # Everything is checked before anything is written.
+    seconds = parse_every_seconds(args.every_seconds) if args.every_seconds is not None else None
+    token = None
+    if args.token_file is not None:
+        try:
+            text = Path(args.token_file).read_text(encoding="utf-8")
+        except OSError as error:
+            raise CommandError(f"cannot read {args.token_file}: {error.strerror}", EXIT_USAGE) from None
+        token = parse_token(text, args.token_file)
+    if args.ca_file is not None and not Path(args.ca_file).is_file():
+        raise CommandError(f"CA file not found: {args.ca_file}", EXIT_USAGE)
+    if args.enterprise_server is not None:
+        address = parse_master_address(args.enterprise_server)
+        _refuse_self(paths, address.host, address.port)
+        if token is None and read_token(paths) is None and not args.json:
+            # Allowed (the applet's dialog sets the master alone); replication waits for the token.
+            print(
+                "lls: note: no enrolment token yet; give --token-file F (from `lls enterprise enroll` on "
+                "the master) before replication can start",
+                file=sys.stderr,
+            )
+    with Store.open(args.data_dir) as store:
+        current = store.replication.get()
+        every_hours = args.every if args.every is not None else current.every_hours
+        if seconds is not None:
+            every_hours = min(max(1, round(seconds / 3600)), 72)
+        wanted = ReplicationSettings(
+            master="enterprise-server" if args.enterprise_server is not None else "domain-controller",
+            enterprise_server=args.enterprise_server or "",
+            frequency="start-at" if args.start_at is not None else "every",
+            start_at=args.start_at if args.start_at is not None else current.start_at,
+            every_hours=every_hours,
+        )
+        store.replication.set(wanted, current_administrator())
+        if token is not None:
+            write_token_file(token_path(paths), *token)
+        with store.db.transaction() as connection:
+            if seconds is not None:
+                connection.execute(
+                    "INSERT INTO settings (key, value) VALUES (?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (SETTING_EVERY_SECONDS, str(seconds)),
+                )
+            if args.ca_file is not None:
+                connection.execute(
+                    "INSERT INTO settings (key, value) VALUES ('replication.ca_file', ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (str(Path(args.ca_file).absolute()),),
+                )
+        _show(args, store)
+
+
+def _refuse_self(paths: Any, host: str, port: int) -> None:
+    """A server that would replicate to itself: the shortest replication loop."""
+    from applet.client.discovery import read_endpoint
+
+    endpoint = read_endpoint(paths)
+    if endpoint is None or endpoint.port != port:
+        return
+    if host.casefold() in {"localhost", "127.0.0.1", "::1", endpoint.host.casefold()}:
+        raise CommandError(
+            f"replication loop: {host}:{port} is this server's own service; choose another master",
+            EXIT_USAGE,
+        )
+
+
+def cmd_now(args: argparse.Namespace) -> None:
+    from applet.client.api import ApiError, ServiceClient, ServiceUnavailable
+
+    try:
+        with ServiceClient(data_dir=args.data_dir, admin=True, timeout=300) as client:
+            sent = client.call("POST", "/v1/admin/replication/now", {})
+    except ServiceUnavailable as error:
+        raise CommandError(str(error), EXIT_UNREACHABLE) from None
+    except ApiError as error:
+        raise CommandError(str(error), EXIT_USAGE if error.status < 500 else EXIT_FAILURE) from None
+    if args.json:
+        print_json(sent)
+        return
+    batches = sent["batches"]
+    print(f"Replicated to {sent['master']} as {sent['server']}: {len(batches)} batch(es).")
+    if batches:
+        kinds = ("products", "seat_uses", "samples", "purchases", "events")
+        rows = [[batch["seq"], *(batch["rows"][kind] for kind in kinds)] for batch in batches]
+        print_table(["Batch", "Products", "Per Seat uses", "Samples", "Purchases", "Events"], rows)
+    else:
+        print("Nothing new to send: the master has everything.")
+
+
+def cmd_status(args: argparse.Namespace) -> None:
+    from applet.store.outbox import sender_state
+
+    with Store.open(args.data_dir) as store:
+        settings = store.replication.get()
+        state = sender_state(store)
+    document = state.as_dict()
+    document["master"] = settings.enterprise_server if settings.master == "enterprise-server" else None
+    failing = bool(state.last_failure and (not state.last_success or state.last_failure > state.last_success))
+    document["state"] = "failing" if failing else ("ok" if state.last_success else "never replicated")
+    if args.json:
+        print_json(document)
+        return
+    print_fields(
+        [
+            ("Master", document["master"] or "(Domain Controller: none configured)"),
+            ("State", document["state"]),
+            ("Last success", state.last_success or "never"),
+            ("Last failure", f"{state.last_failure}: {state.last_error}" if state.last_failure else "none"),
+            ("Acknowledged", f"batch {state.acknowledged}"),
+            (
+                "Pending",
+                f"batch {state.pending_seq} ({state.pending_rows} rows)" if state.pending_seq else "nothing",
+            ),
+        ]
+    )
+
+
+# ---------------------------------------------------------------------------- a master
+
+
+def _enterprise(args: argparse.Namespace) -> Any:
+    from applet.store.enterprise import open_enterprise
+    from applet.store.outbox import server_identity
+
+    location = args.enterprise_database or os.environ.get(ENTERPRISE_DATABASE_ENV) or None
+    with Store.open(args.data_dir) as store:
+        identity = server_identity(store, store.paths)
+        data_dir = store.paths.data_dir
+    return open_enterprise(location, data_dir, identity)
+
+
+def cmd_enroll(args: argparse.Namespace) -> None:
+    from applet.domain.replication import clean_server_name
+    from applet.store.outbox import write_token_file
+
+    server = clean_server_name(args.server)
+    target = Path(args.token_file) if args.token_file else None
+    if target is not None:
+        if target.exists():
+            raise CommandError(f"{target} exists already: give a new file for the token", EXIT_USAGE)
+        if not target.parent.is_dir():
+            raise CommandError(f"no such folder: {target.parent}", EXIT_USAGE)
+    enterprise = _enterprise(args)
+    try:
+        secret = enterprise.enroll(server)
+    finally:
+        enterprise.close()
+    if target is not None:
+        write_token_file(target, server, secret)
+    if args.json:
+        document: dict[str, Any] = {"server": server}
+        document.update({"token_file": str(target.absolute())} if target else {"secret": secret})
+        print_json(document)
+        return
+    if target is not None:
+        print(f"Enrolled {server}; its token is in {target} (readable only by you).")
+    else:
+        import json
+
+        print(f"Enrolled {server}. Its token, shown only this once:")
+        print(json.dumps({"server": server, "secret": secret}))
+    print(
+        f"On {server}: lls replication set --enterprise-server THIS-MASTER[:PORT] --token-file FILE "
+        "--every 24"
+    )
+
+
+def cmd_servers(args: argparse.Namespace) -> None:
+    enterprise = _enterprise(args)
+    try:
+        servers = enterprise.servers()
+    finally:
+        enterprise.close()
+    if args.json:
+        print_json(servers)
+        return
+    rows = [
+        [s["name"], s["state"], s["last_replication"] or "never", s["last_seq"], s["rows"]] for s in servers
+    ]
+    print_table(["Server", "State", "Last replication", "Batches", "Rows"], rows)
+
+
+def cmd_remove(args: argparse.Namespace) -> None:
+    enterprise = _enterprise(args)
+    try:
+        enterprise.remove(args.server)
+    finally:
+        enterprise.close()
+    if args.json:
+        print_json({"removed": args.server})
+    else:
+        print(f"Removed {args.server}: its batches are refused from now on (its data is kept).")
+
+
+def cmd_products(args: argparse.Namespace) -> None:
+    enterprise = _enterprise(args)
+    try:
+        products = enterprise.products()
+    finally:
+        enterprise.close()
+    if args.json:
+        print_json(products)
+        return
+    rows = []
+    for product in products:
+        seat = product["per_seat"]
+        per_server = ", ".join(
+            f"{entry['server']} {entry['purchased']} (peak {entry['peak']})"
+            for entry in product["per_server"]
+        )
+        rows.append(
+            [product["product"], seat["purchased"], seat["allocated"], seat["unlicensed"], per_server]
+        )
+    print_table(["Product", "Per Seat purchased", "Allocated", "Unlicensed", "Per Server (peak)"], rows)
+
+
+def cmd_clients(args: argparse.Namespace) -> None:
+    if not 1 <= args.limit <= 100_000:
+        raise CommandError("--limit must be 1 to 100000", EXIT_USAGE)
+    enterprise = _enterprise(args)
+    try:
+        clients = enterprise.clients(args.product, args.limit)
+    finally:
+        enterprise.close()
+    if args.json:
+        print_json(clients)
+        return
+    rows = [
+        [c["user"], ", ".join(c["products"]), ", ".join(c["servers"]), c["licensed"], c["last_used"]]
+        for c in clients
+    ]
+    print_table(["User", "Products", "Servers", "Licensed", "Last used"], rows)

@@ -1,0 +1,182 @@
+"""One replication batch: its JSON form and the checks a master applies before storing anything.
+
+A batch is a JSON object::
+
+    {"protocol": 1, "server": "NAME", "seq": N, "created": ISO-8601 UTC,
+     "products":  [{"origin", "name", "mode", "per_server_licenses", "per_seat_licenses", "peak"}],
+     "seat_uses": [{"origin", "product", "user", "first_used", "last_used", "usage_count"}],
+     "samples":   [{"origin", "product", "minute", "max_in_use", "requests", "denials"}],
+     "purchases": [{"origin", "id", "product", "mode", "quantity", "administrator", "comment", "created"}],
+     "events":    [{"origin", "id", "event_id", "type", "time", "product", "message"}]}
+
+Anything else (a missing or mistyped field, an unknown mode, a negative count, a batch dated in the
+future) makes the whole batch malformed: :class:`InvalidInput`, and nothing of it is stored.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from applet.domain.errors import InvalidInput
+from applet.domain.replication import clean_server_name
+
+PROTOCOL = 1
+MAX_BATCH_ROWS = 20_000
+MAX_BATCH_BYTES = 16 * 1024 * 1024
+CLOCK_TOLERANCE = timedelta(minutes=5)
+MODES = ("per-server", "per-seat")
+_MAX_TEXT = 1024
+_MAX_INT = 2**62
+
+# Per kind of row: its fields, each with the Python type it must have.
+ROW_FIELDS: dict[str, tuple[tuple[str, type], ...]] = {
+    "products": (
+        ("origin", str),
+        ("name", str),
+        ("mode", str),
+        ("per_server_licenses", int),
+        ("per_seat_licenses", int),
+        ("peak", int),
+    ),
+    "seat_uses": (
+        ("origin", str),
+        ("product", str),
+        ("user", str),
+        ("first_used", str),
+        ("last_used", str),
+        ("usage_count", int),
+    ),
+    "samples": (
+        ("origin", str),
+        ("product", str),
+        ("minute", int),
+        ("max_in_use", int),
+        ("requests", int),
+        ("denials", int),
+    ),
+    "purchases": (
+        ("origin", str),
+        ("id", int),
+        ("product", str),
+        ("mode", str),
+        ("quantity", int),
+        ("administrator", str),
+        ("comment", str),
+        ("created", str),
+    ),
+    "events": (
+        ("origin", str),
+        ("id", int),
+        ("event_id", int),
+        ("type", str),
+        ("time", str),
+        ("product", str),
+        ("message", str),
+    ),
+}
+# Integers that may be negative (a license removal); every other integer is >= 0.
+_SIGNED = {("purchases", "quantity"), ("products", "per_server_licenses"), ("products", "per_seat_licenses")}
+_OPTIONAL = {("events", "product")}
+_PRODUCT_FIELD = {"products": 1, "seat_uses": 1, "samples": 1, "purchases": 2}
+
+
+@dataclass
+class Batch:
+    """A parsed batch: rows as tuples in :data:`ROW_FIELDS` order."""
+
+    server: str
+    seq: int
+    created: str
+    rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+
+    def count(self) -> int:
+        """Rows of every kind."""
+        return sum(len(rows) for rows in self.rows.values())
+
+    def origins(self) -> set[str]:
+        """The origin servers of the rows (their first field)."""
+        return {row[0] for rows in self.rows.values() for row in rows}
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        document: dict[str, Any] = {
+            "protocol": PROTOCOL,
+            "server": self.server,
+            "seq": self.seq,
+            "created": self.created,
+        }
+        for kind, fields in ROW_FIELDS.items():
+            names = [name for name, _ in fields]
+            document[kind] = [dict(zip(names, row, strict=True)) for row in self.rows.get(kind, [])]
+        return document
+
+
+def parse_batch(document: object, now: datetime | None = None) -> Batch:
+    """Check a batch document and return it parsed; :class:`InvalidInput` says what is wrong."""
+    if not isinstance(document, dict):
+        raise InvalidInput("a batch must be a JSON object")
+    if document.get("protocol") != PROTOCOL:
+        raise InvalidInput(
+            f"unknown replication protocol {document.get('protocol')!r} (this master speaks 1)"
+        )
+    server = clean_server_name(document.get("server"))
+    seq = document.get("seq")
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq < _MAX_INT:
+        raise InvalidInput("seq must be a whole number from 1")
+    created = _time(document.get("created"), "created")
+    moment = now or datetime.now(UTC)
+    if datetime.fromisoformat(created) > moment + CLOCK_TOLERANCE:
+        raise InvalidInput(f"the batch is dated {created}, in the future of the master's clock")
+    batch = Batch(server, seq, created)
+    total = 0
+    for kind, fields in ROW_FIELDS.items():
+        items = document.get(kind, [])
+        if not isinstance(items, list):
+            raise InvalidInput(f"{kind} must be a list")
+        total += len(items)
+        if total > MAX_BATCH_ROWS:
+            raise InvalidInput(f"a batch holds at most {MAX_BATCH_ROWS} rows")
+        batch.rows[kind] = [_row(kind, fields, item) for item in items]
+    return batch
+
+
+def _row(kind: str, fields: tuple[tuple[str, type], ...], item: object) -> tuple[Any, ...]:
+    if not isinstance(item, dict):
+        raise InvalidInput(f"a {kind} row must be an object")
+    values: list[Any] = []
+    for name, kind_of in fields:
+        value = item.get(name)
+        if value is None and (kind, name) in _OPTIONAL:
+            values.append(None)
+            continue
+        if kind_of is int:
+            if isinstance(value, bool) or not isinstance(value, int) or abs(value) >= _MAX_INT:
+                raise InvalidInput(f"{kind}.{name} must be a whole number")
+            if value < 0 and (kind, name) not in _SIGNED:
+                raise InvalidInput(f"{kind}.{name} must not be negative")
+        elif not isinstance(value, str) or len(value) > _MAX_TEXT:
+            raise InvalidInput(f"{kind}.{name} must be text of at most {_MAX_TEXT} characters")
+        values.append(value)
+    row = tuple(values)
+    if kind in ("products", "purchases") and row[3 if kind == "purchases" else 2] not in MODES:
+        raise InvalidInput(f"{kind}: mode must be per-server or per-seat")
+    if kind == "seat_uses":
+        _time(row[3], "seat_uses.first_used")
+        _time(row[4], "seat_uses.last_used")
+    clean_server_name(row[0])
+    product_at = _PRODUCT_FIELD.get(kind)
+    if product_at is not None and not row[product_at].strip():
+        raise InvalidInput(f"{kind}: the product name must not be empty")
+    return row
+
+
+def _time(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be an ISO 8601 time")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{what} must be an ISO 8601 time, not {value!r}") from None
+    if moment.tzinfo is None:
+        raise InvalidInput(f"{what} must carry its UTC offset")
+    return value

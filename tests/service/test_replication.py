@@ -1,0 +1,338 @@
+"""Replication with real processes on loopback: a master and three servers, each a real ``lls service``
+with its own data folder and port; enrolment, enterprise-wide Per Seat, a master that goes away and
+comes back (event 213, everything arrives once), a server killed with -9 while it replicates."""
+
+import json
+import socket
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+Lls = Callable[..., Any]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def run_lls(folder: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "applet", "--data-dir", str(folder), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def ok(folder: Path, *args: str) -> Any:
+    completed = run_lls(folder, *args)
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout) if "--json" in args else completed.stdout
+
+
+def enroll(master: Path, server: str, tmp_path: Path, *extra: str) -> Path:
+    token = tmp_path / f"{server}.token"
+    ok(master, "enterprise", "enroll", server, "--token-file", str(token), *extra)
+    assert token.stat().st_mode & 0o077 == 0  # owner-only
+    return token
+
+
+def set_up_server(folder: Path, master_port: int, token: Path) -> None:
+    ok(folder, "product", "add", "Exchange", "--mode", "per-seat")
+    ok(
+        folder,
+        "replication",
+        "set",
+        "--enterprise-server",
+        f"127.0.0.1:{master_port}",
+        "--token-file",
+        str(token),
+        "--every-seconds",
+        "3600",
+    )
+
+
+def use(service: Any, *users: str) -> None:
+    client = service.client()
+    for user in users:
+        lease = client.request("Exchange", user)
+        client.free(lease.handle)
+
+
+def seat_users(folder: Path) -> int:
+    connection = sqlite3.connect(folder / "licensing.sqlite3")
+    try:
+        return int(connection.execute("SELECT COUNT(*) FROM seat_clients").fetchone()[0])
+    finally:
+        connection.close()
+
+
+def pool(master: Path, *extra: str) -> dict[str, int]:
+    products = ok(master, "--json", "enterprise", "products", *extra)
+    return next((p["per_seat"] for p in products if p["product"] == "Exchange"), {})
+
+
+def test_three_servers_overlapping_users_take_one_enterprise_license_each(
+    start_service: Callable[..., Any], tmp_path: Path, wait_for: Callable[..., float]
+) -> None:
+    master_dir = tmp_path / "master"
+    ok(master_dir, "product", "add", "Exchange", "--mode", "per-seat")
+    ok(master_dir, "licenses", "add", "Exchange", "3", "--agree")  # bought once, for the enterprise
+    master = start_service(folder=master_dir)
+    users = {"S1": ("alice", "bob"), "S2": ("Alice", "carol"), "S3": ("bob", "dave", "erin")}
+    servers = {}
+    for name in users:
+        folder = tmp_path / name
+        set_up_server(folder, master.endpoint.port, enroll(master_dir, name, tmp_path))
+        servers[name] = start_service("--replication-retry", "1", folder=folder)
+    for name, service in servers.items():
+        use(service, *users[name])
+        count = len(users[name])
+        wait_for(lambda folder=service.data_dir, n=count: seat_users(folder) == n)
+        sent = ok(service.data_dir, "--json", "replication", "now")
+        assert sent["server"] == name and sent["batches"][0]["rows"]["seat_uses"] == len(users[name])
+        text = ok(service.data_dir, "replication", "now")
+        assert "Nothing new to send" in text
+    # alice/Alice, bob, carol take the enterprise's 3 licenses in arrival order; dave and erin do not.
+    wait_for(lambda: pool(master_dir).get("purchased") == 3, timeout=15)
+    assert pool(master_dir) == {"purchased": 3, "allocated": 3, "unlicensed": 2, "users": 5}
+    clients = {c["user"].casefold(): c for c in ok(master_dir, "--json", "enterprise", "clients")}
+    assert clients["alice"]["servers"] == ["S1", "S2"] and clients["alice"]["licensed"]
+    assert clients["bob"]["servers"] == ["S1", "S3"]
+    assert [clients[u]["licensed"] for u in ("carol", "dave", "erin")] == [True, False, False]
+    # The master logs 201 for the pool (and 221: more users than licenses).
+    wait_for(lambda: {201, 221} <= {e["event_id"] for e in master.client().events(product="Exchange")})
+    listed = {s["name"]: s for s in ok(master_dir, "--json", "enterprise", "servers")}
+    assert {n: listed[n]["state"] for n in users} == dict.fromkeys(users, "replicating")
+    status = ok(servers["S1"].data_dir, "--json", "replication", "status")
+    assert status["state"] == "ok" and status["acknowledged"] == listed["S1"]["last_seq"]
+    # A revoked server is refused (401): event 213 on its side, one line in its log.
+    ok(master_dir, "enterprise", "remove", "S3")
+    use(servers["S3"], "frank")
+    wait_for(lambda: seat_users(servers["S3"].data_dir) == 4)
+    refused = run_lls(servers["S3"].data_dir, "replication", "now")
+    assert refused.returncode == 1 and "401" in refused.stderr and "removed" in refused.stderr
+    wait_for(lambda: 213 in {e["event_id"] for e in servers["S3"].client().events()})
+    assert "replication failed" in servers["S3"].log.read_text()
+    assert pool(master_dir)["users"] == 5  # frank did not arrive
+
+
+def test_master_away_then_back_event_213_and_everything_arrives_once(
+    start_service: Callable[..., Any], tmp_path: Path, wait_for: Callable[..., float]
+) -> None:
+    master_dir, server_dir = tmp_path / "master", tmp_path / "S1"
+    port = free_port()
+    master = start_service("--port", str(port), folder=master_dir)
+    set_up_server(server_dir, port, enroll(master_dir, "S1", tmp_path))
+    server = start_service("--replication-retry", "1", folder=server_dir)
+    use(server, "alice")
+    wait_for(lambda: seat_users(server_dir) == 1)
+    ok(server_dir, "replication", "now")
+    assert master.stop() == 0
+    use(server, "bob", "carol")
+    wait_for(lambda: seat_users(server_dir) == 3)
+    failed = run_lls(server_dir, "replication", "now")
+    assert failed.returncode == 1 and "could not contact 127.0.0.1" in failed.stderr
+    wait_for(lambda: 213 in {e["event_id"] for e in server.client().events()})
+    status = ok(server_dir, "--json", "replication", "status")
+    assert (
+        status["state"] == "failing"
+        and status["pending_seq"] == 2
+        and "could not contact" in status["last_error"]
+    )
+    # Back on the same port: the scheduled retry (every second here, 15 minutes by default) catches up.
+    start_service("--port", str(port), folder=master_dir)
+    wait_for(lambda: pool(master_dir).get("users") == 3, timeout=20)
+    wait_for(lambda: ok(server_dir, "--json", "replication", "status")["state"] == "ok", timeout=10)
+    servers = {s["name"]: s for s in ok(master_dir, "--json", "enterprise", "servers")}
+    assert servers["S1"]["last_seq"] == 2 and servers["S1"]["batches"] == 2
+    assert pool(master_dir) == {"purchased": 0, "allocated": 0, "unlicensed": 3, "users": 3}
+
+
+def test_server_killed_mid_replication_nothing_doubled(
+    start_service: Callable[..., Any], tmp_path: Path, wait_for: Callable[..., float]
+) -> None:
+    master_dir, server_dir = tmp_path / "master", tmp_path / "S1"
+    master = start_service(folder=master_dir)
+    set_up_server(server_dir, master.endpoint.port, enroll(master_dir, "S1", tmp_path))
+    record_many_users(server_dir, 30_000)
+    server = start_service("--replication-retry", "3600", folder=server_dir)
+    now = subprocess.Popen(
+        [sys.executable, "-m", "applet", "--data-dir", str(server_dir), "replication", "now"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    # Kill the server once the master has some of its batches, not all (8 batches of 4,000 users).
+    wait_for(lambda: pool(master_dir).get("users", 0) > 0, timeout=60, interval=0.05)
+    server.kill()
+    now.wait(timeout=30)
+    assert pool(master_dir)["users"] < 30_000
+    start_service("--replication-retry", "3600", folder=server_dir)
+    ok(server_dir, "replication", "now")
+    assert pool(master_dir) == {"purchased": 0, "allocated": 0, "unlicensed": 30_000, "users": 30_000}
+    servers = {s["name"]: s for s in ok(master_dir, "--json", "enterprise", "servers")}
+    status = ok(server_dir, "--json", "replication", "status")
+    assert servers["S1"]["last_seq"] == status["acknowledged"] == servers["S1"]["batches"]
+    assert status["pending_seq"] is None
+
+
+def record_many_users(folder: Path, count: int) -> None:
+    """Per Seat use rows as a busy server's store holds them (written through the store's API)."""
+    from applet.domain.counting import PerSeatAllocator
+    from applet.store import Store
+    from applet.store.records import SeatUsage
+
+    with Store.open(folder) as store:
+        product_id = store.products.get("Exchange").product_id
+        allocator = PerSeatAllocator(0)
+        when = "2026-01-01T09:00:00+00:00"
+        store.clients.record_usage(
+            [
+                SeatUsage(product_id, f"user{n:06d}", when, allocator.use(f"user{n:06d}").licensed)
+                for n in range(count)
+            ]
+        )
+
+
+@pytest.mark.parametrize("typed", ["LIC_MASTER", "\\\\LICMASTER", "licmaster.example.com:9000", "10.1.2.3"])
+def test_replication_set_accepts_what_administrators_type(typed: str, tmp_path: Path) -> None:
+    token = tmp_path / "token"
+    token.write_text(json.dumps({"server": "S1", "secret": "x" * 43}))
+    shown = ok(
+        tmp_path / "S1",
+        "--json",
+        "replication",
+        "set",
+        "--enterprise-server",
+        typed,
+        "--token-file",
+        str(token),
+        "--every-seconds",
+        "300",
+    )
+    assert shown["enterprise_server"] == typed.lstrip("\\").removesuffix(":8765")
+    assert shown["every_seconds"] == 300 and shown["enrolled_as"] == "S1"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--enterprise-server", "bad host", "--every", "1"], "not a host name"),
+        (["--enterprise-server", "host:99999", "--every", "1"], "port"),
+        (["--enterprise-server", "host", "--every-seconds", "59"], "60 to"),
+        (["--enterprise-server", "host", "--every", "1", "--token-file", "/nonexistent"], "cannot read"),
+    ],
+)
+def test_replication_set_refuses_bad_input_and_changes_nothing(
+    args: list[str], message: str, lls: Lls, store_snapshot: Callable[[], list[str]]
+) -> None:
+    assert lls("replication", "show").code == 0
+    before = store_snapshot()
+    result = lls("replication", "set", *args)
+    assert result.code == 2 and message in result.stderr and len(result.stderr.splitlines()) == 1
+    assert store_snapshot() == before
+
+
+def test_a_server_cannot_replicate_to_itself(service: Any, lls: Lls, tmp_path: Path) -> None:
+    token = tmp_path / "token"
+    token.write_text(json.dumps({"server": "S1", "secret": "x" * 43}))
+    result = lls(
+        "replication",
+        "set",
+        "--enterprise-server",
+        f"127.0.0.1:{service.endpoint.port}",
+        "--token-file",
+        str(token),
+        "--every",
+        "1",
+    )
+    assert result.code == 2 and "replication loop" in result.stderr
+
+
+def test_replication_loop_a_to_b_to_a_is_refused(start_service: Callable[..., Any], tmp_path: Path) -> None:
+    a_dir, b_dir = tmp_path / "A", tmp_path / "B"
+    a_port, b_port = free_port(), free_port()
+    token_b_at_a = enroll(a_dir, "B", tmp_path)  # B replicates to A
+    token_a_at_b = tmp_path / "A-at-B.token"
+    ok(b_dir, "enterprise", "enroll", "A", "--token-file", str(token_a_at_b))  # and A to B
+    ok(
+        b_dir,
+        "replication",
+        "set",
+        "--enterprise-server",
+        f"127.0.0.1:{a_port}",
+        "--token-file",
+        str(token_b_at_a),
+        "--every",
+        "24",
+    )
+    ok(
+        a_dir,
+        "replication",
+        "set",
+        "--enterprise-server",
+        f"127.0.0.1:{b_port}",
+        "--token-file",
+        str(token_a_at_b),
+        "--every",
+        "24",
+    )
+    start_service("--port", str(a_port), "--replication-retry", "3600", folder=a_dir)
+    start_service("--port", str(b_port), "--replication-retry", "3600", folder=b_dir)
+    ok(b_dir, "replication", "now")  # B -> A first: A answers that it is B's master
+    refused = run_lls(a_dir, "replication", "now")  # A -> B would close the loop
+    assert refused.returncode == 1 and "replication loop" in refused.stderr
+
+
+def test_bad_batches_are_refused_and_logged_nothing_stored(
+    start_service: Callable[..., Any], tmp_path: Path
+) -> None:
+    master_dir = tmp_path / "master"
+    master = start_service(folder=master_dir)
+    secret = json.loads(enroll(master_dir, "S1", tmp_path).read_text())["secret"]
+    enroll(master_dir, "S2", tmp_path)
+    before = ok(master_dir, "--json", "enterprise", "servers")
+    good = {"protocol": 1, "server": "S1", "seq": 1, "created": "2026-01-01T00:00:00+00:00"}
+    use_row = {
+        "product": "P",
+        "user": "u",
+        "first_used": good["created"],
+        "last_used": good["created"],
+        "usage_count": 1,
+    }
+    cases = [
+        (good, "wrong-secret-" + "x" * 40, 401, "wrong secret"),
+        ({**good, "server": "S9"}, secret, 401, "not enrolled"),
+        (good, None, 401, "missing secret"),
+        ({**good, "seq": 5}, secret, 409, "gap"),
+        ({**good, "seat_uses": [{**use_row, "origin": "S2"}]}, secret, 409, "another server"),
+        ({**good, "created": "2999-01-01T00:00:00+00:00"}, secret, 400, "future"),
+        ({**good, "seat_uses": [{"origin": "S1"}]}, secret, 400, "seat_uses"),
+    ]
+    for document, token, status, message in cases:
+        code, answer = master.http("POST", "/v1/replication/batches", document, token=token)
+        assert (code, message in answer["error"]) == (status, True), answer
+    code, answer = master.http("POST", "/v1/replication/batches", raw=b"{not json", token=secret)
+    assert code == 400
+    code, answer = master.http("POST", "/v1/replication/batches", raw=b"[" * 17_000_000, token=secret)
+    assert code == 413
+    assert ok(master_dir, "--json", "enterprise", "servers") != before  # refusals are noted ...
+    listed = ok(master_dir, "--json", "enterprise", "servers")
+    assert [s["last_seq"] for s in listed if s["name"] in ("S1", "S2")] == [0, 0]  # ... nothing stored
+    assert "P" not in {p["product"] for p in ok(master_dir, "--json", "enterprise", "products")}
+    log = master.log.read_text()
+    assert "replication batch from S1 refused (401): wrong secret" in log
+    assert "refused (409)" in log and "refused (400)" in log
+    # The good batch is then stored as batch 1.
+    code, answer = master.http(
+        "POST", "/v1/replication/batches", {**good, "seat_uses": [{**use_row, "origin": "S1"}]}, token=secret
+    )
+    assert (code, answer["acknowledged"]) == (200, 1)
