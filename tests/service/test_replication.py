@@ -3,6 +3,7 @@ with its own data folder and port; enrolment, enterprise-wide Per Seat, a master
 comes back (event 213, everything arrives once), a server killed with -9 while it replicates."""
 
 import json
+import os
 import socket
 import sqlite3
 import subprocess
@@ -336,3 +337,33 @@ def test_bad_batches_are_refused_and_logged_nothing_stored(
         "POST", "/v1/replication/batches", {**good, "seat_uses": [{**use_row, "origin": "S1"}]}, token=secret
     )
     assert (code, answer["acknowledged"]) == (200, 1)
+
+
+def test_nothing_of_replication_on_the_import_path_of_product_list_or_the_applet(data_dir: Path) -> None:
+    heavy = ("applet.store.enterprise", "applet.store.outbox", "applet.service.replication", "psycopg")
+    listed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "applet", "--data-dir", str(data_dir), "product", "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stderr
+    imported = {line.split("|")[-1].strip() for line in listed.stderr.splitlines() if "|" in line}
+    assert "applet.store.products" in imported  # the measurement sees the store's modules
+    assert not {name for name in imported if name.startswith(heavy)}
+    applet = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, applet.ui.licensing_main, applet.ui.licensing.replication; "
+            "print('\\n'.join(sorted(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert applet.returncode == 0, applet.stderr
+    modules = set(applet.stdout.split())
+    assert "applet.ui.licensing.replication" in modules
+    assert not {name for name in modules if name.startswith(heavy)}
