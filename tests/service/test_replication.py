@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +57,10 @@ def set_up_server(folder: Path, master_port: int, token: Path) -> None:
         f"127.0.0.1:{master_port}",
         "--token-file",
         str(token),
-        "--every-seconds",
-        "3600",
+        "--start-at",
+        # Twelve hours from now: the tests decide when to replicate (lls replication now), except
+        # the retries after a failure, which the schedule makes.
+        (datetime.now() + timedelta(hours=12)).strftime("%H:%M"),
     )
 
 
@@ -261,6 +264,9 @@ def test_a_server_cannot_replicate_to_itself(service: Any, lls: Lls, tmp_path: P
 def test_replication_loop_a_to_b_to_a_is_refused(start_service: Callable[..., Any], tmp_path: Path) -> None:
     a_dir, b_dir = tmp_path / "A", tmp_path / "B"
     a_port, b_port = free_port(), free_port()
+    # Start At twelve hours from now: neither replicates on its own during the test, so the order
+    # below is the order of events.
+    later = (datetime.now() + timedelta(hours=12)).strftime("%H:%M")
     token_b_at_a = enroll(a_dir, "B", tmp_path)  # B replicates to A
     token_a_at_b = tmp_path / "A-at-B.token"
     ok(b_dir, "enterprise", "enroll", "A", "--token-file", str(token_a_at_b))  # and A to B
@@ -272,8 +278,8 @@ def test_replication_loop_a_to_b_to_a_is_refused(start_service: Callable[..., An
         f"127.0.0.1:{a_port}",
         "--token-file",
         str(token_b_at_a),
-        "--every",
-        "24",
+        "--start-at",
+        later,
     )
     ok(
         a_dir,
@@ -283,8 +289,8 @@ def test_replication_loop_a_to_b_to_a_is_refused(start_service: Callable[..., An
         f"127.0.0.1:{b_port}",
         "--token-file",
         str(token_a_at_b),
-        "--every",
-        "24",
+        "--start-at",
+        later,
     )
     start_service("--port", str(a_port), "--replication-retry", "3600", folder=a_dir)
     start_service("--port", str(b_port), "--replication-retry", "3600", folder=b_dir)
