@@ -11,6 +11,7 @@ from typing import Any
 
 from applet.cli.errors import EXIT_USAGE, CommandError
 from applet.cli.output import print_fields, print_json, print_table
+from applet.domain.compliance import Compliance
 from applet.domain.products import LicenseMode
 from applet.store import Store
 from applet.store.identity import current_administrator
@@ -199,9 +200,11 @@ def _per_server(record: ProductRecord, value: object) -> object:
     return value if record.mode is LicenseMode.PER_SERVER else None
 
 
-def _show(args: argparse.Namespace, record: ProductRecord) -> None:
+def _show(args: argparse.Namespace, record: ProductRecord, compliance: Compliance | None = None) -> None:
+    """A product's fields; with ``compliance`` (``lls product show``) its state as License Manager says it."""
+    judged = [("Compliance", compliance.label)] if compliance is not None else []
     if args.json:
-        print_json(_product_dict(record))
+        print_json({**_product_dict(record), **({"compliance": compliance.value} if compliance else {})})
         return
     if record.mode is LicenseMode.PER_SERVER:
         figures = [
@@ -217,6 +220,7 @@ def _show(args: argparse.Namespace, record: ProductRecord) -> None:
             ("Version", record.version),
             ("Mode", record.mode.label),
             *figures,
+            *judged,
             ("Mode change allowed", record.flip_allowed),
             ("Observed TCP port", record.observe_tcp_port),
             ("Observes sessions", record.observe_sessions),
@@ -227,7 +231,10 @@ def _show(args: argparse.Namespace, record: ProductRecord) -> None:
 
 def cmd_product_show(args: argparse.Namespace) -> None:
     with _open(args) as store:
-        _show(args, store.products.get(args.name))
+        record = store.products.get(args.name)
+        # The one judgement of applet.domain.compliance, as Products View and the report make it.
+        compliance = store.usage.summaries(record.name)[0].compliance
+    _show(args, record, compliance)
 
 
 def cmd_product_add(args: argparse.Namespace) -> None:

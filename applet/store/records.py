@@ -75,7 +75,13 @@ class PurchaseRecord(Record):
 
 @dataclass(frozen=True)
 class ProductSummary(Record):
-    """One Products View row: what was bought, what is used, and whether that complies."""
+    """One Products View row: what was bought, what is used, and whether that complies.
+
+    ``per_server_reached`` is the high-water mark since the last reset; ``compliance`` judges it (Per
+    Server) or the clients recorded (Per Seat), see :mod:`applet.domain.compliance`. ``in_use`` is the
+    clients connected now, which only a running service knows: the store leaves it None and License
+    Manager fills it in from the service.
+    """
 
     product_id: int
     name: str
@@ -86,6 +92,7 @@ class ProductSummary(Record):
     per_server_purchased: int
     per_server_reached: int
     compliance: Compliance
+    in_use: int | None = None
 
 
 @dataclass(frozen=True)

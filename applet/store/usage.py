@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from applet.domain.compliance import per_seat_compliance, per_server_compliance
+from applet.domain.compliance import product_compliance
 from applet.domain.products import LicenseMode
 from applet.store.records import ProductSummary, UsageSample
 from applet.store.repository import Repository
@@ -59,16 +59,20 @@ class UsageRepository(Repository):
             ).fetchall()
         return [(int(row[0]), int(row[1])) for row in rows]
 
-    def summaries(self, in_use: dict[int, int] | None = None) -> list[ProductSummary]:
-        """Per active product: Per Seat purchased/allocated/unlicensed, Per Server purchased/reached.
+    def summaries(self, product: str | None = None) -> list[ProductSummary]:
+        """Per active product (or just ``product``): Per Seat purchased/allocated/unlicensed, Per Server
+        purchased/reached, and the compliance (:func:`~applet.domain.compliance.product_compliance`).
 
-        ``in_use`` (current concurrent clients per product id, from a running service) decides the
-        Per Server compliance; without it, the highest count reached is used.
+        ``in_use`` is left None: clients connected now are the running service's to tell, and never
+        decide compliance.
         """
         connection = self.connection
         with self.db.errors():
             products = connection.execute(
-                "SELECT id, name, mode, peak_in_use FROM products WHERE removed IS NULL ORDER BY name"
+                "SELECT id, name, mode, peak_in_use FROM products WHERE removed IS NULL"
+                + (" AND id = ?" if product is not None else "")
+                + " ORDER BY name",
+                [self.product_id(connection, product)] if product is not None else [],
             ).fetchall()
             purchased: dict[tuple[int, str], int] = {
                 (row[0], row[1]): int(row[2])
@@ -100,11 +104,9 @@ class UsageRepository(Repository):
             seat_used = allocated.get(product_id, 0)
             seat_unlicensed = unlicensed.get(product_id, 0)
             license_mode = LicenseMode(mode)
-            if license_mode is LicenseMode.PER_SEAT:
-                compliance = per_seat_compliance(seat_used, seat_bought, seat_unlicensed)
-            else:
-                current = in_use.get(product_id, peak) if in_use is not None else peak
-                compliance = per_server_compliance(current, server_bought)
+            compliance = product_compliance(
+                license_mode, server_bought, int(peak), seat_bought, seat_used, seat_unlicensed
+            )
             summaries.append(
                 ProductSummary(
                     product_id,

@@ -1,6 +1,7 @@
 """End to end: the real service runs, licenses are requested with ``lls request``, and License Manager
 shows the new counts and events within 2 seconds without any action; the Start button starts it."""
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -49,11 +50,13 @@ def test_usage_from_the_running_service_appears_within_two_seconds(
         handles.append(result.stdout.strip())
     web = lambda: next(r for r in window.products.model.records() if r.name == "Web Server")  # noqa: E731
     qtbot.waitUntil(lambda: web().per_server_reached >= 5, timeout=2000)
-    assert web().compliance.value == "at-limit"  # five connected now, five licensed
-    # One leaves: compliance follows the clients connected now (the peak stays 5).
+    assert web().compliance.value == "at-limit"  # five at once since the last reset, five licensed
+    qtbot.waitUntil(lambda: web().in_use == 5, timeout=2000)
+    # One leaves: In Use follows the clients connected now; compliance stays with the peak (issue 9
+    # item 6: it used to turn "compliant" here, and "over the limit" again once the service stopped).
     assert _lls(data_dir, "free", handles[0]).returncode == 0
-    qtbot.waitUntil(lambda: web().compliance.value == "compliant", timeout=3000)
-    assert web().per_server_reached == 5
+    qtbot.waitUntil(lambda: web().in_use == 4, timeout=3000)
+    assert web().per_server_reached == 5 and web().compliance.value == "at-limit"
     snapshot(window, "manager-live-products")
 
     qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
@@ -81,6 +84,48 @@ def test_usage_from_the_running_service_appears_within_two_seconds(
     assert "right now" in boxes.texts[1] and "Mail Server" in boxes.texts[1]  # type: ignore[attr-defined]
     assert seeded.clients.usage(user="zed")
     window.tabs.setCurrentIndex(PRODUCTS)
+
+
+def test_compliance_judges_the_peak_whether_the_service_runs_or_not(
+    seeded: Store,
+    running_service: ServiceProcess,
+    open_manager: Callable[[], ManagerWindow],
+    data_dir: Path,
+    qtbot: QtBot,
+    snapshot: Callable[[QWidget, str], Path],
+) -> None:
+    """Issue 9 item 6: Products View said "Over the limit" while the service was stopped and
+    "Compliant" once it ran; the properties, ``lls product show`` and the report must say the same."""
+    web_id = seeded.products.get("Web Server").product_id
+    seeded.products.record_peaks({web_id: 7})  # seven at once since the last reset, five purchased
+    window = open_manager()
+    qtbot.waitUntil(lambda: "running" in window.status.service.text(), timeout=5000)
+    model = window.products.model
+    web = lambda: next(r for r in model.records() if r.name == "Web Server")  # noqa: E731
+    row = lambda: model.records().index(web())  # noqa: E731
+    in_use_column = [
+        model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())
+    ].index("In Use")
+    qtbot.waitUntil(lambda: web().in_use == 0, timeout=3000)
+    assert web().compliance.value == "over-limit"
+    assert model.index(row(), in_use_column).data() == "0"
+    snapshot(window, "manager-products-service-running")
+    shown = _lls(data_dir, "--json", "product", "show", "Web Server")
+    assert shown.returncode == 0 and json.loads(shown.stdout)["compliance"] == "over-limit"
+
+    running_service.stop()
+    qtbot.waitUntil(lambda: "stopped" in window.status.service.text(), timeout=5000)
+    qtbot.waitUntil(lambda: web().in_use is None, timeout=3000)
+    assert web().compliance.value == "over-limit"
+    assert model.index(row(), in_use_column).data() == ""  # no live count without the service
+    text = _lls(data_dir, "product", "show", "Web Server").stdout
+    assert "Over the limit" in text
+    report = data_dir / "report.html"
+    window.export_compliance_report(report)
+    qtbot.waitUntil(report.exists)
+    html = report.read_text(encoding="utf-8")
+    web_row = next(line for line in html.splitlines() if "<td>Web Server</td>" in line)
+    assert "Over the limit" in web_row and ">7<" in web_row
 
 
 def test_the_start_button_starts_the_service(

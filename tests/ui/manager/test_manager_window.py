@@ -191,8 +191,56 @@ def test_products_view_filters_and_sorts(manager: ManagerWindow, qtbot: QtBot) -
     assert _column(manager.products.model, 0) == ["Web Server"]
     manager.products.filter.clear()
     _click_header(qtbot, manager.products.view, 4)  # Per Server Purchased
-    values = [manager.products.model.record(r).per_server_purchased for r in range(3)]
-    assert values == sorted(values, reverse=True) or values == sorted(values)
+    # Sorted as shown: a Per Seat product has no Per Server figure (an empty cell, sorted last).
+    descending = manager.products.view.horizontalHeader().sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+    assert _shown_in_order(manager.products.model, 4, descending)
+
+
+def test_each_product_shows_its_own_mode_figures_and_one_compliance(
+    manager: ManagerWindow, qtbot: QtBot, snapshot: Callable[[QWidget, str], Path]
+) -> None:
+    """Issue 9 items 3 and 6: a Per Seat product shows no Per Server figures and the other way round;
+    the properties say the compliance Products View shows; every column is whole at the default size."""
+    from applet.ui.manager.dialogs.product_properties import ProductPropertiesDialog
+
+    model = manager.products.model
+    headers = [
+        " ".join(model.headerData(c, Qt.Orientation.Horizontal).split()) for c in range(model.columnCount())
+    ]
+    seat = [headers.index("Per Seat Purchased"), headers.index("Per Seat Allocated")]
+    server = [headers.index("Per Server Purchased"), headers.index("Per Server Reached")]
+    rows = {model.record(r).name: r for r in range(model.rowCount())}
+    assert [model.index(rows["Mail Server"], c).data() for c in seat + server] == ["2", "2", "", ""]
+    assert [model.index(rows["Web Server"], c).data() for c in seat + server] == ["", "", "5", "4"]
+    in_use = headers.index("In Use")
+    assert all(model.index(r, in_use).data() == "" for r in range(model.rowCount()))  # service stopped
+    # Every column whole at the default window size: its width fits its header and its cells.
+    assert (manager.width(), manager.height()) == (980, 600)
+    view = manager.products.view
+    header = view.horizontalHeader()
+    assert (
+        header.sectionViewportPosition(model.columnCount() - 1) + header.sectionSize(model.columnCount() - 1)
+        <= view.viewport().width()
+    )
+    for column in range(model.columnCount()):
+        assert header.sectionSize(column) >= header.sectionSizeHint(column), headers[column]
+        assert header.sectionSize(column) >= view.sizeHintForColumn(column), headers[column]
+    snapshot(manager, "manager-products-modes")
+
+    for name, words in (("Web Server", "Compliant"), ("Mail Server", "Over the limit")):
+        view.setFocus()
+        view.selectRow(rows[name])
+        manager.properties_action.trigger()
+        dialog = manager.child_dialog
+        assert isinstance(dialog, ProductPropertiesDialog)
+        qtbot.waitUntil(lambda dialog=dialog: dialog.loaded)
+        assert (
+            dialog.compliance.text() == words == model.index(rows[name], headers.index("Compliance")).data()
+        )
+        other_mode = "Per Seat" if name == "Web Server" else "Per Server"
+        assert other_mode not in dialog.summary.text()
+        snapshot(dialog, f"properties-{name}")
+        dialog.reject()
 
 
 def test_new_events_and_usage_appear_without_any_action(

@@ -1,18 +1,23 @@
-"""A product's properties: its purchases, its Per Seat clients, its servers and a usage chart."""
+"""A product's properties: its compliance, purchases, Per Seat clients, servers and a usage chart."""
 
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
 
+from applet.domain.products import LicenseMode
 from applet.store import Store
-from applet.store.records import ProductRecord, SeatClientRecord
+from applet.store.records import ProductRecord, ProductSummary, SeatClientRecord
 from applet.ui.manager.chart import UsagePanel
 from applet.ui.manager.dialogs.base import table_view
 from applet.ui.manager.gateway import StoreGateway
 from applet.ui.manager.models.columns import Column
+from applet.ui.manager.models.products import compliance_label
 from applet.ui.manager.models.record_table import RecordTableModel
-from applet.ui.manager.symbols import local_time
+from applet.ui.manager.symbols import compliance_icon, local_time
+
+# What the dialog reads: the product, its Products View row, purchases, Per Seat clients, servers.
+Loaded = tuple[ProductRecord, ProductSummary, list[Any], list[SeatClientRecord], list[Any]]
 
 
 class ProductPropertiesDialog(QDialog):
@@ -64,7 +69,17 @@ class ProductPropertiesDialog(QDialog):
         self.tabs.addTab(self.usage, self.tr("&Usage"))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        # The compliance first, with its symbol: the same judgement as Products View.
+        self.compliance_symbol = QLabel()
+        self.compliance = QLabel()
+        self.compliance.setObjectName("product_compliance")
+        self.compliance.setStyleSheet("font-weight: bold;")
+        state = QHBoxLayout()
+        state.addWidget(self.compliance_symbol)
+        state.addWidget(self.compliance)
+        state.addStretch(1)
         layout = QVBoxLayout(self)
+        layout.addLayout(state)
         layout.addWidget(self.summary)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(buttons)
@@ -72,6 +87,24 @@ class ProductPropertiesDialog(QDialog):
         self.loaded = False
         self.reload()
         self.usage.load()
+
+    def _summary_text(self, record: ProductRecord, summary: ProductSummary) -> str:
+        """The figures of the product's own mode, as Products View shows them."""
+        name = " ".join(part for part in (record.name, record.version) if part)
+        if summary.mode is LicenseMode.PER_SEAT:
+            text = self.tr(
+                "%1, licensed Per Seat. Licenses purchased: %2; allocated: %3; unlicensed clients: %4."
+            )
+            figures = (summary.per_seat_purchased, summary.per_seat_allocated, summary.per_seat_unlicensed)
+        else:
+            text = self.tr(
+                "%1, licensed Per Server. Concurrent connections purchased: %2; the most at once since the "
+                "last reset: %3."
+            )
+            figures = (summary.per_server_purchased, summary.per_server_reached, 0)
+        for number, figure in enumerate(figures, start=2):
+            text = text.replace(f"%{number}", f"{figure:,}")
+        return text.replace("%1", name)
 
     # Per Seat clients of one product can be many: the dialog lists the most recent ones.
     CLIENT_LIMIT = 1000
@@ -81,29 +114,29 @@ class ProductPropertiesDialog(QDialog):
         product = self.product
         limit = self.CLIENT_LIMIT
 
-        def job(store: Store) -> tuple[ProductRecord, list[Any], list[SeatClientRecord], list[Any]]:
+        def job(
+            store: Store,
+        ) -> Loaded:
             record = store.products.get(product)
+            summary = store.usage.summaries(product)[0]
             history = store.ledger.history(product)
             clients = store.clients.usage(product=product, limit=limit)
             servers = [
                 (server.name, server.site, record.mode.label if server.is_local else "")
                 for server in store.replication.servers()
             ]
-            return record, history, clients, servers
+            return record, summary, history, clients, servers
 
-        def done(result: tuple[ProductRecord, list[Any], list[SeatClientRecord], list[Any]]) -> None:
-            record, history, clients, servers = result
+        def done(
+            result: Loaded,
+        ) -> None:
+            record, summary, history, clients, servers = result
             self.purchases.set_records(history)
             self.clients.set_records(clients)
             self.servers.set_records(servers)
-            self.summary.setText(
-                self.tr("%1, licensed %3: %4 Per Server and %5 Per Seat licenses; peak %6 concurrent.")
-                .replace("%1", " ".join(part for part in (record.name, record.version) if part))
-                .replace("%3", record.mode.label)
-                .replace("%4", f"{record.per_server_licenses:,}")
-                .replace("%5", f"{record.per_seat_licenses:,}")
-                .replace("%6", f"{record.peak_in_use:,}")
-            )
+            self.summary.setText(self._summary_text(record, summary))
+            self.compliance.setText(compliance_label(summary.compliance))
+            self.compliance_symbol.setPixmap(compliance_icon(summary.compliance).pixmap(24, 24))
             self.loaded = True
 
         def failed(error: Exception) -> None:

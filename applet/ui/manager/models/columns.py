@@ -27,6 +27,17 @@ class Column:
     sort_key: str | None = None
     numeric: bool = False
     tooltip: str = ""
+    # Show the header on two lines (its last word below), so a long header does not make a narrow
+    # column of numbers wide; exports keep the header on one line.
+    wrap_header: bool = False
+
+    @property
+    def shown_header(self) -> str:
+        """The header as the table shows it."""
+        if self.wrap_header and " " in self.header:
+            first, last = self.header.rsplit(" ", 1)
+            return f"{first}\n{last}"
+        return self.header
 
     def text(self, record: Any) -> str:
         """The cell text."""
@@ -62,7 +73,7 @@ class ColumnsMixin:
             return None
         spec = self.columns[section]
         if role == Qt.ItemDataRole.DisplayRole:
-            return spec.header
+            return spec.shown_header
         if role == Qt.ItemDataRole.ToolTipRole and spec.tooltip:
             return spec.tooltip
         if role == Qt.ItemDataRole.TextAlignmentRole:

@@ -1,5 +1,7 @@
 """Products View: per product what was bought, what is used, and a compliance symbol; filtered by name."""
 
+from dataclasses import replace
+
 from applet.store import Store
 from applet.store.records import ProductSummary
 from applet.ui.manager.gateway import connected_now
@@ -34,14 +36,12 @@ class ProductsTab(ManagerTab):
 
     def reload(self, live: bool = False) -> None:
         def job(store: Store) -> list[ProductSummary]:
-            # With the service running, Per Server compliance follows the clients connected now;
-            # without it, the highest count reached.
+            # Compliance is the store's (the peak since the last reset); In Use is the service's.
+            summaries = store.usage.summaries()
             connected = connected_now(store.paths)
             if connected is None:
-                return store.usage.summaries()
-            ids = {record.name.casefold(): record.product_id for record in store.products.list()}
-            in_use = {ids[name]: count for name, count in connected.items() if name in ids}
-            return store.usage.summaries(in_use=in_use)
+                return summaries
+            return [replace(s, in_use=connected.get(s.name.casefold(), 0)) for s in summaries]
 
         def done(summaries: list[ProductSummary]) -> None:
             self.model.set_records(summaries)
