@@ -8,6 +8,7 @@ so in the status bar. It asks the visible tab, never which tab it is, what Prope
 and the status text mean.
 """
 
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QPoint, QSettings, Qt, Signal
@@ -71,10 +72,18 @@ class ManagerWindow(QMainWindow):
         self.setWindowTitle(self.tr("License Manager"))
         self.setWindowIcon(icon("licensing", recolor=False))
 
+        self.history = HistoryTab(self)
+        self.products = ProductsTab(self)
+        self.clients = ClientsTab(self)
+        self.servers = ServersTab(self)
+        self.events = EventsTab(self)
         self.tab_list: list[ManagerTab] = [
-            tab(self) for tab in (HistoryTab, ProductsTab, ClientsTab, ServersTab, EventsTab)
+            self.history,
+            self.products,
+            self.clients,
+            self.servers,
+            self.events,
         ]
-        self.history, self.products, self.clients, self.servers, self.events = self.tab_list
         self._stale: set[int] = set(range(len(self.tab_list)))
         self._build_tabs()
         self._build_actions()
@@ -116,7 +125,7 @@ class ManagerWindow(QMainWindow):
         self.contents_action = act(self, tr("&Contents"), self.show_help, keys.HelpContents, "help")
         self.about_action = act(self, tr("&About License Manager"), self.show_about)
         self.tab_actions = [
-            act(self, tab.title, lambda index=index: self.tabs.setCurrentIndex(index), f"Ctrl+{index + 1}")
+            act(self, tab.title, partial(self.tabs.setCurrentIndex, index), f"Ctrl+{index + 1}")
             for index, tab in enumerate(self.tab_list)
         ]
         for action in self.tab_actions:
@@ -149,7 +158,7 @@ class ManagerWindow(QMainWindow):
         for tab in self.tab_list:
             tab.restore_columns(self.settings.value(f"columns/{tab.key}"))
         try:
-            index = int(self.settings.value("window/tab", PRODUCTS))  # type: ignore[arg-type]
+            index = int(str(self.settings.value("window/tab", PRODUCTS)))
         except (TypeError, ValueError):
             index = PRODUCTS
         self.tabs.setCurrentIndex(index if 0 <= index < self.tabs.count() else PRODUCTS)

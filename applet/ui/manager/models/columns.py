@@ -94,5 +94,5 @@ def sortable(value: object) -> tuple[int, Any]:
 class Translator(QObject):
     """Gives module-level functions a translation context (``LicenseManager``)."""
 
-    def tr(self, text: str, disambiguation: str | None = None, n: int = -1) -> str:  # type: ignore[override]
+    def tr(self, text: str, disambiguation: str | None = None, n: int = -1) -> str:
         return QCoreApplication.translate("LicenseManager", text, disambiguation, n)

@@ -23,6 +23,7 @@ class ServersTab(ManagerTab):
     ``("server", name)``, ``("site", None)``...
     """
 
+    view: QTreeView  # the tree, not the table of the other tabs
     key = "servers"
     export_name = "servers"
     help_topic = "server-browser"
