@@ -28,6 +28,7 @@ from applet.domain.events import EventId, ViolationThrottle
 from applet.domain.products import LicenseMode
 from applet.domain.validation import clean_name
 from applet.service.leases import NEVER, ExpiryReport, Lease, LeaseCaps, LeaseTable, checked_key
+from applet.service.product_state import MinuteSample, ProductState, describe
 from applet.store.database import utc_now
 from applet.store.events import NewEvent
 from applet.store.records import LicenseGroupRecord, ProductRecord, SeatUsage, UsageSample
@@ -83,66 +84,6 @@ class Batch:
             self.events + later.events,
             later.usage_generation,
         )
-
-
-@dataclass
-class _MinuteSample:
-    minute: int
-    max_in_use: int
-    requests: int = 0
-    denials: int = 0
-
-
-@dataclass
-class ProductState:
-    """One product as the broker counts it."""
-
-    product_id: int
-    name: str
-    version: str
-    mode: LicenseMode
-    revision: int
-    counter: PerServerCounter
-    allocator: PerSeatAllocator | None
-    per_seat_licenses: int
-    observe_tcp_port: int | None
-    observe_sessions: bool
-    active: bool = True
-    requests: int = 0
-    denials: int = 0
-    peak_dirty: bool = False
-    # The last Per Seat user whose first use found no license (event 201), repeated while unlicensed.
-    unlicensed_user: str | None = None
-    sample: _MinuteSample | None = None
-
-    @property
-    def limit(self) -> int:
-        """Licenses held in the current mode."""
-        return self.counter.limit if self.mode is LicenseMode.PER_SERVER else self.per_seat_licenses
-
-    def display_name(self, version: str | None = None) -> str:
-        """``<product> <version>`` as the original's events named products; the caller's version wins."""
-        return f"{self.name} {version or self.version}".strip()
-
-    def as_dict(self) -> dict[str, object]:
-        """The API's per-product usage."""
-        data: dict[str, object] = {
-            "product_id": self.product_id,
-            "product": self.name,
-            "version": self.version,
-            "mode": self.mode.value,
-            "in_use": self.counter.in_use,
-            "limit": self.limit,
-            "peak": self.counter.peak,
-            "requests": self.requests,
-            "denials": self.denials,
-            "observe_tcp_port": self.observe_tcp_port,
-            "observe_sessions": self.observe_sessions,
-        }
-        if self.allocator is not None:
-            data["per_seat_allocated"] = self.allocator.allocated
-            data["per_seat_unlicensed_users"] = self.allocator.unlicensed_users
-        return data
 
 
 class Broker:
@@ -553,11 +494,11 @@ class Broker:
     def _minute(self) -> int:
         return int(time.time() // 60) if self._wall_clock else 0
 
-    def _sample(self, state: ProductState) -> _MinuteSample:
+    def _sample(self, state: ProductState) -> MinuteSample:
         minute = self._minute()
         sample = state.sample
         if sample is None or sample.minute != minute:
-            sample = _MinuteSample(minute, state.counter.in_use)
+            sample = MinuteSample(minute, state.counter.in_use)
             state.sample = sample
         return sample
 
@@ -581,7 +522,7 @@ class Broker:
                 continue
             minute = self._minute()
             if sample is None:
-                sample = _MinuteSample(minute, in_use)
+                sample = MinuteSample(minute, in_use)
             sample.max_in_use = max(sample.max_in_use, in_use)
             batch.samples.append(
                 UsageSample(
@@ -589,12 +530,5 @@ class Broker:
                 )
             )
             # The next flush adds only new counts; its maximum starts from the clients connected now.
-            state.sample = _MinuteSample(minute, in_use) if in_use else None
+            state.sample = MinuteSample(minute, in_use) if in_use else None
         return batch
-
-
-def describe(state: ProductState) -> str:
-    """Words for a product's configuration, for event 232."""
-    if state.mode is LicenseMode.PER_SERVER:
-        return f"Per Server, {state.counter.limit} concurrent connections"
-    return f"Per Seat, {state.per_seat_licenses} licenses"

@@ -329,6 +329,8 @@ def test_unlicensed_per_seat_users_repeat_201_and_221_until_licensed(sql: Store)
     for user in ("ann", "ben", "cat"):
         broker.request("Exchange", user, 0.0)
     assert _events(broker) == [201, 221]
+    usage = broker.product("Exchange").as_dict()
+    assert (usage["per_seat_needed"], usage["limit"], usage["per_seat_unlicensed_users"]) == (3, 2, 1)
     broker.check_violations(10.0)
     batch = broker.take_batch()
     assert [e.message for e in batch.events] == [
