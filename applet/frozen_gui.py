@@ -9,7 +9,6 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 # The [project.gui-scripts] targets of pyproject.toml (tests/packaging checks that they agree).
 APPLET_ENTRY = "applet.ui.licensing_main:main"
@@ -47,13 +46,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `sys.executable -m applet ...` is how code started from source runs `lls` (License Manager's
         # "start the service", for one); frozen, sys.executable is this program, so honour it here.
         from applet.cli.main import main as lls_main
+        from applet.programs import is_frozen, lls_executable
 
-        if getattr(sys, "frozen", False):
+        if is_frozen():
             # ...and act as the `lls` beside it, so that whatever lls spawns in turn (`service start`
             # runs `[sys.executable] service run`) is the console program, not this windowed one.
-            sys.executable = str(
-                Path(sys.executable).with_name("lls.exe" if sys.platform == "win32" else "lls")
-            )
+            sys.executable = str(lls_executable())
         return lls_main(arguments[2:])
     entry, rest = choose_entry(arguments)
     # The GUI entry points read sys.argv themselves (like every console_scripts/gui_scripts target).

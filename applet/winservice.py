@@ -38,9 +38,11 @@ ERROR_SERVICE_EXISTS = 1073
 
 def host_command_line(data_dir: Path) -> str:
     """The service's ``binPath``: the program the SCM starts, as one Windows command line."""
-    if getattr(sys, "frozen", False):
+    from applet.programs import is_frozen, lls_executable
+
+    if is_frozen():
         # Frozen, lls.exe and licensing.exe sit side by side; this may run in either.
-        host = [str(Path(sys.executable).with_name("lls.exe")), WINDOWS_SERVICE_FLAG]
+        host = [str(lls_executable("win32")), WINDOWS_SERVICE_FLAG]
     else:
         host = [sys.executable, "-m", "applet.winservice"]
     return subprocess.list2cmdline([*host, "--data-dir", str(data_dir)])

@@ -17,6 +17,7 @@ from typing import Any
 
 from applet.cli.errors import EXIT_DENIED, EXIT_FAILURE, EXIT_UNREACHABLE, EXIT_USAGE, CommandError
 from applet.cli.output import print_fields, print_json
+from applet.programs import lls_command
 from applet.store.paths import DataPaths, resolve_paths
 
 START_TIMEOUT = 20.0
@@ -188,17 +189,6 @@ def cmd_run(args: argparse.Namespace) -> None:
         raise CommandError(str(error), EXIT_FAILURE) from None
 
 
-def _lls_command() -> list[str]:
-    """How to run ``lls`` again: this interpreter with ``-m applet``, or the frozen ``lls`` executable.
-
-    Frozen, the GUI and ``lls`` executables sit side by side and ``sys.executable`` is whichever of them
-    runs (the GUI starts the service too), so the sibling ``lls`` is named explicitly.
-    """
-    if getattr(sys, "frozen", False):
-        return [str(Path(sys.executable).with_name("lls.exe" if sys.platform == "win32" else "lls"))]
-    return [sys.executable, "-m", "applet"]
-
-
 def cmd_start(args: argparse.Namespace) -> None:
     import subprocess
 
@@ -216,7 +206,7 @@ def cmd_start(args: argparse.Namespace) -> None:
     paths.log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     log_file = paths.log_dir / "service.log"
     command = [
-        *_lls_command(),
+        *lls_command(),
         "--data-dir",
         str(paths.data_dir),
         "service",
@@ -420,7 +410,7 @@ def systemd_unit(paths: DataPaths, system: bool) -> str:
     from applet.resources import read_resource_text
 
     template = read_resource_text("systemd", "licensing.service.in")
-    command = [*_lls_command(), "--data-dir", str(paths.data_dir), "service", "run", "--background"]
+    command = [*lls_command(), "--data-dir", str(paths.data_dir), "service", "run", "--background"]
     # systemd expands "%" specifiers and "$" variables inside ExecStart: double them so a data folder
     # containing either is passed through unchanged.
     exec_start = shlex.join(command).replace("%", "%%").replace("$", "$$")

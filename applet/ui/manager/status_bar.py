@@ -6,13 +6,12 @@ says when the service starts or stops, and Start Service runs ``lls service star
 """
 
 import os
-import sys
-from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess
 from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton
 
 from applet.client.discovery import ServiceEndpoint
+from applet.programs import lls_command
 from applet.store.paths import DataPaths
 from applet.ui import messages
 from applet.ui.manager.gateway import LivePoller
@@ -111,13 +110,5 @@ class ManagerStatusBar(QObject):
 
         process.finished.connect(finished)
         process.errorOccurred.connect(failed)
-        program, prefix = lls_command()
+        program, *prefix = lls_command()
         process.start(program, [*prefix, "--data-dir", str(self._paths.data_dir), "service", "start"])
-
-
-def lls_command() -> tuple[str, list[str]]:
-    """How to run ``lls``: ``python -m applet``, or the frozen ``lls`` next to a frozen GUI."""
-    if getattr(sys, "frozen", False):
-        name = "lls.exe" if os.name == "nt" else "lls"
-        return str(Path(sys.executable).with_name(name)), []
-    return sys.executable, ["-m", "applet"]
