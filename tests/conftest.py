@@ -1,5 +1,9 @@
 """Shared test set-up: offscreen Qt, a fresh data folder per test, and store helpers.
 
+Qt renders offscreen unless ``--onscreen`` is given (CI runs ``tests/ui`` once more that way under Xvfb,
+with ``QT_QPA_PLATFORM=xcb``). ``qapp`` is the application as the programs configure it
+(:func:`applet.ui.app.application`: style, translations), not pytest-qt's bare QApplication.
+
 Every test gets its own ``LLS_DATA_DIR`` (a temporary folder), so nothing touches the real store.
 Tests that use ``qtbot``/``qapp`` are marked ``gui`` automatically (``pytest -m "not gui"`` skips them).
 """
@@ -16,6 +20,37 @@ import pytest
 # Before any Qt import: render offscreen unless a developer asks to see the windows.
 if "--onscreen" not in sys.argv:
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+@pytest.fixture(scope="session")
+def qapp(qapp_args: list[str]) -> "object":
+    """The one QApplication of the run, configured like the real programs' (overrides pytest-qt's)."""
+    from PySide6.QtCore import QEvent, QObject, Qt
+    from PySide6.QtWidgets import QWidget
+
+    from applet.ui.app import application
+
+    class ActivateShownWindows(QObject):
+        """What a desktop's window manager does for a window that appears: it becomes the active one.
+
+        Offscreen, Qt activates a shown window by itself; on a bare X server (Xvfb, no window manager)
+        nothing does, and keyboard shortcuts (Ctrl+N, F1) reach only the active window.
+        """
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if (
+                event.type() == QEvent.Type.Show
+                and isinstance(watched, QWidget)
+                and watched.isWindow()
+                and watched.windowType() in (Qt.WindowType.Window, Qt.WindowType.Dialog)
+            ):
+                watched.activateWindow()
+            return False
+
+    app = application(["pytest", *qapp_args])
+    if app.platformName() != "offscreen":
+        app.installEventFilter(ActivateShownWindows(app))
+    return app
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -18,6 +18,8 @@ from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication
 
 from applet import APP_NAME, __version__
+from applet.ui.icons import DialogButtonIcons
+from applet.ui.platform_plugin import start_platform
 
 
 def application(argv: Sequence[str] | None = None) -> QApplication:
@@ -28,12 +30,26 @@ def application(argv: Sequence[str] | None = None) -> QApplication:
     QCoreApplication.setOrganizationName(APP_NAME)
     QCoreApplication.setApplicationName(APP_NAME)
     QCoreApplication.setApplicationVersion(__version__)
-    app = QApplication(list(argv if argv is not None else sys.argv[:1]))
+    arguments = list(argv if argv is not None else sys.argv[:1])
+    # A platform plugin that cannot load ends the program with one line, not Qt's abort.
+    app = start_platform(lambda: QApplication(arguments), program_name(arguments))
     # Wayland app-id and the .desktop file (packaging/linux/licensing.desktop).
     QApplication.setDesktopFileName("licensing")
+    # The same dialog-button icons on X11 as elsewhere (see applet.ui.icons.DialogButtonIcons).
+    app.setStyle(DialogButtonIcons())
     _install_qt_translations(app)
     _install_own_translations(app)
     return app
+
+
+def program_name(argv: Sequence[str]) -> str:
+    """The command's name for messages: the program run (``licensing``, ``license-manager``, ``lls``).
+
+    Run as a module (``python -m ...``), argv[0] is the module's file: named after its command.
+    """
+    name = os.path.basename(argv[0]) if argv else ""
+    modules = {"licensing_main.py": "licensing", "main.py": "license-manager", "__main__.py": "lls"}
+    return modules.get(name, name or "licensing")
 
 
 def _install_qt_translations(app: QApplication) -> None:
