@@ -18,5 +18,7 @@ if ! "$PYTHON" -m PyInstaller --clean --noconfirm --log-level WARN \
   echo "build.sh: PyInstaller failed; the whole log is in $log" >&2
   exit 1
 fi
+# lls(1) and the bash/zsh/fish completions, from lls's parser (packaging/linux/install.sh installs them).
+"$PYTHON" -m applet.cli.shell dist/Licensing/_internal/share >/dev/null
 size_kib=$(du -sk dist/Licensing | cut -f1)
 echo "build.sh: dist/Licensing built, $((size_kib / 1024)) MiB"

@@ -29,7 +29,9 @@ ALLOWED: dict[str, set[str]] = {
 # cli -> ui: only these modules, and only inside a function (Qt must never load for `lls product list`).
 GUI_LAUNCHERS = {"applet/cli/gui.py", "applet/cli/manager_command.py"}
 # The programs' entry points: the only importers of applet.cli.main.
-ENTRY_POINTS = {"applet/__main__.py", "applet/frozen_gui.py"}
+# applet/cli/shell.py: `python -m applet.cli.shell` (the build step writing lls(1) and the completion scripts)
+# reads the whole parser; it imports applet.cli.main inside a function, when it runs.
+ENTRY_POINTS = {"applet/__main__.py", "applet/frozen_gui.py", "applet/cli/shell.py"}
 # Arrows against DESIGN.md that are still there, each with the step of issue 11 that removes it. The test
 # fails when one of them is gone, so that this list only ever shrinks.
 KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {

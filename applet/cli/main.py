@@ -13,16 +13,28 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from applet import __version__
-from applet.cli import admin, gui, manager_command, replication
+from applet.cli import admin, completion, gui, manager_command, replication
 from applet.cli import service as service_commands
 from applet.cli.errors import EXIT_OK, EXIT_USAGE, classify
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr and exit 2."""
+    """argparse, but a usage error is one line on stderr and exit 2; epilogs (examples) keep their lines."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def format_help(self) -> str:
+        """The help, ending with the command's examples (looked up only now: lls starts without them)."""
+        if not self.epilog:
+            from applet.cli.examples import examples_epilog
+
+            self.epilog = examples_epilog(self.prog)
+        return super().format_help()
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"lls: error: {message} (see `{self.prog} --help`)\n")
@@ -31,7 +43,14 @@ class OneLineParser(argparse.ArgumentParser):
 Handler = Callable[[argparse.Namespace], int | None]
 
 # Modules that add sub-commands, imported above so the dependency is visible (no loading by name).
-COMMAND_GROUPS: tuple[ModuleType, ...] = (admin, replication, service_commands, gui, manager_command)
+COMMAND_GROUPS: tuple[ModuleType, ...] = (
+    admin,
+    replication,
+    service_commands,
+    gui,
+    manager_command,
+    completion,
+)
 
 
 def common_options() -> argparse.ArgumentParser:

@@ -38,7 +38,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     command(replication, "show", "show replication settings").set_defaults(handler=cmd_show)
     r_set = command(replication, "set", "change replication settings")
     master = r_set.add_mutually_exclusive_group(required=True)
-    master.add_argument("--domain-controller", action="store_true")
+    master.add_argument("--domain-controller", action="store_true", help="replicate to the domain's master")
     master.add_argument(
         "--enterprise-server",
         metavar="HOST[:PORT]",
@@ -72,7 +72,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         return parser
 
     enroll = enterprise_command("enroll", "enrol a server: creates its secret (shown once)")
-    enroll.add_argument("server")
+    enroll.add_argument("server", help="the server's name, as it will replicate")
     enroll.add_argument(
         "--token-file", metavar="F", help="write the token to F (owner-only) instead of showing it"
     )
@@ -81,14 +81,14 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         handler=cmd_servers
     )
     remove = enterprise_command("remove", "revoke a server's secret (its data is kept)")
-    remove.add_argument("server")
+    remove.add_argument("server", help="the enrolled server's name")
     remove.set_defaults(handler=cmd_remove)
     enterprise_command(
         "products", "per product: the enterprise Per Seat pool; Per Server per server"
     ).set_defaults(handler=cmd_products)
     clients = enterprise_command("clients", "Per Seat users of the enterprise")
-    clients.add_argument("--product")
-    clients.add_argument("--limit", type=int, default=1000)
+    clients.add_argument("--product", metavar="NAME", help="only this product's users")
+    clients.add_argument("--limit", type=int, default=1000, help="at most this many users (default 1000)")
     clients.set_defaults(handler=cmd_clients)
 
 

@@ -51,12 +51,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         handler=cmd_status
     )
     startup = action("startup", "start automatically at boot/login, manually, or never (systemd, Windows)")
-    startup.add_argument("type", choices=STARTUP_TYPES)
+    startup.add_argument("type", choices=STARTUP_TYPES, help="when the service starts")
     startup.set_defaults(handler=cmd_startup)
 
     request = subparsers.add_parser("request", help="ask the service for a license", parents=[common])
     request.add_argument("name", help="product name")
-    request.add_argument("--user", required=True)
+    request.add_argument("--user", required=True, help="the user the license is for")
     request.add_argument("--client", help="client host (default: the user; Per Server counts clients)")
     request.add_argument("--admin", action="store_true", help="the user is an administrator")
     request.add_argument(
@@ -69,7 +69,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     request.set_defaults(handler=cmd_request)
     free = subparsers.add_parser("free", help="free a license by its handle", parents=[common])
-    free.add_argument("handle")
+    free.add_argument("handle", help="the handle `lls request` printed")
     free.set_defaults(handler=cmd_free)
 
 

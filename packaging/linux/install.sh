@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Install the frozen Licensing folder on Linux: the programs on PATH, the desktop entry and icon, and
-# (with --service) the License Logging service as a systemd unit that starts at boot.
+# Install the frozen Licensing folder on Linux: the programs on PATH, the desktop entry and icon, lls(1)
+# and the bash/zsh/fish completions, and (with --service) the License Logging service as a systemd unit
+# that starts at boot.
 #
 #   sudo Licensing/_internal/linux/install.sh [--service]      # from the copied folder
 #   bash packaging/linux/install.sh --from dist/Licensing      # from a source tree, after build.sh
 #
-# As root: /opt/licensing, /usr/local/bin, /usr/share/{applications,icons}, store /var/lib/licensing.
-# Otherwise: ~/.local/opt/licensing, ~/.local/bin, ~/.local/share/{applications,icons}, the per-user store.
+# As root: /opt/licensing, /usr/local/bin, /usr/share/{applications,icons,man,...}, store /var/lib/licensing.
+# Otherwise: ~/.local/opt/licensing, ~/.local/bin, ~/.local/share/{applications,icons,man,...}, the
+# per-user store.
 # LICENSING_PREFIX, LICENSING_BIN_DIR and LICENSING_SHARE_DIR override the three folders.
 set -euo pipefail
 
@@ -17,7 +19,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --from) from="$(cd "$2" && pwd)"; shift 2 ;;
     --service) service=yes; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -53,6 +55,23 @@ ln -sfn "$prefix/licensing" "$bin_dir/licensing"
 sed "s|@BINDIR@|$prefix|g" "$prefix/_internal/linux/licensing.desktop" >"$share_dir/applications/licensing.desktop"
 cp "$prefix/_internal/resources/icons/licensing.svg" "$share_dir/icons/hicolor/scalable/apps/licensing.svg"
 echo "install.sh: Licensing installed in $prefix; lls and licensing linked into $bin_dir"
+
+# The man page and the shell completions, written from lls's parser when the folder was built
+# (packaging/build.sh), where man, bash-completion, zsh and fish look for them.
+generated="$prefix/_internal/share"
+if [ -d "$generated" ]; then
+  if [ "$(id -u)" = 0 ]; then
+    zsh_dir="$share_dir/zsh/vendor-completions"   # in Debian's default $fpath
+  else
+    zsh_dir="$share_dir/zsh/site-functions"       # add it to $fpath in ~/.zshrc
+  fi
+  place() { mkdir -p "$(dirname "$2")" && cp "$generated/$1" "$2"; }
+  place man/man1/lls.1 "$share_dir/man/man1/lls.1"
+  place bash-completion/completions/lls "$share_dir/bash-completion/completions/lls"
+  place zsh/site-functions/_lls "$zsh_dir/_lls"
+  place fish/vendor_completions.d/lls.fish "$share_dir/fish/vendor_completions.d/lls.fish"
+  echo "install.sh: man page in $share_dir/man/man1, completions for bash, zsh ($zsh_dir) and fish"
+fi
 
 if [ "$service" = yes ]; then
   if [ "$(id -u)" = 0 ]; then

@@ -149,3 +149,14 @@ def test_installed_wheel_opens_the_applet(installed: Path, tmp_path: Path) -> No
     assert completed.returncode == 0, completed.stderr
     assert "Traceback" not in completed.stderr
     assert (data_dir / "licensing.sqlite3").is_file()
+
+
+def test_installed_wheel_has_the_man_page_and_completions(installed: Path, tmp_path: Path) -> None:
+    from applet.cli.shell import SHARE_FILES
+
+    for relative in SHARE_FILES.values():
+        assert (installed / "share" / relative).is_file(), f"{relative} is missing from the wheel"
+    printed = _run(installed, "lls", "completion", "bash", data_dir=tmp_path / "store")
+    assert printed.returncode == 0, printed.stderr
+    assert (installed / "share" / SHARE_FILES["bash"]).read_text(encoding="utf-8") == printed.stdout
+    assert ".SS lls product add" in (installed / "share" / SHARE_FILES["man"]).read_text(encoding="utf-8")
