@@ -104,7 +104,7 @@ class SeatDecision:
     licensed_order: int | None
 
 
-@dataclass
+@dataclass(slots=True)
 class SeatHolder:
     """One holder of Per Seat licenses: a user, or a license group for all of its members.
 
@@ -253,7 +253,7 @@ class PerSeatAllocator:
 
     def holder_for(self, user: str) -> str:
         """The key that holds ``user``'s license: the user, or the user's license group."""
-        group = self._group_of.get(user)
+        group = self._group_of.get(user) if self._group_of else None
         if group is not None and self._group_licenses.get(group, 0) > 0:
             return GROUP_PREFIX + group
         return user
@@ -327,18 +327,20 @@ class PerSeatAllocator:
 
     def _attach(self, user: str) -> tuple[SeatHolder, bool]:
         """Put ``user`` in the holder the groups say; True when that holder is new (and waits)."""
-        if user not in self._first_use:
-            self._first_use[user] = self._next_first_use
+        rank = self._first_use.get(user)
+        if rank is None:
+            rank = self._first_use[user] = self._next_first_use
             self._next_first_use += 1
         key = self.holder_for(user)
         holder = self._holders.get(key)
         created = holder is None
         if holder is None:
-            holder = SeatHolder(key, self._units(key), self._first_use[user])
+            holder = SeatHolder(key, self._units(key), rank, users={user})
             self._holders[key] = holder
             self._needed += holder.units
-        holder.first_use = min(holder.first_use, self._first_use[user])
-        holder.users.add(user)
+        else:
+            holder.first_use = min(holder.first_use, rank)
+            holder.users.add(user)
         self._key_of[user] = key
         self._unlicensed_users += 0 if holder.licensed else 1
         return holder, created

@@ -25,31 +25,33 @@ def rebalance_seats(connection: sqlite3.Connection, product_id: int) -> None:
         int(group_id): int(licenses)
         for group_id, licenses in connection.execute("SELECT id, licenses FROM license_groups")
     }
-    holders: dict[str, SeatHolder] = {}
-    rows_of: dict[str, list[tuple[int, int | None]]] = {}
-    next_order = 1
+    holders: list[SeatHolder] = []
+    by_group: dict[int, SeatHolder] = {}
+    rows: list[tuple[SeatHolder, int, int | None]] = []
     for row_id, group_id, order in connection.execute(
         "SELECT id, group_id, licensed_order FROM seat_clients WHERE product_id = ? ORDER BY id",
         (product_id,),
     ):
         # A group without licenses covers nobody: its members hold licenses of their own.
-        grouped = group_id is not None and group_licenses.get(group_id, 0) > 0
-        key = f"group:{group_id}" if grouped else f"row:{row_id}"
-        holder = holders.get(key)
-        if holder is None:
-            holder = SeatHolder(key, group_licenses[group_id] if grouped else 1, row_id, order)
-            holders[key] = holder
-            rows_of[key] = []
-        elif holder.licensed_order != order:
-            holder.licensed_order = None  # rows that disagree: the holder waits and the rule decides
-        rows_of[key].append((row_id, order))
-        if order is not None:
-            next_order = max(next_order, order + 1)
-    settle(holders.values(), purchased, next_order)
+        if group_id is not None and group_licenses.get(group_id, 0) > 0:
+            holder = by_group.get(group_id)
+            if holder is None:
+                holder = SeatHolder(f"group:{group_id}", group_licenses[group_id], row_id, order)
+                by_group[group_id] = holder
+                holders.append(holder)
+            elif holder.licensed_order != order:
+                holder.licensed_order = None  # rows that disagree: the holder waits and the rule decides
+        else:
+            holder = SeatHolder(str(row_id), 1, row_id, order)
+            holders.append(holder)
+        rows.append((holder, row_id, order))
+    newest = connection.execute(
+        "SELECT MAX(licensed_order) FROM seat_clients WHERE product_id = ?", (product_id,)
+    ).fetchone()[0]
+    settle(holders, purchased, 1 + int(newest or 0))
     changes = [
         (int(holder.licensed), holder.licensed_order, row_id)
-        for key, holder in holders.items()
-        for row_id, order in rows_of[key]
+        for holder, row_id, order in rows
         if order != holder.licensed_order
     ]
     connection.executemany("UPDATE seat_clients SET licensed = ?, licensed_order = ? WHERE id = ?", changes)
