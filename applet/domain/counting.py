@@ -6,7 +6,8 @@ sessions, and the store persists what they decide.
 Per Server (original: concurrent connections per product on this server):
     * a connection is counted per *client* (host); several connections from one client count once;
     * at the limit a request is denied, except for administrators, who are always admitted and still
-      counted, so usage can exceed the limit;
+      counted, so usage can exceed the limit (the service admits observed connections the same way:
+      what is already connected cannot be refused);
     * the highest concurrent count reached is tracked.
 
 Per Seat (original: a license per user, enterprise-wide, allocated on first use). The rule of stable
@@ -19,11 +20,13 @@ administrator's change, ``applet.store.seats``), both through :func:`settle`:
     the product, a group by its earliest member's.
 
     *A licensed holder stays licensed.* It loses its licenses only when it is deleted (its last user is
-    deleted or revoked), when its group changes (a user joins or leaves a group, or a group's number of
-    licenses changes, or the group is removed: the holders concerned wait again), or when licenses are
+    deleted or revoked), when its group changes (a group whose number of licenses changes, or which is
+    removed, waits again with its members; a user who leaves a group waits as a holder of their own; a
+    user who joins one gives up their own license and shares the group's state), or when licenses are
     removed: then, while more licenses are allocated than purchased, the holder licensed most recently
-    gives its licenses back first. Nothing else (a purchase, another holder's deletion, a restart of the
-    service) takes a license from anyone.
+    gives its licenses back first (one that fits again once an older, larger one has gone keeps them).
+    Nothing else (a purchase, another holder's deletion, a restart of the service) takes a license
+    from anyone.
 
     *Free licenses go to waiting holders in order of first use.* Whatever is free after a change
     (licenses freed, bought, or left over by a removal) goes to the waiting holders, earliest first use
