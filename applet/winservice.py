@@ -27,13 +27,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-SERVICE_NAME = "LicenseService"
-SERVICE_DISPLAY_NAME = "License Logging Service"
-SERVICE_DESCRIPTION = "Counts client use of licensed server products and warns when it exceeds the licenses."
+from applet.service.control import ServiceControlError
+from applet.service.control.windows import (
+    SERVICE_DESCRIPTION,
+    SERVICE_DISPLAY_NAME,
+    SERVICE_NAME,
+    START_TYPES,
+    run_sc,
+)
+
 WINDOWS_SERVICE_FLAG = "--windows-service"
-START_TYPES = {"automatic": "auto", "manual": "demand", "disabled": "disabled"}
-# sc.exe's exit code when "create" finds the service already registered.
-ERROR_SERVICE_EXISTS = 1073
 
 
 def host_command_line(data_dir: Path) -> str:
@@ -109,24 +112,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("lls: error: --windows-service works only on Windows", file=sys.stderr)
         return 2
     data_dir = service_data_dir(args.data_dir)
-    if args.action == "install":
-        return _run_sc(install_commands(data_dir, args.startup))
-    if args.action == "remove":
-        return _run_sc(remove_commands(), tolerate_first=True)
-    return _host(data_dir)
-
-
-def _run_sc(commands: list[list[str]], tolerate_first: bool = False) -> int:
-    for index, command in enumerate(commands):
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-        exists = command[1] == "create" and result.returncode == ERROR_SERVICE_EXISTS
-        if result.returncode != 0 and not exists and not (tolerate_first and index == 0):
-            message = " ".join((result.stdout or result.stderr).split())
-            print(
-                f"lls: error: {' '.join(command[:2])} failed (administrator prompt?): {message}",
-                file=sys.stderr,
-            )
-            return 1
+    try:
+        if args.action == "install":
+            run_sc(install_commands(data_dir, args.startup))
+        elif args.action == "remove":
+            run_sc(remove_commands(), tolerate_first=True)
+        else:
+            return _host(data_dir)
+    except ServiceControlError as error:
+        print(f"lls: error: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

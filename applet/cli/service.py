@@ -23,7 +23,6 @@ from applet.store.paths import DataPaths, resolve_paths
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 20.0
 STARTUP_TYPES = ("automatic", "manual", "disabled")
-UNIT_NAME = "licensing.service"
 SETTING_STARTUP = "service.startup"
 
 
@@ -377,105 +376,32 @@ def _startup_type(paths: DataPaths) -> str:
 
 
 def cmd_startup(args: argparse.Namespace) -> None:
+    from applet.service.control import ServiceControlError
     from applet.store import Store
 
     paths = resolve_paths(args.data_dir)
-    if sys.platform == "win32":
-        detail = _windows_startup(args.type)
-    elif sys.platform.startswith("linux"):
-        detail = _systemd_startup(paths, args.type)
-    else:
-        raise CommandError(
-            f"setting the startup type is not supported on {sys.platform}; "
-            "start the service with `lls service start` from your login items",
-            EXIT_FAILURE,
-        )
+    try:
+        if sys.platform == "win32":
+            from applet.service.control.windows import set_start_type
+
+            detail = set_start_type(args.type)
+        elif sys.platform.startswith("linux"):
+            from applet.service.control.systemd import set_startup
+
+            detail = set_startup(paths, args.type)
+        else:
+            raise ServiceControlError(
+                f"setting the startup type is not supported on {sys.platform}; "
+                "start the service with `lls service start` from your login items"
+            )
+    except ServiceControlError as error:
+        raise CommandError(str(error), EXIT_FAILURE) from None
     with Store(paths) as store:
         store.set_setting(SETTING_STARTUP, args.type)
     if args.json:
         print_json({"startup": args.type, "detail": detail})
     else:
         print(f"Startup type set to {args.type}: {detail}")
-
-
-def systemd_running() -> bool:
-    """True when systemd is the init system (its runtime folder exists)."""
-    return Path("/run/systemd/system").is_dir()
-
-
-def systemd_unit(paths: DataPaths, system: bool) -> str:
-    """The unit file text for this store, from the shipped template."""
-    import shlex
-
-    from applet.resources import read_resource_text
-
-    template = read_resource_text("systemd", "licensing.service.in")
-    command = [*lls_command(), "--data-dir", str(paths.data_dir), "service", "run", "--background"]
-    # systemd expands "%" specifiers and "$" variables inside ExecStart: double them so a data folder
-    # containing either is passed through unchanged.
-    exec_start = shlex.join(command).replace("%", "%%").replace("$", "$$")
-    return template.replace("@EXEC_START@", exec_start).replace(
-        "@WANTED_BY@", "multi-user.target" if system else "default.target"
-    )
-
-
-def _systemd_startup(paths: DataPaths, startup: str) -> str:
-    import subprocess
-
-    if not systemd_running():
-        raise CommandError(
-            "systemd is not running on this machine, so the startup type cannot be set; "
-            "start the service with `lls service start` (for example from your session's autostart)",
-            EXIT_FAILURE,
-        )
-    system = hasattr(os, "geteuid") and os.geteuid() == 0
-    scope = [] if system else ["--user"]
-    folder = Path("/etc/systemd/system") if system else Path.home() / ".config" / "systemd" / "user"
-    unit_file = folder / UNIT_NAME
-
-    def systemctl(*arguments: str) -> None:
-        result = subprocess.run(
-            ["systemctl", *scope, *arguments], capture_output=True, text=True, check=False
-        )
-        if result.returncode != 0:
-            message = " ".join((result.stderr or result.stdout).split()) or f"exit code {result.returncode}"
-            raise CommandError(f"systemctl {' '.join(arguments)} failed: {message}", EXIT_FAILURE)
-
-    if startup == "disabled":
-        if unit_file.exists():
-            systemctl("disable", "--now", UNIT_NAME)
-            unit_file.unlink()
-            systemctl("daemon-reload")
-        return f"removed {unit_file}; systemd will not start the service"
-    folder.mkdir(parents=True, exist_ok=True)
-    unit_file.write_text(systemd_unit(paths, system), encoding="utf-8")
-    systemctl("daemon-reload")
-    if startup == "automatic":
-        systemctl("enable", "--now", UNIT_NAME)
-        return f"{unit_file} is enabled and started"
-    systemctl("disable", UNIT_NAME)
-    return f"{unit_file} is installed; start it with `systemctl {' '.join(scope)} start {UNIT_NAME}`".replace(
-        "  ", " "
-    )
-
-
-def _windows_startup(startup: str) -> str:
-    import subprocess
-
-    # The Windows service (name LicenseService) is registered by the installer with the packaging's
-    # service glue; here only its start type is changed, with the stock sc.exe.
-    start = {"automatic": "auto", "manual": "demand", "disabled": "disabled"}[startup]
-    result = subprocess.run(
-        ["sc.exe", "config", "LicenseService", "start=", start], capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        message = " ".join((result.stdout or result.stderr).split())
-        raise CommandError(
-            "cannot change the Windows service LicenseService (is it installed, and is this an "
-            f"administrator prompt?): {message}",
-            EXIT_FAILURE,
-        )
-    return f"Windows service LicenseService start type is {start}"
 
 
 def cmd_request(args: argparse.Namespace) -> int:

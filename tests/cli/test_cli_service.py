@@ -117,32 +117,6 @@ def test_startup_without_systemd_says_what_it_cannot_do(lls: Lls) -> None:
     assert lls("service", "startup", "sometimes").code == 2
 
 
-def test_systemd_unit_runs_this_store(data_dir: Path) -> None:
-    from applet.cli.service import systemd_unit
-    from applet.store.paths import resolve_paths
-
-    unit = systemd_unit(resolve_paths(data_dir), system=False)
-    exec_start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
-    assert f"--data-dir {data_dir} service run" in exec_start
-    assert "WantedBy=default.target" in unit
-    assert "@EXEC_START@" not in unit and "@WANTED_BY@" not in unit
-    assert "WantedBy=multi-user.target" in systemd_unit(resolve_paths(data_dir), system=True)
-
-
-def test_systemd_unit_escapes_specifiers_in_the_data_folder(tmp_path: Path) -> None:
-    from applet.cli.service import systemd_unit
-    from applet.store.paths import resolve_paths
-
-    odd = tmp_path / "100%$HOME"
-    exec_start = next(
-        line
-        for line in systemd_unit(resolve_paths(odd), system=False).splitlines()
-        if line.startswith("ExecStart=")
-    )
-    # systemd turns "%%" into "%" and "$$" into "$": the service gets the folder as written.
-    assert "100%%$$HOME" in exec_start
-
-
 def test_events_follow_streams_service_events(background: Lls, data_dir: Path) -> None:
     import subprocess
     import sys
