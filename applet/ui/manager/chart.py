@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPainterPath, QPaintEv
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from applet.store import Store
-from applet.ui.manager.gateway import StoreGateway
+from applet.ui.gateway import StoreGateway
 
 
 @dataclass(frozen=True)

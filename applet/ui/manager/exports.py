@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 from applet.store import Store
 from applet.ui import messages
-from applet.ui.manager.gateway import StoreGateway
+from applet.ui.gateway import StoreGateway
 from applet.ui.manager.reports import compliance_report_job, csv_text, write_atomically
 from applet.ui.manager.tabs.base import ManagerTab
 

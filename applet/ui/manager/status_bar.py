@@ -14,7 +14,7 @@ from applet.client.discovery import ServiceEndpoint
 from applet.programs import lls_command
 from applet.store.paths import DataPaths
 from applet.ui import messages
-from applet.ui.manager.gateway import LivePoller
+from applet.ui.manager.live import LivePoller
 
 
 class ManagerStatusBar(QObject):

@@ -26,10 +26,11 @@ from applet.store.identity import current_administrator
 from applet.store.paths import DataPaths
 from applet.store.records import ProductRecord
 from applet.ui import messages
+from applet.ui.gateway import StoreGateway
 from applet.ui.icons import icon
 from applet.ui.manager.exports import Exporter
-from applet.ui.manager.gateway import LivePoller, StoreGateway
 from applet.ui.manager.help import show_about, show_help_topic
+from applet.ui.manager.live import LivePoller
 from applet.ui.manager.menus import fill_menu_bar, make_action, make_toolbar
 from applet.ui.manager.status_bar import ManagerStatusBar
 from applet.ui.manager.tabs.base import ManagerTab

@@ -72,7 +72,7 @@ def test_a_locked_store_keeps_the_dialog_and_what_was_typed(
     boxes: object,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("applet.ui.manager.gateway.GUI_BUSY_TIMEOUT", 0.2)
+    monkeypatch.setattr("applet.ui.gateway.GUI_BUSY_TIMEOUT", 0.2)
     dialog = _open_new_license(manager, qtbot)
     dialog.product_box.setCurrentText("Web Server")
     qtbot.keyClicks(dialog.comment, "during a lock")

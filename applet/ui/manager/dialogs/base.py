@@ -1,6 +1,6 @@
 """What License Manager's dialogs share: a dialog that writes through the gateway, and a table for a list.
 
-Every dialog reads and writes through the window's :class:`~applet.ui.manager.gateway.StoreGateway`,
+Every dialog reads and writes through the window's :class:`~applet.ui.gateway.StoreGateway`,
 so the UI thread never waits on the store: while a write is on its way the buttons are disabled, and
 the dialog closes only when the store has accepted it. A refused change (bad input, a rule, a locked
 store) is shown in a message box and the dialog stays open with everything typed still there.
@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QAbstractItemView, QDialog, QHeaderView, QPushButt
 from applet.store import Store
 from applet.store.identity import current_administrator
 from applet.ui import messages
-from applet.ui.manager.gateway import StoreGateway
+from applet.ui.gateway import StoreGateway
 from applet.ui.manager.models.record_table import RecordTableModel
 
 

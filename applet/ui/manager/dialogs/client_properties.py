@@ -7,9 +7,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from applet.store.records import SeatClientRecord
 from applet.ui import messages
+from applet.ui.gateway import StoreGateway
 from applet.ui.icons import icon
 from applet.ui.manager.dialogs.base import StoreDialog, table_view
-from applet.ui.manager.gateway import StoreGateway
 from applet.ui.manager.models.columns import Column
 from applet.ui.manager.models.record_table import RecordTableModel
 from applet.ui.manager.symbols import local_time

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 from applet.domain.validation import MAX_QUANTITY
 from applet.store import Store
 from applet.store.records import LicenseGroupRecord
+from applet.ui.gateway import StoreGateway
 from applet.ui.manager.dialogs.base import StoreDialog
-from applet.ui.manager.gateway import StoreGateway
 
 
 class GroupEditDialog(StoreDialog):

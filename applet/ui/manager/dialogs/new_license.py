@@ -23,9 +23,9 @@ from applet.domain.products import LicenseMode
 from applet.domain.validation import MAX_QUANTITY
 from applet.store import Store
 from applet.store.records import ProductRecord
+from applet.ui.gateway import StoreGateway
 from applet.ui.icons import icon
 from applet.ui.manager.dialogs.base import StoreDialog
-from applet.ui.manager.gateway import StoreGateway
 
 
 class NewLicenseDialog(StoreDialog):

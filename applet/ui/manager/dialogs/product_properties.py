@@ -8,9 +8,9 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QT
 from applet.domain.products import LicenseMode
 from applet.store import Store
 from applet.store.records import ProductRecord, ProductSummary, SeatClientRecord
+from applet.ui.gateway import StoreGateway
 from applet.ui.manager.chart import UsagePanel
 from applet.ui.manager.dialogs.base import table_view
-from applet.ui.manager.gateway import StoreGateway
 from applet.ui.manager.models.columns import Column
 from applet.ui.manager.models.products import compliance_label
 from applet.ui.manager.models.record_table import RecordTableModel

@@ -5,7 +5,7 @@ from PySide6.QtCore import QObject, Qt
 from applet.domain.compliance import Compliance
 from applet.store import Store
 from applet.store.records import EventRecord
-from applet.ui.manager.gateway import StoreGateway
+from applet.ui.gateway import StoreGateway
 from applet.ui.manager.models.columns import Column, Index
 from applet.ui.manager.models.paged import CountQuery, PagedTableModel, PageQuery
 from applet.ui.manager.symbols import compliance_icon, local_time

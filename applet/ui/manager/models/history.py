@@ -4,7 +4,7 @@ from PySide6.QtCore import QObject
 
 from applet.store import Store
 from applet.store.records import PurchaseRecord
-from applet.ui.manager.gateway import StoreGateway
+from applet.ui.gateway import StoreGateway
 from applet.ui.manager.models.columns import Column
 from applet.ui.manager.models.paged import CountQuery, PagedTableModel, PageQuery
 from applet.ui.manager.symbols import local_time

@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
 
 from applet.store import Store
-from applet.ui.manager.gateway import StoreGateway
+from applet.ui.gateway import StoreGateway
 from applet.ui.manager.models.columns import ColumnsMixin, Index
 
 PageQuery = Callable[[Store, int, int], list[Any]]

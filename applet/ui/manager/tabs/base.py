@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from applet.store import Store
 from applet.store.paths import DataPaths
-from applet.ui.manager.gateway import StoreGateway
+from applet.ui.gateway import StoreGateway
 from applet.ui.manager.models.columns import Column
 from applet.ui.manager.models.paged import PagedTableModel
 

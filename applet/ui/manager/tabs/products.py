@@ -4,7 +4,7 @@ from dataclasses import replace
 
 from applet.store import Store
 from applet.store.records import ProductSummary
-from applet.ui.manager.gateway import connected_now
+from applet.ui.manager.live import connected_now
 from applet.ui.manager.models.products import products_view_model
 from applet.ui.manager.tabs.base import (
     ExportJob,
