@@ -232,7 +232,7 @@ def test_per_seat_flip_warns_then_needs_the_agreement_on_ok(
     assert boxes.seen[-1][2] == "Are you sure you wish to make this change?"
     assert dialog.per_seat.isChecked()
     assert not dialog.add_button.isEnabled() and not dialog.remove_button.isEnabled()
-    assert not dialog.connections.isEnabled()
+    assert not dialog.connections.isEnabled() and dialog.connections.text() == ""  # no Per Server figure
     snapshot(dialog, "choose-per-seat-staged")
     click(qtbot, dialog.ok_button)
     agreement = child(qtbot, dialog, AgreementDialog)
@@ -242,6 +242,10 @@ def test_per_seat_flip_warns_then_needs_the_agreement_on_ok(
     qtbot.waitUntil(lambda: not dialog.isVisible())
     shown = lls("--json", "product", "show", "SQL Server").json()
     assert shown["mode"] == "per-seat" and shown["flip_allowed"] is False
+    # The 25 Per Server licenses were given up by one history line, as the warning said.
+    given_up = lls("--json", "history", "--product", "SQL Server").json()[0]
+    assert (given_up["quantity"], given_up["kind"]) == (-25, "mode-change")
+    assert seeded.products.get("SQL Server").per_server_licenses == 0
 
 
 def test_refusing_the_per_seat_agreement_keeps_the_dialog_and_writes_nothing(

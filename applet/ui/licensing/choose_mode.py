@@ -269,7 +269,8 @@ class ChooseLicensingModeDialog(QDialog):
         per_server = draft.mode is LicenseMode.PER_SERVER
         self.per_server.setChecked(per_server)
         self.per_seat.setChecked(not per_server)
-        self.connections.setText(f"{draft.per_server_licenses:,}")
+        # A Per Seat product has no Per Server figures (its Per Server licenses are given up).
+        self.connections.setText(f"{draft.per_server_licenses:,}" if per_server else "")
         self.connections.setEnabled(per_server)
         self.add_button.setEnabled(per_server)
         self.remove_button.setEnabled(per_server and draft.per_server_licenses > 0)
