@@ -373,3 +373,45 @@ def test_nothing_of_replication_on_the_import_path_of_product_list_or_the_applet
     modules = set(applet.stdout.split())
     assert "applet.ui.licensing.replication" in modules
     assert not {name for name in modules if name.startswith(heavy)}
+
+
+def test_two_masters_on_one_postgresql_one_killed_mid_batch_nothing_lost(
+    start_service: Callable[..., Any], tmp_path: Path, wait_for: Callable[..., float], postgres_url: str
+) -> None:
+    database = ("--enterprise-database", postgres_url)
+    first = start_service(*database, folder=tmp_path / "M1")
+    second = start_service(*database, folder=tmp_path / "M2")
+    # Enrolled once, in the shared database: either instance accepts the server.
+    token = enroll(tmp_path / "M1", "S1", tmp_path, *database)
+    server_dir = tmp_path / "S1"
+    set_up_server(server_dir, first.endpoint.port, token)
+    record_many_users(server_dir, 30_000)
+    start_service("--replication-retry", "3600", folder=server_dir)
+    now = subprocess.Popen(
+        [sys.executable, "-m", "applet", "--data-dir", str(server_dir), "replication", "now"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for(lambda: pool(tmp_path / "M2", *database).get("users", 0) > 0, timeout=60, interval=0.05)
+    first.kill()  # the first instance dies with a batch in flight
+    assert now.wait(timeout=60) == 1
+    assert pool(tmp_path / "M2", *database)["users"] < 30_000
+    ok(
+        server_dir,
+        "replication",
+        "set",
+        "--enterprise-server",
+        f"127.0.0.1:{second.endpoint.port}",
+        "--start-at",
+        (datetime.now() + timedelta(hours=12)).strftime("%H:%M"),
+    )
+    ok(server_dir, "replication", "now")
+    assert pool(tmp_path / "M2", *database) == {
+        "purchased": 0,
+        "allocated": 0,
+        "unlicensed": 30_000,
+        "users": 30_000,
+    }
+    servers = {s["name"]: s for s in ok(tmp_path / "M2", "--json", "enterprise", "servers", *database)}
+    status = ok(server_dir, "--json", "replication", "status")
+    assert servers["S1"]["last_seq"] == status["acknowledged"] == servers["S1"]["batches"]

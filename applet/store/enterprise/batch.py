@@ -128,6 +128,7 @@ def parse_batch(document: object, now: datetime | None = None) -> Batch:
     if datetime.fromisoformat(created) > moment + CLOCK_TOLERANCE:
         raise InvalidInput(f"the batch is dated {created}, in the future of the master's clock")
     batch = Batch(server, seq, created)
+    origins: set[str] = set()  # origin names already checked (a batch has few, repeated on every row)
     total = 0
     for kind, fields in ROW_FIELDS.items():
         items = document.get(kind, [])
@@ -136,11 +137,11 @@ def parse_batch(document: object, now: datetime | None = None) -> Batch:
         total += len(items)
         if total > MAX_BATCH_ROWS:
             raise InvalidInput(f"a batch holds at most {MAX_BATCH_ROWS} rows")
-        batch.rows[kind] = [_row(kind, fields, item) for item in items]
+        batch.rows[kind] = [_row(kind, fields, item, origins) for item in items]
     return batch
 
 
-def _row(kind: str, fields: tuple[tuple[str, type], ...], item: object) -> tuple[Any, ...]:
+def _row(kind: str, fields: tuple[tuple[str, type], ...], item: object, origins: set[str]) -> tuple[Any, ...]:
     if not isinstance(item, dict):
         raise InvalidInput(f"a {kind} row must be an object")
     values: list[Any] = []
@@ -163,7 +164,9 @@ def _row(kind: str, fields: tuple[tuple[str, type], ...], item: object) -> tuple
     if kind == "seat_uses":
         _time(row[3], "seat_uses.first_used")
         _time(row[4], "seat_uses.last_used")
-    clean_server_name(row[0])
+    if row[0] not in origins:
+        clean_server_name(row[0])
+        origins.add(row[0])
     product_at = _PRODUCT_FIELD.get(kind)
     if product_at is not None and not row[product_at].strip():
         raise InvalidInput(f"{kind}: the product name must not be empty")

@@ -6,7 +6,10 @@ Queries are written once, with ``?`` placeholders and the SQL both engines accep
 * ``greatest``/``least`` of two values: ``MAX(a, b)`` in SQLite, ``GREATEST(a, b)`` in PostgreSQL;
 * ``FOR UPDATE`` row locks: PostgreSQL only (SQLite's ``BEGIN IMMEDIATE`` already serialises writers);
 * the migration lock: a transaction-level advisory lock in PostgreSQL, so masters starting together
-  migrate once.
+  migrate once;
+* bulk rows: ``COPY`` in PostgreSQL, ``executemany`` in SQLite (in-process, already fast). A batch's
+  Per Seat uses go through a temporary staging table (``ent_stage``, per connection) and are merged
+  with set-based SQL that both engines accept.
 """
 
 import contextlib
@@ -20,6 +23,19 @@ from typing import Any
 from applet.store.database import StoreError
 
 Row = tuple[Any, ...]
+STAGE_COLUMNS = (
+    "origin_key",
+    "product_key",
+    "user_key",
+    "user_name",
+    "first_used",
+    "last_used",
+    "usage_count",
+)
+_STAGE_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS ent_stage (origin_key TEXT, product_key TEXT, user_key TEXT, "
+    "user_name TEXT, first_used TEXT, last_used TEXT, usage_count BIGINT)"
+)
 
 
 class EnterpriseDatabaseError(StoreError):
@@ -61,6 +77,17 @@ class Connection:
 
     def lock_migrations(self) -> None:
         """Inside the migration transaction: keep other instances out until it commits."""
+
+    def bulk_insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert many rows (no conflict handling: the caller knows they are new)."""
+        marks = ", ".join("?" * len(columns))
+        self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+    def stage(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Replace the staging table's rows (:data:`STAGE_COLUMNS`), inside the caller's transaction."""
+        self.execute(_STAGE_TABLE)
+        self.execute("DELETE FROM ent_stage")
+        self.bulk_insert("ent_stage", STAGE_COLUMNS, rows)
 
     def close(self) -> None:
         """Close the connection."""
@@ -194,14 +221,19 @@ class PostgresConnection(Connection):
         # Any fixed number: every master instance takes the same lock before migrating.
         self.execute("SELECT pg_advisory_xact_lock(7531)")
 
-    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """``COPY`` rows into a table (the benchmark's baseline)."""
-        with (
-            self._connection.cursor() as cursor,
-            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
+    def bulk_insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """``COPY`` the rows in (no conflict handling: the caller knows they are new)."""
+        try:
+            with (
+                self._connection.cursor() as cursor,
+                cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+        except self._psycopg.Error as error:
+            raise EnterpriseDatabaseError(
+                f"enterprise database {self.description}: {' '.join(str(error).split())}"
+            ) from error
 
     def close(self) -> None:
         self._connection.close()

@@ -251,17 +251,20 @@ class EnterpriseStore:
             )
         seat_uses = batch.rows.get("seat_uses", [])
         if seat_uses:
-            # The origin is authoritative for its own rows: a later batch replaces what an earlier said.
-            db.executemany(
+            # Keyed as the table is (a batch naming a user twice keeps the last), then merged in one
+            # statement. The origin is authoritative for its own rows: a later batch replaces.
+            staged = {
+                (o.casefold(), p.casefold(), u.casefold()): (u, f, last, c)
+                for o, p, u, f, last, c in seat_uses
+            }
+            db.stage([(*key, *values) for key, values in staged.items()])
+            db.execute(
                 "INSERT INTO ent_seat_uses (origin_key, product_key, user_key, user_name, first_used, "
-                "last_used, usage_count) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "last_used, usage_count) SELECT origin_key, product_key, user_key, user_name, first_used, "
+                "last_used, usage_count FROM ent_stage WHERE true "
                 "ON CONFLICT (origin_key, product_key, user_key) DO UPDATE SET "
                 "first_used = excluded.first_used, last_used = excluded.last_used, "
-                "usage_count = excluded.usage_count",
-                [
-                    (o.casefold(), p.casefold(), u.casefold(), u, f, last, c)
-                    for o, p, u, f, last, c in seat_uses
-                ],
+                "usage_count = excluded.usage_count"
             )
         samples = batch.rows.get("samples", [])
         if samples:
@@ -290,48 +293,44 @@ class EnterpriseStore:
     # ------------------------------------------------------------------ the enterprise Per Seat pool
 
     def _allocate(self, db: Connection, batch: Batch, result: IngestResult) -> None:
-        uses: dict[str, dict[str, tuple[str, str, str]]] = defaultdict(dict)
         names: dict[str, str] = {}
-        for _origin, product, user, first, last, _count in batch.rows.get("seat_uses", []):
-            key = product.casefold()
-            names.setdefault(key, product)
-            seen = uses[key].get(user.casefold())
-            if seen is None:
-                uses[key][user.casefold()] = (user, first, last)
-            else:
-                uses[key][user.casefold()] = (seen[0], min(seen[1], first), max(seen[2], last))
+        for _origin, product, *_rest in batch.rows.get("seat_uses", []):
+            names.setdefault(product.casefold(), product)
+        used = set(names)
         repriced = set()
         for _origin, _id, product, mode, *_rest in batch.rows.get("purchases", []):
             if mode == "per-seat":
                 repriced.add(product.casefold())
                 names.setdefault(product.casefold(), product)
-        # Pool rows are locked in one order by every master instance, so two never deadlock.
-        for product_key in sorted(set(uses) | repriced):
+        # Pool rows are locked in one order by every master instance, so two never deadlock; under
+        # these locks no other instance can take the same users as new.
+        pools: dict[str, list[int]] = {}
+        for product_key in sorted(names):
             db.execute(
                 "INSERT INTO ent_pools (product_key, product) VALUES (?, ?) "
                 "ON CONFLICT (product_key) DO NOTHING",
                 (product_key, names[product_key]),
             )
-            pool = db.execute(
+            row = db.execute(
                 "SELECT purchased, allocated, users, next_arrival, next_order FROM ent_pools "
                 f"WHERE product_key = ?{db.for_update}",
                 (product_key,),
             )[0]
-            purchased, allocated, users, arrival, order = (int(value) for value in pool)
+            pool = [int(value) for value in row]
             if product_key in repriced:
-                purchased, allocated, order = self._reprice(db, product_key, purchased, allocated, order)
-            new_users, unlicensed, order = self._seat_uses(
-                db, product_key, uses.get(product_key, {}), purchased - allocated, arrival, order
-            )
-            allocated += len(new_users) - len(unlicensed)
+                pool[0], pool[1], pool[4] = self._reprice(db, product_key, pool[0], pool[1], pool[4])
+            pools[product_key] = pool
+        if used:
+            staged = {
+                (product.casefold(), user.casefold()) for _o, product, user, *_r in batch.rows["seat_uses"]
+            }
+            self._new_users(db, pools, result, names, len(staged))
+        for product_key, (purchased, allocated, users, arrival, order) in pools.items():
             db.execute(
                 "UPDATE ent_pools SET purchased = ?, allocated = ?, users = ?, next_arrival = ?, "
                 "next_order = ? WHERE product_key = ?",
-                (purchased, allocated, users + len(new_users), arrival + len(new_users), order, product_key),
+                (purchased, allocated, users, arrival, order, product_key),
             )
-            if unlicensed:
-                result.unlicensed[names[product_key]] = unlicensed
-                result.over[names[product_key]] = (users + len(new_users), purchased)
 
     def _reprice(
         self, db: Connection, product_key: str, purchased: int, allocated: int, order: int
@@ -369,61 +368,79 @@ class EnterpriseStore:
         given = [holder.licensed_order for holder in allocator.holders if holder.licensed_order is not None]
         return new_total, allocator.allocated, max([order, *(number + 1 for number in given)])
 
-    def _seat_uses(
+    def _new_users(
         self,
         db: Connection,
-        product_key: str,
-        users: dict[str, tuple[str, str, str]],
-        budget: int,
-        arrival: int,
-        order: int,
-    ) -> tuple[list[str], list[str], int]:
-        """Record uses; license users new to the enterprise while licenses are free.
+        pools: dict[str, list[int]],
+        result: IngestResult,
+        names: dict[str, str],
+        staged: int,
+    ) -> None:
+        """Users of the staged uses new to the enterprise: licensed while the pool has licenses free.
 
-        Returns (new users, those left unlicensed, the next licensing order).
+        The staged uses also move the first and last use of the users already known.
         """
-        if not users:
-            return [], [], order
-        known: set[str] = set()
-        keys = sorted(users)
-        for start in range(0, len(keys), _CHUNK):
-            chunk = keys[start : start + _CHUNK]
-            marks = ", ".join("?" * len(chunk))
-            known.update(
-                row[0]
-                for row in db.execute(
-                    f"SELECT user_key FROM ent_seats WHERE product_key = ? AND user_key IN ({marks})",
-                    (product_key, *chunk),
-                )
-            )
-        # New users in the order of their first use, as one server would have met them; the free
-        # licenses of the pool are what a fresh allocator of that size hands out (the rule: a new
-        # holder is licensed when it fits in what is free).
-        new = sorted((key for key in users if key not in known), key=lambda key: (users[key][1], key))
-        allocator = PerSeatAllocator(max(budget, 0))
+        new: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
+        for product_key, user_key, user_name, first, last in db.execute(
+            "SELECT s.product_key, s.user_key, MIN(s.user_name), MIN(s.first_used), MAX(s.last_used) "
+            "FROM ent_stage s WHERE NOT EXISTS (SELECT 1 FROM ent_seats e "
+            "WHERE e.product_key = s.product_key AND e.user_key = s.user_key) "
+            "GROUP BY s.product_key, s.user_key"
+        ):
+            new[product_key].append((user_key, user_name, first, last))
         inserts = []
-        unlicensed = []
-        for offset, key in enumerate(new):
-            user, first, last = users[key]
-            decision = allocator.use(key)
-            licensed_order = None if decision.licensed_order is None else order + decision.licensed_order - 1
-            if licensed_order is None:
-                unlicensed.append(user)
-            inserts.append((product_key, key, user, arrival + offset, licensed_order, first, last))
+        for product_key, users in new.items():
+            purchased, allocated, count, arrival, order = pools[product_key]
+            # In the order of first use, as one server would have met them; the pool's free licenses
+            # are what a fresh allocator of that size hands out (the rule: a new holder is licensed
+            # when it fits in what is free).
+            users.sort(key=lambda user: (user[2], user[0]))
+            allocator = PerSeatAllocator(max(purchased - allocated, 0))
+            unlicensed = []
+            for offset, (user_key, user_name, first, last) in enumerate(users):
+                decision = allocator.use(user_key)
+                licensed_order = (
+                    None if decision.licensed_order is None else order + decision.licensed_order - 1
+                )
+                if licensed_order is None:
+                    unlicensed.append(user_name)
+                inserts.append(
+                    (product_key, user_key, user_name, arrival + offset, licensed_order, first, last)
+                )
+            pools[product_key] = [
+                purchased,
+                allocated + allocator.allocated,
+                count + len(users),
+                arrival + len(users),
+                order + allocator.allocated,
+            ]
+            if unlicensed:
+                result.unlicensed[names[product_key]] = unlicensed
+                result.over[names[product_key]] = (count + len(users), purchased)
         if inserts:
-            db.executemany(
-                "INSERT INTO ent_seats (product_key, user_key, user_name, arrival, licensed_order, "
-                "first_used, last_used) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            db.bulk_insert(
+                "ent_seats",
+                (
+                    "product_key",
+                    "user_key",
+                    "user_name",
+                    "arrival",
+                    "licensed_order",
+                    "first_used",
+                    "last_used",
+                ),
                 inserts,
             )
-        updates = [(users[key][1], users[key][2], product_key, key) for key in keys if key in known]
-        if updates:
-            db.executemany(
-                f"UPDATE ent_seats SET first_used = {db.least('first_used', '?')}, "
-                f"last_used = {db.greatest('last_used', '?')} WHERE product_key = ? AND user_key = ?",
-                updates,
-            )
-        return new, unlicensed, order + allocator.allocated
+        if len(inserts) == staged:
+            return  # every staged user was new: nobody's first or last use to move
+        db.execute(
+            f"UPDATE ent_seats SET first_used = {db.least('ent_seats.first_used', 's.first_used')}, "
+            f"last_used = {db.greatest('ent_seats.last_used', 's.last_used')} "
+            "FROM (SELECT product_key, user_key, MIN(first_used) AS first_used, MAX(last_used) AS last_used "
+            "FROM ent_stage GROUP BY product_key, user_key) AS s "
+            "WHERE ent_seats.product_key = s.product_key AND ent_seats.user_key = s.user_key "
+            "AND (s.first_used < ent_seats.first_used OR s.last_used > ent_seats.last_used)"
+        )
 
     # ------------------------------------------------------------------ reports
 
