@@ -266,11 +266,45 @@ def cmd_status(args: argparse.Namespace) -> None:
 # ---------------------------------------------------------------------------- a master
 
 
+def _location(args: argparse.Namespace) -> str | None:
+    return args.enterprise_database or os.environ.get(ENTERPRISE_DATABASE_ENV) or None
+
+
+def _read(args: argparse.Namespace, which: str, reader: Any, query: str = "") -> Any:
+    """A report of the enterprise database.
+
+    With PostgreSQL, the running master service of this data folder answers when it keeps that very
+    database: it has the connection open, and this command then loads neither psycopg nor a
+    connection (a third of a second). Otherwise the database is opened here.
+    """
+    location = _location(args)
+    if location is not None and location.startswith(("postgresql://", "postgres://")):
+        from urllib.parse import quote
+
+        from applet.client.api import ServiceClient, ServiceError
+        from applet.client.discovery import find_service
+        from applet.store.enterprise.dialect import describe
+
+        endpoint = find_service(args.data_dir)
+        if endpoint is not None:
+            path = f"/v1/admin/enterprise/{which}?database={quote(describe(location), safe='')}{query}"
+            try:
+                with ServiceClient(endpoint, admin=True, timeout=60) as client:
+                    return client.call("GET", path)
+            except ServiceError:
+                pass  # another database, or the service went away: read it here
+    enterprise = _enterprise(args)
+    try:
+        return reader(enterprise)
+    finally:
+        enterprise.close()
+
+
 def _enterprise(args: argparse.Namespace) -> Any:
     from applet.store.enterprise import open_enterprise
     from applet.store.outbox import server_identity
 
-    location = args.enterprise_database or os.environ.get(ENTERPRISE_DATABASE_ENV) or None
+    location = _location(args)
     with Store.open(args.data_dir) as store:
         identity = server_identity(store, store.paths)
         data_dir = store.paths.data_dir
@@ -314,11 +348,7 @@ def cmd_enroll(args: argparse.Namespace) -> None:
 
 
 def cmd_servers(args: argparse.Namespace) -> None:
-    enterprise = _enterprise(args)
-    try:
-        servers = enterprise.servers()
-    finally:
-        enterprise.close()
+    servers = _read(args, "servers", lambda enterprise: enterprise.servers())
     if args.json:
         print_json(servers)
         return
@@ -341,11 +371,7 @@ def cmd_remove(args: argparse.Namespace) -> None:
 
 
 def cmd_products(args: argparse.Namespace) -> None:
-    enterprise = _enterprise(args)
-    try:
-        products = enterprise.products()
-    finally:
-        enterprise.close()
+    products = _read(args, "products", lambda enterprise: enterprise.products())
     if args.json:
         print_json(products)
         return
@@ -363,13 +389,12 @@ def cmd_products(args: argparse.Namespace) -> None:
 
 
 def cmd_clients(args: argparse.Namespace) -> None:
-    if not 1 <= args.limit <= 100_000:
-        raise CommandError("--limit must be 1 to 100000", EXIT_USAGE)
-    enterprise = _enterprise(args)
-    try:
-        clients = enterprise.clients(args.product, args.limit)
-    finally:
-        enterprise.close()
+    if not 1 <= args.limit <= 10_000:
+        raise CommandError("--limit must be 1 to 10000", EXIT_USAGE)
+    from urllib.parse import quote
+
+    query = f"&limit={args.limit}" + (f"&product={quote(args.product, safe='')}" if args.product else "")
+    clients = _read(args, "clients", lambda enterprise: enterprise.clients(args.product, args.limit), query)
     if args.json:
         print_json(clients)
         return

@@ -44,8 +44,8 @@ from applet.service.tokens import Role
 from applet.store import Store
 from applet.store.enterprise import EnterpriseStore, ReplicationRefused, open_enterprise
 from applet.store.enterprise.batch import MAX_BATCH_BYTES, Batch, parse_batch
-from applet.store.enterprise.dialect import EnterpriseDatabaseError
-from applet.store.enterprise.master import ENTERPRISE_FILE, IngestResult
+from applet.store.enterprise.dialect import EnterpriseDatabaseError, describe
+from applet.store.enterprise.master import ENTERPRISE_FILE, IngestResult, NotAuthorized
 from applet.store.outbox import (
     REMOTE,
     ROWS_PER_KIND,
@@ -84,6 +84,7 @@ class EnterpriseWorker:
         self.location = location
         self.data_dir = data_dir
         self.self_name = self_name
+        self.description = describe(location or data_dir / ENTERPRISE_FILE)
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="lls-enterprise"
         )
@@ -305,14 +306,18 @@ class Replication:
                     f"{batch.server} (through {' -> '.join(chain)})"
                 )
             if secret is None:
-                raise ReplicationRefused("missing secret (Authorization: Bearer <the server's secret>)")
+                raise NotAuthorized("missing secret (Authorization: Bearer <the server's secret>)")
+            if not self.enterprise.active:
+                # Not a master yet: a stray batch must not create the enterprise database.
+                raise NotAuthorized(
+                    f"server {batch.server} is not enrolled: this server has no enrolled servers"
+                )
             result = await self.enterprise.call(lambda store: store.ingest(batch, secret))
         except (ValueError, RecursionError, LicensingError) as error:
             message = str(error) if isinstance(error, LicensingError) else "the batch is not valid JSON"
             return await self._refused(server, 400, message)
         except ReplicationRefused as error:
-            status = error.status if secret is not None else 401
-            return await self._refused(server, status, str(error))
+            return await self._refused(server, error.status, str(error))
         except EnterpriseDatabaseError as error:
             log.warning("lls service: enterprise database unavailable: %s", error)
             return error_reply(503, f"the enterprise database is unavailable: {error}")
@@ -332,7 +337,7 @@ class Replication:
         from applet.service.api import error_reply
 
         log.warning("lls service: replication batch from %s refused (%s): %s", server, status, message)
-        if server != "?":
+        if server != "?" and self.enterprise.active:
             with contextlib.suppress(EnterpriseDatabaseError):
                 await self.enterprise.call(lambda store: store.record_refusal(server, message))
         return error_reply(status, message)
@@ -414,10 +419,14 @@ async def replicate_now(request: web.Request) -> web.Response:
 
 
 async def enterprise_report(request: web.Request) -> web.Response:
-    from applet.service.api import _limit, _role, reply
+    from applet.service.api import _limit, _role, error_reply, reply
 
     _role(request, Role.ADMIN)
     which = request.match_info["which"]
+    enterprise = _replication(request).enterprise
+    wanted = request.query.get("database")
+    if wanted is not None and wanted != enterprise.description:
+        return error_reply(409, f"this service keeps its enterprise data in {enterprise.description}")
     product = request.query.get("product")
     limit = _limit(request)
     readers: dict[str, Callable[[EnterpriseStore], Any]] = {
@@ -427,7 +436,7 @@ async def enterprise_report(request: web.Request) -> web.Response:
     }
     if which not in readers:
         raise web.HTTPNotFound()
-    return reply(await _replication(request).enterprise.call(readers[which]))
+    return reply(await enterprise.call(readers[which]))
 
 
 def add_routes(app: web.Application) -> None:

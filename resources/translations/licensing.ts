@@ -377,7 +377,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>LIC_MASTER, \\LICMASTER, name or address[:port]</source>
+        <source>LIC_MASTER or host[:port]</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

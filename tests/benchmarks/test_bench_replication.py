@@ -175,6 +175,7 @@ def pool_users(location: str | None, data_dir: Path) -> int:
         store.close()
 
 
+@pytest.mark.timeout(3600)
 def test_postgresql_catch_up_and_ingest_ratio(postgres_server: Any, tmp_path: Path) -> None:
     servers = int(os.environ.get("LLS_BENCH_SERVERS", "1000"))
     users = int(os.environ.get("LLS_BENCH_USERS", "1000"))
@@ -226,6 +227,7 @@ def test_postgresql_catch_up_and_ingest_ratio(postgres_server: Any, tmp_path: Pa
     )
 
 
+@pytest.mark.timeout(1200)
 def test_sqlite_catch_up_and_ingest_ratio(tmp_path: Path) -> None:
     servers, users = 100, 1000
     total = servers * users

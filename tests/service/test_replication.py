@@ -415,3 +415,10 @@ def test_two_masters_on_one_postgresql_one_killed_mid_batch_nothing_lost(
     servers = {s["name"]: s for s in ok(tmp_path / "M2", "--json", "enterprise", "servers", *database)}
     status = ok(server_dir, "--json", "replication", "status")
     assert servers["S1"]["last_seq"] == status["acknowledged"] == servers["S1"]["batches"]
+
+
+def test_a_server_that_is_no_master_refuses_batches_and_stays_no_master(service: Any, data_dir: Path) -> None:
+    batch = {"protocol": 1, "server": "S1", "seq": 1, "created": "2026-01-01T00:00:00+00:00"}
+    code, answer = service.http("POST", "/v1/replication/batches", batch, token="x" * 43)
+    assert code == 401 and "not enrolled" in answer["error"]
+    assert not (data_dir / "enterprise.sqlite3").exists()

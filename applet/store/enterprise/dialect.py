@@ -244,6 +244,12 @@ def is_postgres_url(location: str) -> bool:
     return location.startswith(("postgresql://", "postgres://"))
 
 
+def describe(location: str | Path) -> str:
+    """How messages and comparisons name a database: the URL without its password, or the file."""
+    text = str(location)
+    return _without_password(text) if is_postgres_url(text) else str(Path(text).absolute())
+
+
 def connect(location: str | Path) -> Connection:
     """A connection to a PostgreSQL URL or a SQLite file path."""
     text = str(location)

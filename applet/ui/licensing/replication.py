@@ -54,7 +54,7 @@ class ReplicationDialog(QDialog):
         self.server_name.setObjectName("enterprise_server_edit")
         self.server_name.setMaxLength(260)
         self.server_name.setAccessibleName(self.tr("Enterprise server name"))
-        self.server_name.setPlaceholderText(self.tr("LIC_MASTER, \\\\LICMASTER, name or address[:port]"))
+        self.server_name.setPlaceholderText(self.tr("LIC_MASTER or host[:port]"))
         self.server_name.setToolTip(
             self.tr(
                 "A NetBIOS name (LIC_MASTER or \\\\LICMASTER), a DNS name or an address, with an optional "
