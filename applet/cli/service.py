@@ -18,12 +18,14 @@ from typing import Any
 from applet.cli.errors import EXIT_DENIED, EXIT_FAILURE, EXIT_UNREACHABLE, EXIT_USAGE, CommandError
 from applet.cli.output import print_fields, print_json
 from applet.programs import lls_command
-from applet.store.paths import DataPaths, resolve_paths
+from applet.store.paths import DataPaths, make_private_folder, resolve_paths
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 20.0
 STARTUP_TYPES = ("automatic", "manual", "disabled")
 SETTING_STARTUP = "service.startup"
+# What the background service writes outside its own log (a crash before logging is set up).
+CONSOLE_LOG = "service-console.log"
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -45,7 +47,15 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     start = action("start", "start the service in the background and wait until it answers")
     _service_options(start)
     start.set_defaults(handler=cmd_start)
-    action("stop", "stop the background service").set_defaults(handler=cmd_stop)
+    stop = action("stop", "stop the background service")
+    stop.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=float,
+        default=STOP_TIMEOUT,
+        help=f"wait this long for it to stop (default {STOP_TIMEOUT:g}); exit 1 after that",
+    )
+    stop.set_defaults(handler=cmd_stop)
     action("status", "is the service running, where, and how busy (exit 4 when stopped)").set_defaults(
         handler=cmd_status
     )
@@ -89,6 +99,9 @@ def _service_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-lease", metavar="SECONDS", help="longest lease a program may ask for (default 1 day)"
     )
+    parser.add_argument(
+        "--max-connections", metavar="N", help="open connections at most (default: half the files limit)"
+    )
     parser.add_argument("--max-leases", metavar="N", help="leases held in total at most (default 20000)")
     parser.add_argument(
         "--max-leases-per-client", metavar="N", help="leases one user on one client may hold (default 100)"
@@ -129,7 +142,7 @@ def _settings(args: argparse.Namespace, foreground: bool) -> tuple[Any, set[str]
             explicit.add(option)
     if args.max_lease is not None:
         values["max_lease_seconds"] = positive_seconds(args.max_lease, "--max-lease")
-    for option in ("max_leases", "max_leases_per_client"):
+    for option in ("max_leases", "max_leases_per_client", "max_connections"):
         text = getattr(args, option)
         if text is not None:
             values[option] = positive_count(text, "--" + option.replace("_", "-"))
@@ -167,6 +180,7 @@ def _service_arguments(args: argparse.Namespace) -> list[str]:
         "max_leases_per_client",
         "enterprise_database",
         "replication_retry",
+        "max_connections",
     ):
         value = getattr(args, option)
         if value is not None:
@@ -191,19 +205,21 @@ def cmd_run(args: argparse.Namespace) -> None:
 def cmd_start(args: argparse.Namespace) -> None:
     import subprocess
 
-    from applet.client.discovery import find_service
+    from applet.client.discovery import Liveness, find_service
     from applet.service.lock import read_holder
 
     paths = resolve_paths(args.data_dir)
     _settings(args, foreground=False)  # refuse bad options here, not in the background
-    running = find_service(paths)
-    if running is not None:
+    state = _known_state(paths)
+    if state.liveness is Liveness.RUNNING:
+        running = find_service(paths)
+        where = f", {running.url}" if running is not None else ""
         raise CommandError(
-            f"the service is already running on this store (process {running.pid}, {running.url})",
+            f"the service is already running on this store (process {state.holder or '?'}{where})",
             EXIT_FAILURE,
         )
-    paths.log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    log_file = paths.log_dir / "service.log"
+    make_private_folder(paths.log_dir)
+    log_file = paths.log_dir / CONSOLE_LOG
     command = [
         *lls_command(),
         "--data-dir",
@@ -234,7 +250,7 @@ def cmd_start(args: argparse.Namespace) -> None:
         if code is not None:
             holder = read_holder(paths.service_lock)
             reason = _last_error_line(log_file) or f"it exited with code {code}"
-            if holder and holder != child.pid and find_service(paths) is not None:
+            if holder and holder != child.pid and _known_state(paths).liveness is Liveness.RUNNING:
                 reason = f"the service is already running on this store (process {holder})"
             raise CommandError(f"the service did not start: {reason} (log: {log_file})", EXIT_FAILURE)
         time.sleep(0.05)
@@ -262,84 +278,92 @@ def _print_started(args: argparse.Namespace, endpoint: Any) -> None:
         print(f"The License Logging service is running at {endpoint.url} (process {endpoint.pid}).")
 
 
-def _alive(pid: int) -> bool:
-    import subprocess
+def _known_state(paths: DataPaths) -> Any:
+    """The service lock's state; exit 1 with the reason when this user cannot tell (another user's
+    store): saying "not running" then would be a guess."""
+    from applet.client.discovery import Liveness, service_state
 
-    if os.name == "nt":
-        result = subprocess.run(
-            ["tasklist", "/FI", f"PID eq {pid}", "/NH"], capture_output=True, text=True, check=False
+    state = service_state(paths)
+    if state.liveness is Liveness.UNKNOWN:
+        raise CommandError(
+            f"cannot tell whether the service is running on this store: {state.reason}", EXIT_FAILURE
         )
-        return str(pid) in result.stdout
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        # An exited process that its parent (init, for a background service) has not reaped yet.
-        state = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state not in ("Z", "X")
+    return state
 
 
 def cmd_stop(args: argparse.Namespace) -> None:
     import signal
 
-    from applet.client.api import ServiceClient, ServiceError
-    from applet.client.discovery import find_service
+    from applet.client.api import ServiceClient, ServiceError, ServiceUnavailable
+    from applet.client.discovery import Liveness, find_service
 
     paths = resolve_paths(args.data_dir)
-    endpoint = find_service(paths)
-    if endpoint is None:
+    state = _known_state(paths)
+    if state.liveness is Liveness.STOPPED:
         if args.json:
             print_json({"status": "stopped"})
         else:
             print("The License Logging service is not running.")
         return
+    endpoint = find_service(paths)
+    pid = state.holder if state.holder is not None else (endpoint.pid if endpoint is not None else None)
+    failure: ServiceError | None = None
     try:
+        if endpoint is None:
+            raise ServiceError("the service has not published its address yet")
         with ServiceClient(endpoint, admin=True) as client:
             client.shutdown()
-    except ServiceError:
-        # No admin token for this user, or the API is stuck: ask the process itself.
+    except ServiceError as error:
+        failure = error
+    if failure is not None:
+        # No admin token for this user, or the API is stuck: ask the process itself, but only the
+        # process the operating system says holds this store's lock (never a PID from a file).
+        if state.holder is None:
+            code = EXIT_UNREACHABLE if isinstance(failure, ServiceUnavailable) else EXIT_FAILURE
+            raise CommandError(f"cannot stop the service: {failure}", code)
         try:
-            os.kill(endpoint.pid, signal.SIGTERM)
+            os.kill(state.holder, signal.SIGTERM)
         except OSError as error:
             raise CommandError(
-                f"cannot stop process {endpoint.pid}: {error.strerror}", EXIT_FAILURE
+                f"cannot stop process {state.holder}: {error.strerror} ({failure})", EXIT_FAILURE
             ) from None
-    deadline = time.monotonic() + STOP_TIMEOUT
+    deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
-        if not _alive(endpoint.pid) and not endpoint.reachable(0.2):
+        if _known_state(paths).liveness is Liveness.STOPPED:
             break
         time.sleep(0.05)
     else:
-        raise CommandError(f"the service (process {endpoint.pid}) did not stop within {STOP_TIMEOUT:.0f} s")
+        raise CommandError(
+            f"the service (process {pid}) did not stop within {args.timeout:g} s", EXIT_FAILURE
+        )
     if args.json:
-        print_json({"status": "stopped", "pid": endpoint.pid})
+        print_json({"status": "stopped", "pid": pid})
     else:
-        print(f"The License Logging service (process {endpoint.pid}) stopped.")
+        print(f"The License Logging service (process {pid}) stopped.")
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     from applet.client.api import ServiceClient, ServiceError
-    from applet.client.discovery import find_service
+    from applet.client.discovery import Liveness, find_service
 
     paths = resolve_paths(args.data_dir)
+    state = _known_state(paths)
     startup = _startup_type(paths)
-    endpoint = find_service(paths)
     document: dict[str, Any] = {"status": "stopped", "startup": startup}
-    if endpoint is not None:
-        document.update(
-            {"status": "running", "pid": endpoint.pid, "url": endpoint.url, "started": endpoint.started}
-        )
-        try:
-            with ServiceClient(endpoint) as client:
-                document.update(client.status())
-        except ServiceError as error:
-            # It listens (find_service checked), but this user cannot read its token, or it is stuck.
-            document["error"] = str(error)
+    reachable = False
+    if state.liveness is Liveness.RUNNING:
+        endpoint = find_service(paths)
+        document.update({"status": "running", "pid": state.holder})
+        if endpoint is None:
+            document["error"] = "the service has not published its address yet (starting)"
+        else:
+            document.update({"pid": endpoint.pid, "url": endpoint.url, "started": endpoint.started})
+            try:
+                with ServiceClient(endpoint) as client:
+                    document.update(client.status())
+                reachable = True
+            except ServiceError as error:
+                document["error"] = str(error)
     if args.json:
         print_json(document)
     elif document["status"] == "stopped":
@@ -360,10 +384,12 @@ def cmd_status(args: argparse.Namespace) -> int:
                 ("Heartbeat", f"{document['heartbeat_seconds']:g} s"),
                 ("Lease expiry", f"{document['lease_expiry_seconds']:g} s"),
             ]
+        if document.get("usage_not_saved_since"):
+            fields.append(("Usage not saved since", document["usage_not_saved_since"]))
         if "error" in document:
             fields.append(("Error", document["error"]))
         print_fields(fields)
-    return 0 if document["status"] == "running" else EXIT_UNREACHABLE
+    return 0 if reachable else EXIT_UNREACHABLE
 
 
 def _startup_type(paths: DataPaths) -> str:

@@ -5,6 +5,11 @@ Same operations and errors as :mod:`applet.client.api`::
     async with AsyncServiceClient() as service:
         async with service.license("SQL Server", user="alice") as held:
             await serve_the_client()          # a task renews the lease in the background
+
+Like the synchronous client it makes the listener prove it is this store's service before the token
+is sent (:mod:`applet.domain.proof`): when the session opens and again after any connection failure
+(aiohttp's pool does not say when it opens a new connection, so this is per session, not per
+connection).
 """
 
 import asyncio
@@ -18,16 +23,20 @@ from urllib.parse import quote
 import aiohttp
 
 from applet.client.api import (
+    MAX_HELLO_ANSWER,
     ApiError,
     LeaseInfo,
     ServiceError,
+    ServiceNotProven,
     ServiceUnavailable,
     granted_lease,
+    hello_answer,
     new_idempotency_key,
     request_body,
     tls_context,
 )
 from applet.client.discovery import ServiceEndpoint, find_service
+from applet.domain.proof import HELLO_PATH, new_nonce
 from applet.store.paths import DataPaths
 
 
@@ -50,7 +59,9 @@ class AsyncServiceClient:
         secret = token if token is not None else found.token(admin)
         if secret is None:
             raise ServiceUnavailable("cannot read the service's token")
+        self._secret = secret
         self._headers = {"Authorization": f"Bearer {secret}"}
+        self._proven = False
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._connections = connections
         self._session: aiohttp.ClientSession | None = None
@@ -60,22 +71,35 @@ class AsyncServiceClient:
         if self._session is None:
             ssl_context = tls_context(self.endpoint) if self.endpoint.tls else None
             connector = aiohttp.TCPConnector(limit=self._connections, ssl=ssl_context or False)
+            # No default headers: the token goes only on requests made after the proof.
             self._session = aiohttp.ClientSession(
-                base_url=self.endpoint.url, headers=self._headers, timeout=self._timeout, connector=connector
+                base_url=self.endpoint.url, timeout=self._timeout, connector=connector
             )
         return self._session
+
+    async def _prove(self, session: aiohttp.ClientSession) -> None:
+        nonce = new_nonce()
+        async with session.get(HELLO_PATH, params={"nonce": nonce}) as response:
+            raw = await response.content.read(MAX_HELLO_ANSWER + 1)
+            if len(raw) > MAX_HELLO_ANSWER:
+                raise ServiceNotProven(self.endpoint, "its answer is too long")
+            hello_answer(response.status, raw, self.endpoint, self._secret, nonce)
+        self._proven = True
 
     async def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """One API call; returns the decoded JSON or raises."""
         session = self._open()
         try:
-            async with session.request(method, path, json=body) as response:
+            if not self._proven:
+                await self._prove(session)
+            async with session.request(method, path, json=body, headers=self._headers) as response:
                 status = response.status
                 try:
                     data = await response.json(content_type=None)
                 except ValueError:
                     raise ApiError(status, f"the service sent a non-JSON answer (HTTP {status})") from None
         except (aiohttp.ClientConnectionError, TimeoutError) as error:
+            self._proven = False
             raise ServiceUnavailable(f"the service does not answer: {error}") from error
         if status >= 400:
             message = data.get("error") if isinstance(data, dict) else None

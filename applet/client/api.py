@@ -14,6 +14,10 @@ Usage by a license-aware program::
 Every request carries an idempotency key, so retrying after a dropped connection never takes a
 second license. Errors: :class:`ServiceUnavailable` (no service, or it stopped answering),
 :class:`LicenseDenied` (the request was refused), :class:`ApiError` (the service answered 4xx/5xx).
+
+Before the first request on every new connection the client makes the listener prove that it is this
+store's service (:mod:`applet.domain.proof`); a listener that cannot is
+:class:`ServiceNotProven` (a kind of :class:`ServiceUnavailable`) and never sees the token.
 """
 
 import contextlib
@@ -31,7 +35,11 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from applet.client.discovery import ServiceEndpoint, find_service
+from applet.domain.proof import HELLO_PATH, new_nonce, proof_matches
 from applet.store.paths import DataPaths
+
+# The proof answer is a few hundred bytes; a listener that sends more is not the service.
+MAX_HELLO_ANSWER = 4096
 
 
 class ServiceError(Exception):
@@ -40,6 +48,31 @@ class ServiceError(Exception):
 
 class ServiceUnavailable(ServiceError):
     """No service runs on the store, it does not answer, or its token cannot be read."""
+
+
+class ServiceNotProven(ServiceUnavailable):
+    """Something listens on the service's port but could not prove it is this store's service."""
+
+    def __init__(self, endpoint: ServiceEndpoint, detail: str) -> None:
+        super().__init__(
+            f"the program listening on {endpoint.url} did not prove that it is this store's License "
+            f"Logging service ({detail}); nothing was sent to it"
+        )
+
+
+def hello_answer(status: int, raw: bytes, endpoint: ServiceEndpoint, token: str, nonce: str) -> None:
+    """Check the listener's answer to ``GET /v1/hello``; raises :class:`ServiceNotProven`."""
+    if status != 200:
+        raise ServiceNotProven(endpoint, f"it answered HTTP {status}")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise ServiceNotProven(endpoint, "its answer is not JSON") from None
+    if not isinstance(data, dict):
+        raise ServiceNotProven(endpoint, "its answer is not a JSON object")
+    admin = token == endpoint.token(admin=True)
+    if not proof_matches(data.get("admin_proof" if admin else "client_proof"), token, nonce, endpoint.port):
+        raise ServiceNotProven(endpoint, "wrong proof")
 
 
 class ApiError(ServiceError):
@@ -170,6 +203,7 @@ class ServiceClient:
             path = endpoint.admin_token_file if self._admin else endpoint.client_token_file
             raise ServiceUnavailable(f"cannot read the service's {role} token ({path})")
         self.endpoint = endpoint
+        self._secret = secret
         self._headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
 
     def _rediscover(self) -> bool:
@@ -192,15 +226,26 @@ class ServiceClient:
             )
         return http.client.HTTPConnection(host, self.endpoint.port, timeout=self.timeout)
 
+    def _prove(self, connection: http.client.HTTPConnection) -> None:
+        """Challenge the listener on a new connection before any token goes over it."""
+        nonce = new_nonce()
+        connection.request("GET", f"{HELLO_PATH}?nonce={nonce}")
+        response = connection.getresponse()
+        raw = response.read(MAX_HELLO_ANSWER + 1)
+        if len(raw) > MAX_HELLO_ANSWER:
+            raise ServiceNotProven(self.endpoint, "its answer is too long")
+        hello_answer(response.status, raw, self.endpoint, self._secret, nonce)
+
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """One API call; returns the decoded JSON or raises (see the module docstring)."""
         payload = json.dumps(body).encode("utf-8") if body is not None else None
         with self._lock:
             for attempt in (1, 2):
                 reused = self._connection is not None
-                if self._connection is None:
-                    self._connection = self._connect()
                 try:
+                    if self._connection is None:
+                        self._connection = self._connect()
+                        self._prove(self._connection)
                     self._connection.request(method, path, body=payload, headers=self._headers)
                     response = self._connection.getresponse()
                     raw = response.read()
@@ -211,6 +256,9 @@ class ServiceClient:
                     self._drop()
                     if attempt == 2 or not reused:
                         raise ServiceUnavailable(f"the service closed the connection: {error}") from error
+                except ServiceNotProven:
+                    self._drop()
+                    raise
                 except (OSError, http.client.HTTPException) as error:
                     self._drop()
                     if attempt == 1 and self._rediscover():

@@ -10,13 +10,17 @@ ready and removes it when it stops::
 With TLS (a non-loopback bind) the document also names the service's certificate,
 ``"tls_cert_file": "/etc/licensing/cert.pem"``, which local clients trust for this endpoint.
 
-A stale file (the service was killed) is recognised by the port not answering.
+Whether the service runs is judged by its lock (:func:`service_state`), never by the endpoint
+file: the operating system drops the lock when the process dies, even by ``kill -9``, while the file
+stays behind, and after that anyone may listen on its port. That is also why a client proves the
+listener's identity before it sends a token (:mod:`applet.domain.proof`).
 """
 
 import json
 import os
-import socket
+import sys
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -76,17 +80,6 @@ class ServiceEndpoint:
         except OSError:
             return None
 
-    def reachable(self, timeout: float = 0.5) -> bool:
-        """True when something accepts connections on the endpoint's port."""
-        connect_host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
-        if connect_host == "::":
-            connect_host = "::1"
-        try:
-            with socket.create_connection((connect_host, self.port), timeout=timeout):
-                return True
-        except OSError:
-            return False
-
 
 def read_endpoint(paths: DataPaths) -> ServiceEndpoint | None:
     """The endpoint file's content, or None when absent or unreadable (no liveness check)."""
@@ -106,10 +99,109 @@ def write_endpoint(paths: DataPaths, endpoint: ServiceEndpoint) -> None:
     os.replace(temporary, paths.endpoint)
 
 
-def find_service(data_dir: str | os.PathLike[str] | DataPaths | None = None) -> ServiceEndpoint | None:
-    """The running service of this store, or None when it is not running (stale files ignored)."""
-    paths = data_dir if isinstance(data_dir, DataPaths) else resolve_paths(data_dir)
-    endpoint = read_endpoint(paths)
-    if endpoint is None or not endpoint.reachable():
+class Liveness(Enum):
+    """Whether the store's service runs, judged by its lock."""
+
+    RUNNING = "running"
+    STOPPED = "stopped"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    """What the service lock says: running or not, which process holds it, or why we cannot tell."""
+
+    liveness: Liveness
+    # The PID holding the lock, as the operating system reports it (Linux); None when unknown.
+    holder: int | None = None
+    reason: str = ""
+
+
+def service_state(paths: DataPaths) -> ServiceState:
+    """Is a service running on this store? ``UNKNOWN`` when this user may not look (another user's
+    data folder): nobody may then say "not running"."""
+    lock = paths.service_lock
+    try:
+        status = lock.stat()
+    except FileNotFoundError:
+        try:
+            os.listdir(paths.data_dir)
+        except PermissionError as error:
+            return ServiceState(Liveness.UNKNOWN, reason=_denied(paths, error))
+        except OSError:
+            pass  # no data folder: nothing ever ran here
+        return ServiceState(Liveness.STOPPED)
+    except PermissionError as error:
+        return ServiceState(Liveness.UNKNOWN, reason=_denied(paths, error))
+    except OSError as error:
+        return ServiceState(Liveness.UNKNOWN, reason=f"cannot read {lock}: {error.strerror}")
+    holders = _flock_holders(status)
+    if holders is not None:
+        return ServiceState(Liveness.RUNNING, holders[0]) if holders else ServiceState(Liveness.STOPPED)
+    return _probe(paths)
+
+
+def _denied(paths: DataPaths, error: OSError) -> str:
+    return f"this user may not read the data folder {paths.data_dir} ({error.strerror})"
+
+
+def _flock_holders(status: os.stat_result) -> list[int] | None:
+    """PIDs holding a lock on the file (Linux ``/proc/locks``), or None where that is not available.
+
+    Reading the table takes no lock, so looking never disturbs a service that is starting.
+    """
+    device = f"{os.major(status.st_dev):02x}:{os.minor(status.st_dev):02x}:{status.st_ino}"
+    try:
+        with open("/proc/locks", encoding="ascii") as table:
+            lines = table.read().splitlines()
+    except OSError:
         return None
+    holders = []
+    for line in lines:
+        fields = line.split()
+        # "1: FLOCK  ADVISORY  WRITE 1234 fe:00:56789 0 EOF"; waiters carry "->" and hold nothing.
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == device and fields[4].isdigit():
+            holders.append(int(fields[4]))
+    return holders
+
+
+def _probe(paths: DataPaths) -> ServiceState:
+    """Elsewhere: try to take the lock for an instant (the service retries its own lock briefly)."""
+    try:
+        fd = os.open(paths.service_lock, os.O_RDWR)
+    except PermissionError as error:
+        return ServiceState(Liveness.UNKNOWN, reason=_denied(paths, error))
+    except OSError:
+        return ServiceState(Liveness.STOPPED)
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            try:
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            except OSError:
+                return ServiceState(Liveness.RUNNING)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                return ServiceState(Liveness.RUNNING)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        return ServiceState(Liveness.STOPPED)
+    finally:
+        os.close(fd)
+
+
+def find_service(data_dir: str | os.PathLike[str] | DataPaths | None = None) -> ServiceEndpoint | None:
+    """The running service of this store, or None when none runs (a stale endpoint file is ignored)."""
+    paths = data_dir if isinstance(data_dir, DataPaths) else resolve_paths(data_dir)
+    state = service_state(paths)
+    if state.liveness is not Liveness.RUNNING:
+        return None
+    endpoint = read_endpoint(paths)
+    if endpoint is None or (state.holder is not None and endpoint.pid != state.holder):
+        return None  # not published yet, or left by an earlier process (a new service is starting)
     return endpoint

@@ -16,6 +16,9 @@ MAX_COMMENT_LENGTH = 1024
 
 # C0 and C1 control characters, DEL included; tab and newline are not allowed in names either.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Bidirectional embeddings/overrides/isolates and the byte-order mark: invisible, and they can make a
+# name display as another ("Exchange" that reads differently in a list or a log).
+_INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def clean_name(value: object, what: str = "product name") -> str:
@@ -29,6 +32,10 @@ def clean_name(value: object, what: str = "product name") -> str:
         raise InvalidInput(f"{what} is longer than {MAX_NAME_LENGTH} characters")
     if _CONTROL.search(name):
         raise InvalidInput(f"{what} must not contain control characters")
+    if _INVISIBLE.search(name):
+        raise InvalidInput(
+            f"{what} must not contain bidirectional formatting characters or a byte-order mark"
+        )
     return name
 
 

@@ -1,4 +1,8 @@
-"""The HTTP/JSON API (aiohttp), version 1. Every route except ``/v1/health`` needs a bearer token.
+"""The HTTP/JSON API (aiohttp), version 1. Every route except ``/v1/health`` and ``/v1/hello`` needs a
+bearer token.
+
+``GET /v1/hello?nonce=HEX`` proves the service's identity before a client sends its token: it answers
+the HMAC of the nonce and the port, keyed by each token (see :mod:`applet.domain.proof`).
 
 Client token (``client.token``): request, heartbeat, free and read. Admin token (``admin.token``):
 everything, including the administrative operations of the ``lls`` command. A missing or wrong token
@@ -23,9 +27,8 @@ Admin: ``GET /v1/leases`` and ``/v1/admin/...`` (see :func:`build_app`).
 
 import asyncio
 import json
-import sys
+import sqlite3
 import time
-import traceback
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -39,9 +42,11 @@ from applet.domain.errors import (
     UnknownProduct,
 )
 from applet.domain.products import LicenseMode
+from applet.domain.proof import HELLO_PATH, service_proof, valid_nonce
 from applet.domain.validation import clean_name
 from applet.service.broker import Denial
 from applet.service.leases import KeyConflict, LeaseNotFound, TooManyLeases
+from applet.service.logs import log
 from applet.service.replication import add_routes as add_replication_routes
 from applet.service.settings import positive_seconds
 from applet.service.tokens import Role
@@ -62,11 +67,22 @@ _JSON = "application/json"
 
 def reply(data: Any, status: int = 200) -> web.Response:
     """A JSON response."""
-    return web.Response(
-        body=json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
-        status=status,
-        content_type=_JSON,
-    )
+    return web.Response(body=encode(data), status=status, content_type=_JSON)
+
+
+def encode(data: Any) -> bytes:
+    """JSON bytes of an answer."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+async def read_rows(service: "Service", query: Callable[[Any], Any]) -> web.Response:
+    """Rows from the store, read and encoded on the reader thread (see :mod:`applet.service.worker`)."""
+
+    def run(store: Any) -> bytes:
+        rows = query(store)
+        return encode(rows.as_dict() if hasattr(rows, "as_dict") else [row.as_dict() for row in rows])
+
+    return web.Response(body=await service.worker.read(run), content_type=_JSON)
 
 
 def error_reply(status: int, message: str) -> web.Response:
@@ -103,9 +119,13 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return error_reply(status_of(error), " ".join(str(error).split()))
     except StoreError as error:
         return error_reply(503, f"the store is unavailable: {error}")
-    except Exception:
-        # A bug: keep the details in the service's log, not in the answer.
-        traceback.print_exc(file=sys.stderr)
+    except sqlite3.Error as error:  # one the store did not translate: still the store, not a bug
+        return error_reply(503, f"the store is unavailable: {' '.join(str(error).split())}")
+    except Exception as error:
+        # A bug: keep the details in the service's log (one line, rate-limited), not in the answer.
+        log.error(
+            "internal error on %s %s: %s: %s", request.method, request.path, type(error).__name__, error
+        )
         return error_reply(500, "internal error of the License Logging service (see its log)")
 
 
@@ -177,6 +197,26 @@ def _administrator(data: dict[str, Any]) -> str:
 async def health(request: web.Request) -> web.Response:
     """Liveness without a token (for probes): no counts, no names."""
     return reply({"status": "ok"})
+
+
+async def hello(request: web.Request) -> web.Response:
+    """The proof of identity a client checks before it sends a token (no token needed)."""
+    service: Service = request.app["service"]
+    nonce = request.query.get("nonce", "")
+    if not valid_nonce(nonce):
+        raise InvalidInput("nonce must be 32 to 128 lowercase hexadecimal digits")
+    # The port this connection reached: a relay to the service on another port signs the wrong one.
+    sockname = request.transport.get_extra_info("sockname") if request.transport is not None else None
+    if not sockname:
+        raise InvalidInput("cannot tell which port this connection reached")
+    port = int(sockname[1])
+    return reply(
+        {
+            "service": "License Logging",
+            "client_proof": service_proof(service.tokens.client, nonce, port),
+            "admin_proof": service_proof(service.tokens.admin, nonce, port),
+        }
+    )
 
 
 async def request_license(request: web.Request) -> web.Response:
@@ -281,8 +321,7 @@ async def samples(request: web.Request) -> web.Response:
     service: Service = request.app["service"]
     name = request.match_info["name"]
     since = _int_query(request, "since_minute", 0) or 0
-    rows = await service.worker.call(lambda store: store.usage.samples(name, since))
-    return reply([row.as_dict() for row in rows])
+    return await read_rows(service, lambda store: store.usage.samples(name, since))
 
 
 async def events(request: web.Request) -> web.Response:
@@ -292,10 +331,10 @@ async def events(request: web.Request) -> web.Response:
     product_name = request.query.get("product")
     since = request.query.get("since")
     limit = _limit(request)
-    rows = await service.worker.call(
-        lambda store: store.events.list(product=product_name, since=since, after_id=after_id, limit=limit)
+    return await read_rows(
+        service,
+        lambda store: store.events.list(product=product_name, since=since, after_id=after_id, limit=limit),
     )
-    return reply([row.as_dict() for row in rows])
 
 
 async def clients(request: web.Request) -> web.Response:
@@ -303,8 +342,7 @@ async def clients(request: web.Request) -> web.Response:
     service: Service = request.app["service"]
     product_name = request.query.get("product")
     limit = _limit(request)
-    rows = await service.worker.call(lambda store: store.clients.usage(product_name, limit=limit))
-    return reply([row.as_dict() for row in rows])
+    return await read_rows(service, lambda store: store.clients.usage(product_name, limit=limit))
 
 
 async def history(request: web.Request) -> web.Response:
@@ -312,8 +350,7 @@ async def history(request: web.Request) -> web.Response:
     service: Service = request.app["service"]
     product_name = request.query.get("product")
     limit = _limit(request)
-    rows = await service.worker.call(lambda store: store.ledger.history(product_name, limit=limit))
-    return reply([row.as_dict() for row in rows])
+    return await read_rows(service, lambda store: store.ledger.history(product_name, limit=limit))
 
 
 # ---------------------------------------------------------------------------- administration
@@ -470,8 +507,7 @@ async def reset(request: web.Request) -> web.Response:
 async def groups(request: web.Request) -> web.Response:
     _role(request, Role.CLIENT)
     service: Service = request.app["service"]
-    rows = await service.worker.call(lambda store: store.groups.list())
-    return reply([row.as_dict() for row in rows])
+    return await read_rows(service, lambda store: store.groups.list())
 
 
 async def update_group(request: web.Request) -> web.Response:
@@ -492,8 +528,7 @@ async def update_group(request: web.Request) -> web.Response:
 async def replication(request: web.Request) -> web.Response:
     _role(request, Role.CLIENT)
     service: Service = request.app["service"]
-    settings = await service.worker.call(lambda store: store.replication.get())
-    return reply(settings.as_dict())
+    return await read_rows(service, lambda store: store.replication.get())
 
 
 async def set_replication(request: web.Request) -> web.Response:
@@ -532,6 +567,7 @@ def build_app(service: "Service") -> web.Application:
     app["service"] = service
     route = app.router
     route.add_get("/v1/health", health)
+    route.add_get(HELLO_PATH, hello)
     route.add_post("/v1/licenses", request_license)
     route.add_get("/v1/licenses/{handle}", show_lease)
     route.add_delete("/v1/licenses/{handle}", free)

@@ -6,7 +6,14 @@ operating system releases the lock when the process dies, even by ``kill -9``: n
 
 import os
 import sys
+import time
 from pathlib import Path
+
+from applet.store.paths import make_private_folder
+
+# Where the lock cannot be read without taking it (not Linux), ``lls service status`` takes it for an
+# instant; a starting service retries this long so that a look never makes it fail.
+ACQUIRE_RETRY_SECONDS = 0.2
 
 
 class AlreadyRunning(RuntimeError):
@@ -36,13 +43,19 @@ class InstanceLock:
 
     def acquire(self) -> None:
         """Take the lock or raise :class:`AlreadyRunning`."""
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_folder(self.path.parent)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            _lock(fd)
-        except OSError:
-            os.close(fd)
-            raise AlreadyRunning(self.path, read_holder(self.path)) from None
+        deadline = time.monotonic() + ACQUIRE_RETRY_SECONDS
+        while True:
+            try:
+                _lock(fd)
+                break
+            except OSError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.02)
+                    continue
+                os.close(fd)
+                raise AlreadyRunning(self.path, read_holder(self.path)) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode("ascii"))
         os.fsync(fd)

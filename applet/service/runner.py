@@ -12,7 +12,6 @@ import contextlib
 import os
 import signal
 import ssl
-import sys
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -23,9 +22,12 @@ from aiohttp import web
 from applet import __version__
 from applet.client.discovery import ServiceEndpoint, read_endpoint, write_endpoint
 from applet.domain.events import EventId
+from applet.service import logs
 from applet.service.api import build_app
 from applet.service.broker import Broker, ConfigSnapshot
+from applet.service.connections import ConnectionGuard, default_cap
 from applet.service.lock import InstanceLock
+from applet.service.logs import log
 from applet.service.observers import ObserverUnavailable, logged_in_sessions, tcp_clients
 from applet.service.replication import Replication
 from applet.service.settings import (
@@ -37,7 +39,7 @@ from applet.service.settings import (
 from applet.service.sinks import SinkFanout, platform_sinks
 from applet.service.tokens import Tokens, load_tokens
 from applet.service.worker import StoreWorker
-from applet.store.paths import DataPaths
+from applet.store.paths import DataPaths, make_private_folder
 
 TCP_SOURCE = "tcp"
 SESSION_SOURCE = "sessions"
@@ -73,6 +75,9 @@ class Service:
         self.endpoint: ServiceEndpoint | None = None
         self.started = ""
         self._runner: web.AppRunner | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self.guard: ConnectionGuard | None = None
+        self.accept_failures = 0
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._reload_lock = asyncio.Lock()
@@ -100,6 +105,7 @@ class Service:
         self.settings = self.settings.with_store_settings(stored, self._explicit)
         self.settings.check()
         self.tokens = load_tokens(self.paths.tokens_dir)
+        logs.configure_secrets([self.tokens.client, self.tokens.admin])
         self.broker = Broker(
             self.settings.lease_expiry, self.settings.violation_interval, caps=self.settings.lease_caps
         )
@@ -111,24 +117,30 @@ class Service:
         app = build_app(self)
         # Shutdown must not wait on clients: at most 2 s for requests in progress, and a body the
         # service did not read (a refused request) is drained for at most 1 s, not aiohttp's 10 s.
+        # A connection without a complete request header (or idle between requests) for
+        # header_timeout seconds is closed (aiohttp arms its keep-alive timer at connect).
         self._runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, shutdown_timeout=2.0, lingering_time=1.0
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=2.0,
+            lingering_time=1.0,
+            keepalive_timeout=self.settings.header_timeout,
         )
         await self._runner.setup()
         ssl_context = None
         if self.settings.tls:
             ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ssl_context.load_cert_chain(str(self.settings.tls_cert), str(self.settings.tls_key))
-        site = web.TCPSite(
-            self._runner,
-            self.settings.host,
-            self.settings.port,
-            ssl_context=ssl_context,
-            backlog=1024,
-            shutdown_timeout=2.0,
+        assert self._runner.server is not None
+        cap = self.settings.max_connections or default_cap(open_files_limit())
+        self.guard = ConnectionGuard(self._runner.server, cap)
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(self._loop_error)
+        self._server = await loop.create_server(
+            self.guard, self.settings.host, self.settings.port, ssl=ssl_context, backlog=1024
         )
-        await site.start()
-        port = int(self._runner.addresses[0][1])  # the real port when 0 (ephemeral) was asked
+        port = int(self._server.sockets[0].getsockname()[1])  # the real port when 0 (ephemeral) was asked
         self.started = datetime.now(UTC).isoformat(timespec="seconds")
         host = connect_host(self.settings.host)
         self.endpoint = ServiceEndpoint(
@@ -144,7 +156,7 @@ class Service:
         )
         write_endpoint(self.paths, self.endpoint)
         self.broker.emit(EventId.SERVICE_STARTED, ())
-        await self.flush()  # event 230 is in the store (and the log) by the time start returns
+        await self.flush(force=True)  # event 230 is in the store (and the log) by the time start returns
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._every(self.settings.config_poll, self._tick), name="tick"),
@@ -171,11 +183,12 @@ class Service:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        self._close_listener()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
         self.broker.emit(EventId.SERVICE_STOPPED, ())
-        await self.flush()
+        await self.flush(force=True)
         await self._close_resources()
 
     async def _close_resources(self) -> None:
@@ -185,6 +198,7 @@ class Service:
                 with contextlib.suppress(OSError):
                     self.paths.endpoint.unlink()
             self.endpoint = None
+        self._close_listener()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -193,6 +207,22 @@ class Service:
         if hasattr(self, "worker"):
             self.worker.close()
         self.lock.release()
+
+    def _close_listener(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """The event loop's errors: counted, one line each, at most one line a second (logs module)."""
+        message = str(context.get("message", "event loop error"))
+        error = context.get("exception")
+        if "accept" in message:
+            # Out of file descriptors (EMFILE): asyncio pauses accepting for a second by itself.
+            self.accept_failures += 1
+            log.warning("cannot accept connections (%s failures so far): %s", self.accept_failures, error)
+        else:
+            log.error("%s: %s", message, error)
 
     # ------------------------------------------------------------------ periodic work
 
@@ -204,7 +234,7 @@ class Service:
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # keep serving: a failing loop must not take the service down
-                print(f"lls service: {job.__name__} failed: {type(error).__name__}: {error}", file=sys.stderr)
+                log.error("%s failed: %s: %s", job.__name__, type(error).__name__, error)
 
     async def _tick(self) -> None:
         self.broker.expire(time.monotonic())
@@ -228,10 +258,10 @@ class Service:
             seats = await self.worker.call(lambda store: store.clients.seat_users(wanted)) if wanted else {}
             self.broker.apply(replace(head, seats=seats), time.monotonic())
 
-    async def flush(self) -> None:
-        """Persist what the broker collected since the last flush."""
+    async def flush(self, force: bool = False) -> None:
+        """Persist what the broker collected since the last flush (``force``: even while backing off)."""
         batch = self.broker.take_batch()
-        await self.worker.call(lambda store: self.worker.write(store, batch))
+        await self.worker.call(lambda store: self.worker.write(store, batch, force))
 
     async def _observe(self) -> None:
         now_products = self.broker.products
@@ -258,7 +288,7 @@ class Service:
         except (ObserverUnavailable, OSError) as error:
             if source not in self._unavailable:
                 self._unavailable.add(source)
-                print(f"lls service: cannot observe {source}: {error}", file=sys.stderr)
+                log.warning("cannot observe %s: %s", source, error)
             return None
 
     # ------------------------------------------------------------------ reporting
@@ -283,7 +313,44 @@ class Service:
             "violation_interval_seconds": self.settings.violation_interval,
             "tls": self.settings.tls,
             "failed_writes": self.worker.failed_writes,
+            "usage_not_saved_since": self.worker.unsaved_since,
+            "accept_failures": self.accept_failures,
+            **(self.guard.as_dict() if self.guard is not None else {}),
         }
+
+
+def open_files_limit() -> int:
+    """The soft limit on open files (a large number where there is none)."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit
+        return 1 << 16
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20
+
+
+def raise_open_files_limit() -> None:
+    """Raise the soft open-files limit to the hard one (systemd's soft default is only 1,024)."""
+    try:
+        import resource
+    except ImportError:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    except (ValueError, OSError) as error:
+        log.warning("cannot raise the open-files limit from %s to %s: %s", soft, wanted, error)
+
+
+def prepare_process(paths: DataPaths, settings: ServiceSettings) -> None:
+    """Owner-only files, the log (rotated file in the background, stderr in the foreground), limits."""
+    os.umask(0o077)
+    make_private_folder(paths.log_dir)
+    logs.configure(None if settings.foreground else paths.log_dir)
+    raise_open_files_limit()
 
 
 async def serve(paths: DataPaths, settings: ServiceSettings, explicit: set[str] | None = None) -> None:
@@ -297,11 +364,12 @@ async def serve(paths: DataPaths, settings: ServiceSettings, explicit: set[str] 
             with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows event loops
                 loop.add_signal_handler(signum, service.request_stop)
     await service.start()
-    if settings.foreground and service.endpoint is not None:
-        print(f"lls service: listening on {service.endpoint.url} (pid {os.getpid()})", file=sys.stderr)
+    if service.endpoint is not None:
+        log.info("listening on %s (pid %s)", service.endpoint.url, os.getpid())
     await service.run_until_stopped()
 
 
 def run_service(paths: DataPaths, settings: ServiceSettings, explicit: set[str] | None = None) -> None:
     """Blocking entry point of ``lls service run``."""
+    prepare_process(paths, settings)
     asyncio.run(serve(paths, settings, explicit))

@@ -21,6 +21,8 @@ EXPIRY_FACTOR = 2.0
 MAX_LEASE_SECONDS = 7 * 24 * 3600.0
 # The longest lease a caller may ask for by default (``lease_seconds``, e.g. ``lls request --lease``).
 DEFAULT_MAX_LEASE_SECONDS = 24 * 3600.0
+# A connection must send a complete request header within this time (and may idle this long).
+DEFAULT_HEADER_TIMEOUT = 10.0
 
 # Keys in the store's settings table that the service reads at start.
 SETTING_HEARTBEAT = "service.heartbeat_seconds"
@@ -52,6 +54,8 @@ class ServiceSettings:
     enterprise_database: str | None = None
     replication_retry: float = float(RETRY_INTERVAL_SECONDS)
     replication_poll: float = 1.0
+    max_connections: int | None = None  # None: half the open-files limit, at most 4,096
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
 
     @property
     def lease_expiry(self) -> float:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Protocol, TextIO
 
 from applet.domain.events import EVENT_SOURCE, EventType
+from applet.service.logs import log
 from applet.store.records import EventRecord
 
 SYSLOG_SOCKET = "/dev/log"
@@ -95,7 +96,7 @@ class WindowsEventLogSink:
         try:
             win32evtlogutil.AddSourceToRegistry(EVENT_SOURCE, eventLogType="Application")
         except Exception as error:  # pywintypes.error: registering a source needs administrator rights
-            print(f"lls service: cannot register event source {EVENT_SOURCE}: {error}", file=sys.stderr)
+            log.warning("cannot register event source %s: %s", EVENT_SOURCE, error)
 
     def emit(self, event: EventRecord) -> None:
         self._report(
@@ -116,16 +117,14 @@ def platform_sinks(foreground: bool) -> list[EventSink]:
         try:
             sinks.append(WindowsEventLogSink())
         except ImportError:
-            print(
-                "lls service: pywin32 is not installed (pip install 'licensing[windows]'); "
-                "events go to the store only",
-                file=sys.stderr,
+            log.warning(
+                "pywin32 is not installed (pip install 'licensing[windows]'); events go to the store only"
             )
     elif os.path.exists(SYSLOG_SOCKET):
         try:
             sinks.append(SyslogSink())
         except OSError as error:
-            print(f"lls service: syslog is not available: {error}", file=sys.stderr)
+            log.warning("syslog is not available: %s", error)
     if foreground:
         sinks.append(StderrSink())
     return sinks
@@ -143,13 +142,13 @@ class SinkFanout:
             for event in events:
                 try:
                     sink.emit(event)
-                except OSError as error:
+                except Exception as error:  # a sink never stops the store's writes or the service
                     if sink.name not in self._reported:
                         self._reported.add(sink.name)
-                        print(f"lls service: event sink {sink.name} failed: {error}", file=sys.stderr)
+                        log.warning("event sink %s failed: %s", sink.name, error)
                     break
 
     def close(self) -> None:
         for sink in self.sinks:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(Exception):
                 sink.close()

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
+from applet.store.paths import make_private_folder
+
 CLIENT_TOKEN_FILE = "client.token"
 ADMIN_TOKEN_FILE = "admin.token"
 
@@ -62,7 +64,7 @@ def _load_or_create(path: Path) -> str:
 
 def load_tokens(folder: Path) -> Tokens:
     """Read the tokens, creating the files on first start."""
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_folder(folder)
     if os.name != "nt":
         os.chmod(folder, 0o700)
     client_file = folder / CLIENT_TOKEN_FILE

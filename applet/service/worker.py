@@ -1,25 +1,39 @@
-"""The store worker: the one thread that talks to SQLite on the service's behalf.
+"""The store workers: the threads that talk to SQLite on the service's behalf.
 
 SQLite calls block, and a commit with ``synchronous = FULL`` waits for the disk; doing them on the
-event loop would stall license requests. So the service hands every store operation to this single
-thread, which owns its own :class:`Store` connection (connections are not shared across threads).
-Being the only writer of usage data, it also writes the broker's batches in order.
+event loop would stall license requests. So the service hands store operations to two threads, each
+with its own :class:`Store` connection (connections are not shared across threads):
+
+* the *writer* (:meth:`StoreWorker.call`) writes the broker's batches in order, applies
+  administrative changes and reads the configuration;
+* the *reader* (:meth:`StoreWorker.read`) answers the API's listings (clients, events, history...).
+  With WAL a reader never blocks the writer, so a flood of large reads cannot delay the once-a-second
+  writes (a ``kill -9`` then still loses at most about a second of usage).
+
+A batch the store refuses (disk full, a damaged page, a long lock) is kept and retried with back-off
+(1 s doubling to 8 s), merged with the later ones; failures are counted and the time since when usage
+is not saved is reported in ``status``. Nothing raised inside a write escapes.
 """
 
 import asyncio
 import concurrent.futures
-import sys
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
 from applet.domain.products import LicenseMode
 from applet.service.broker import Batch, ConfigSnapshot
+from applet.service.logs import log
 from applet.service.sinks import SinkFanout
-from applet.store import Store, StoreError
+from applet.store import Store
+from applet.store.database import utc_now
 from applet.store.paths import DataPaths
 
 T = TypeVar("T")
+
+RETRY_FIRST = 1.0
+RETRY_MAX = 8.0
 
 
 class StoreWorker:
@@ -29,9 +43,14 @@ class StoreWorker:
         self.paths = paths
         self.sinks = sinks
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="lls-store")
+        self._reader = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="lls-read")
         self._store: Store | None = None
+        self._read_store: Store | None = None
         self._carry = Batch()
         self.failed_writes = 0
+        self.unsaved_since: str | None = None  # when the oldest batch not yet saved failed
+        self._retry_delay = 0.0
+        self._next_retry = 0.0
 
     @property
     def store(self) -> Store:
@@ -45,21 +64,34 @@ class StoreWorker:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, lambda: function(self.store))
 
+    async def read(self, function: Callable[[Store], T]) -> T:
+        """Run ``function(store)`` on the reader thread (its own connection; never delays writes)."""
+
+        def run() -> T:
+            if self._read_store is None:
+                self._read_store = Store(self.paths)
+            return function(self._read_store)
+
+        return await asyncio.get_running_loop().run_in_executor(self._reader, run)
+
     def call_blocking(self, function: Callable[[Store], T]) -> T:
         """Same as :meth:`call`, from synchronous code (start-up and shutdown)."""
         return self._executor.submit(lambda: function(self.store)).result()
 
     # The functions below run on the worker thread (pass them to ``call``).
 
-    def write(self, store: Store, batch: Batch) -> int:
+    def write(self, store: Store, batch: Batch, force: bool = False) -> int:
         """Persist a batch, then deliver its events to the sinks. Returns the events stored.
 
-        When the store refuses (locked by a long writer, disk full) the batch is kept and retried with
-        the next one, so nothing is lost while the service keeps running.
+        When the store refuses, the batch is kept and retried with the next ones after a back-off
+        (``force`` retries now: shutdown), so nothing is lost while the service keeps running.
         """
         batch = self._carry.merge(batch) if self._carry else batch
         self._carry = Batch()
         if not batch:
+            return 0
+        if not force and time.monotonic() < self._next_retry:
+            self._carry = batch
             return 0
         try:
             if batch.seat_usage:
@@ -73,11 +105,24 @@ class StoreWorker:
                 batch.peaks = {}
             records = store.events.append(batch.events) if batch.events else []
             batch.events = []
-        except StoreError as error:
+        except Exception as error:  # any failure keeps the batch: usage is never dropped
             self.failed_writes += 1
             self._carry = batch
-            print(f"lls service: usage not written yet, will retry: {error}", file=sys.stderr)
+            if self.unsaved_since is None:
+                self.unsaved_since = utc_now()
+            self._retry_delay = min(RETRY_MAX, self._retry_delay * 2 or RETRY_FIRST)
+            self._next_retry = time.monotonic() + self._retry_delay
+            log.warning(
+                "usage not saved since %s (%s failed writes), retrying in %.0f s: %s",
+                self.unsaved_since,
+                self.failed_writes,
+                self._retry_delay,
+                error,
+            )
             return 0
+        self.unsaved_since = None
+        self._retry_delay = 0.0
+        self._next_retry = 0.0
         self.sinks.deliver(records)
         return len(records)
 
@@ -109,7 +154,14 @@ class StoreWorker:
                 self._store = None
             self.sinks.close()
 
+        def close_reader() -> None:
+            if self._read_store is not None:
+                self._read_store.close()
+                self._read_store = None
+
         try:
+            self._reader.submit(close_reader).result()
             self._executor.submit(close_store).result()
         finally:
+            self._reader.shutdown(wait=True)
             self._executor.shutdown(wait=True)

@@ -12,9 +12,11 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from applet.store.paths import DataPaths
+from applet.store.paths import DataPaths, make_private_folder
 
 DEFAULT_BUSY_TIMEOUT = 5.0
+# How often (50 ms apart) an empty store file is looked at again before it is refused.
+EMPTY_FILE_CHECKS = 6
 
 
 class StoreError(Exception):
@@ -49,6 +51,8 @@ def translate_error(error: sqlite3.Error, path: Path) -> StoreError:
         return DatabaseLocked(f"the database {path} is locked by another program; try again later")
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return DatabaseCorrupt(f"the database {path} is corrupt or not a Licensing store")
+    if "full" in text:
+        return DataFolderUnwritable(f"cannot write the database {path}: the disk is full")
     if "readonly" in text or "read-only" in text or "unable to open" in text or "disk i/o" in text:
         return DataFolderUnwritable(f"cannot write the database {path}: {error}")
     return StoreError(f"database error in {path}: {error}")
@@ -69,6 +73,7 @@ class Database:
         self.path = paths.database
         self.busy_timeout = busy_timeout
         self._ensure_folder()
+        self._refuse_empty_file()
         try:
             old_umask = os.umask(0o077)
             try:
@@ -86,11 +91,39 @@ class Database:
     def _ensure_folder(self) -> None:
         folder = self.paths.data_dir
         try:
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_private_folder(folder)
         except OSError as error:
             raise DataFolderUnwritable(f"cannot create the data folder {folder}: {error.strerror}") from error
         if not os.access(folder, os.W_OK | os.X_OK):
             raise DataFolderUnwritable(f"the data folder {folder} is not writable")
+
+    def _refuse_empty_file(self) -> None:
+        """A 0-byte store file (a failed copy, a truncated disk) is damaged, not new: SQLite would
+        quietly make it an empty store and every purchase would be gone. A program creating the store
+        at this very moment leaves it empty only for an instant, so wait that instant out first."""
+        for _ in range(EMPTY_FILE_CHECKS):
+            try:
+                if self.path.stat().st_size > 0:
+                    return
+            except FileNotFoundError:
+                return  # a new store
+            except OSError as error:
+                raise DataFolderUnwritable(
+                    f"cannot read the database {self.path}: {error.strerror}"
+                ) from error
+            time.sleep(0.05)
+        raise DatabaseCorrupt(
+            f"the database {self.path} is empty (0 bytes), so it is not a Licensing store; "
+            "restore it from a backup or move it away (it was left untouched)"
+        )
+
+    def quick_check(self) -> None:
+        """Read every page once (SQLite's ``quick_check``); :class:`DatabaseCorrupt` when one is damaged."""
+        with self.errors():
+            result = self.connection.execute("PRAGMA quick_check(1)").fetchone()
+        if result is None or result[0] != "ok":
+            detail = result[0] if result else "no answer"
+            raise DatabaseCorrupt(f"the database {self.path} is damaged ({detail}); restore it from a backup")
 
     def _set_journal_mode(self) -> None:
         # Switching to WAL needs a moment of exclusive access; wait like any writer would.
@@ -118,8 +151,12 @@ class Database:
             raise translate_error(error, self.path) from error
         try:
             yield connection
-        except BaseException:
-            connection.execute("ROLLBACK")
+        except BaseException as error:
+            # SQLite may have rolled back already (a full disk, a damaged page): nothing to undo then.
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute("ROLLBACK")
+            if isinstance(error, sqlite3.Error):
+                raise translate_error(error, self.path) from error
             raise
         try:
             connection.execute("COMMIT")
@@ -174,7 +211,7 @@ class Database:
 
     def _backup(self, version: int) -> Path:
         folder = self.paths.backups_dir
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_folder(folder)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         target = folder / f"{self.path.stem}.v{version}.{stamp}.sqlite3"
         with self.errors():

@@ -5,6 +5,8 @@
 (environment faults such as a locked or corrupt store), always with a one-line message on stderr.
 """
 
+import sqlite3
+
 from applet.domain.errors import LicensingError
 from applet.store.database import StoreError
 
@@ -30,6 +32,9 @@ def exit_status(error: BaseException) -> tuple[int, str]:
         return EXIT_USAGE, message
     if isinstance(error, StoreError):
         return EXIT_FAILURE, message
+    if isinstance(error, sqlite3.Error):
+        # One that no store call translated (a damaged page met by a read): still the environment.
+        return EXIT_FAILURE, f"database error: {message}"
     if isinstance(error, OSError):
         return EXIT_FAILURE, message or type(error).__name__
     raise error

@@ -91,3 +91,20 @@ def resolve_paths(data_dir: str | os.PathLike[str] | None = None) -> DataPaths:
     from platformdirs import user_data_path
 
     return DataPaths(user_data_path(APP_NAME, APP_AUTHOR, roaming=False), "default")
+
+
+def make_private_folder(folder: Path) -> None:
+    """Create ``folder`` and every missing parent owner-only (0700); existing folders are left as they
+    are. ``Path.mkdir(parents=True)`` would give the parents the umask's mode (often 0755)."""
+    missing = []
+    current = folder
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            continue  # made by another process just now: leave it as that process made it
+        if os.name != "nt":
+            os.chmod(path, 0o700)  # mkdir's mode passes through the umask

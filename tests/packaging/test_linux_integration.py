@@ -31,6 +31,8 @@ def test_unit_template_has_only_the_documented_placeholders() -> None:
     assert unit["Service"]["ExecStart"] == "/opt/licensing/lls service run"
     assert unit["Service"]["Restart"] == "on-failure"
     assert unit["Service"]["UMask"] == "0077"
+    # systemd's default soft limit of 1,024 open files is what idle connections used to exhaust.
+    assert int(unit["Service"]["LimitNOFILE"]) >= 8192
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")

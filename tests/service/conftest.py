@@ -94,9 +94,22 @@ class RunningService:
         self.process.wait(timeout=15)
 
 
-def launch(data_dir: Path, options: tuple[str, ...], log: Path) -> RunningService:
-    """Start a service and wait until it is reachable (fails the test with its log otherwise)."""
+def launch(
+    data_dir: Path, options: tuple[str, ...], log: Path, open_files: tuple[int, int] | None = None
+) -> RunningService:
+    """Start a service and wait until it is reachable (fails the test with its log otherwise).
+
+    ``open_files`` (soft, hard) starts it under that open-files limit, as ``ulimit -n`` would.
+    """
     command = [sys.executable, "-m", "applet", "--data-dir", str(data_dir), "service", "run", "--port", "0"]
+    if open_files is not None:
+        # Set the limit, then become the service (same PID): what a shell's `ulimit -n` does.
+        limit = (
+            "import os, resource, sys; "
+            f"resource.setrlimit(resource.RLIMIT_NOFILE, {open_files!r}); "
+            "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+        )
+        command = [sys.executable, "-c", limit, *command[1:]]
     handle = open(log, "a", encoding="utf-8")  # noqa: SIM115 - the child writes to it until it exits
     process = subprocess.Popen(
         [*command, *options], stdout=handle, stderr=handle, stdin=subprocess.DEVNULL, text=True
@@ -119,8 +132,10 @@ def start_service(data_dir: Path, tmp_path: Path) -> Iterator[Callable[..., Runn
     """Start the real service on the test's data folder (options are ``service run`` flags)."""
     started: list[RunningService] = []
 
-    def start(*options: str, folder: Path | None = None) -> RunningService:
-        service = launch(folder or data_dir, options, tmp_path / f"service-{len(started)}.log")
+    def start(
+        *options: str, folder: Path | None = None, open_files: tuple[int, int] | None = None
+    ) -> RunningService:
+        service = launch(folder or data_dir, options, tmp_path / f"service-{len(started)}.log", open_files)
         started.append(service)
         return service
 
@@ -150,3 +165,36 @@ def poll_until(condition: Callable[[], Any], timeout: float = 5.0, interval: flo
 def wait_for() -> Callable[..., float]:
     """:func:`poll_until` as a fixture (test modules cannot import conftest under importlib mode)."""
     return poll_until
+
+
+@pytest.fixture
+def lock_holder(data_dir: Path) -> Iterator[Callable[..., "subprocess.Popen[str]"]]:
+    """Start a process that holds the store's service lock, as a running (or stuck) service would.
+
+    ``ignore_sigterm=True`` makes it a stuck one. Every holder is killed at the end of the test.
+    """
+    holders: list[subprocess.Popen[str]] = []
+
+    def hold(ignore_sigterm: bool = False) -> "subprocess.Popen[str]":
+        code = (
+            "import fcntl, os, signal, sys, time\n"
+            f"if {ignore_sigterm!r}: signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+            "os.makedirs(os.path.dirname(sys.argv[1]), mode=0o700, exist_ok=True)\n"
+            "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+            "print('locked', flush=True)\n"
+            "time.sleep(120)\n"
+        )
+        holder = subprocess.Popen(
+            [sys.executable, "-c", code, str(data_dir / "service.lock")], stdout=subprocess.PIPE, text=True
+        )
+        holders.append(holder)
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        return holder
+
+    yield hold
+    for holder in holders:
+        holder.kill()
+        holder.wait(10)
+        if holder.stdout is not None:
+            holder.stdout.close()

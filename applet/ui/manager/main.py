@@ -21,8 +21,13 @@ def run(data_dir: str | None = None, argv: Sequence[str] | None = None, self_tes
     app = application(argv)
     paths = resolve_paths(data_dir)
     try:
-        # Create or migrate the store once, before the window (the workers then only open it).
-        Store(paths).close()
+        # Create or migrate the store once, before the window (the workers then only open it), and read
+        # every page once: a damaged store is a message now, not a window that waits on it forever.
+        store = Store(paths)
+        try:
+            store.db.quick_check()
+        finally:
+            store.close()
     except StoreError as error:
         messages.critical(
             None, app.translate("LicenseManager", "License Manager"), " ".join(str(error).split())
