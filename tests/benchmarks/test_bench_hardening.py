@@ -75,7 +75,8 @@ def slow_headers():
 def read_flood():
     token = sys.argv[4]
     def reader():
-        request = urllib.request.Request(url + "/v1/clients?limit=10000", headers={"Authorization": "Bearer " + token})
+        headers = {"Authorization": "Bearer " + token}
+        request = urllib.request.Request(url + "/v1/clients?limit=10000", headers=headers)
         while time.monotonic() < end:
             try:
                 with urllib.request.urlopen(request, timeout=10) as response:
@@ -91,13 +92,14 @@ def read_flood():
 
 def request_flood():
     body = b'{"product": "Bench", "user": "mallory"}'
+    head = b"POST /v1/licenses HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer guess\r\n"
+    request = head + b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
     def flooder():
         while time.monotonic() < end:
             try:
                 sock = socket.create_connection(("127.0.0.1", port), timeout=5)
                 for _ in range(50):
-                    sock.sendall(b"POST /v1/licenses HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer guess\r\n"
-                                 b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+                    sock.sendall(request)
                     sock.recv(65536)
                 sock.close()
             except OSError:
@@ -118,8 +120,8 @@ from aiohttp import web
 
 async def licenses(request):
     body = json.loads(await request.read())
-    return web.Response(body=json.dumps({"granted": True, "handle": "x", "product": body.get("product")}).encode(),
-                        content_type="application/json")
+    answer = {"granted": True, "handle": "x", "product": body.get("product")}
+    return web.Response(body=json.dumps(answer).encode(), content_type="application/json")
 
 app = web.Application()
 app.router.add_post("/v1/licenses", licenses)
