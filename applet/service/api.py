@@ -26,12 +26,12 @@ Admin: ``GET /v1/leases`` and ``/v1/admin/...`` (see :func:`build_app`).
 """
 
 import asyncio
-import json
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from aiohttp import web
 
 from applet.domain.errors import (
@@ -71,8 +71,8 @@ def reply(data: Any, status: int = 200) -> web.Response:
 
 
 def encode(data: Any) -> bytes:
-    """JSON bytes of an answer."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """JSON bytes of an answer (orjson: the encoding was a fifth of a request's time with json)."""
+    return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
 
 
 async def read_rows(service: "Service", query: Callable[[Any], Any]) -> web.Response:
@@ -143,11 +143,11 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if not raw:
         return {}
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("the body is not valid JSON") from None
-    except RecursionError:
-        raise InvalidInput("the body is nested too deeply") from None
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        # orjson refuses NaN and Infinity, invalid UTF-8, and nesting deeper than 1,024 levels.
+        detail = "nested too deeply" if "depth" in str(error).lower() else "not valid JSON"
+        raise InvalidInput(f"the body is {detail}") from None
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object")
     return data

@@ -10,6 +10,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 from pathlib import Path
 
 from applet.store.paths import make_private_folder
@@ -39,11 +40,17 @@ class Tokens:
         if not authorization or not authorization.startswith("Bearer "):
             return None
         presented = authorization[7:].strip().encode("utf-8", "replace")
-        if hmac.compare_digest(presented, self.admin.encode("ascii")):
+        admin, client = self._encoded
+        if hmac.compare_digest(presented, admin):
             return Role.ADMIN
-        if hmac.compare_digest(presented, self.client.encode("ascii")):
+        if hmac.compare_digest(presented, client):
             return Role.CLIENT
         return None
+
+    @cached_property
+    def _encoded(self) -> tuple[bytes, bytes]:
+        # Encoded once: role() runs on every request.
+        return self.admin.encode("ascii"), self.client.encode("ascii")
 
 
 def _load_or_create(path: Path) -> str:

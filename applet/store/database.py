@@ -39,9 +39,22 @@ class DataFolderUnwritable(StoreError):
     """The data folder cannot be created or written."""
 
 
+_formatted_second: tuple[int, str] = (-1, "")
+
+
 def utc_now() -> str:
-    """The current time as ISO 8601 UTC with seconds, the store's time format."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """The current time as ISO 8601 UTC with seconds, the store's time format.
+
+    Formatted once per second and reused: the service stamps every lease with it, and formatting was a
+    measurable part of a license request.
+    """
+    global _formatted_second
+    second = int(time.time())
+    cached = _formatted_second  # one read: another thread may replace the tuple, never half of it
+    if cached[0] != second:
+        cached = (second, datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds"))
+        _formatted_second = cached
+    return cached[1]
 
 
 def translate_error(error: sqlite3.Error, path: Path) -> StoreError:
