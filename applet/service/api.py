@@ -1,8 +1,5 @@
-"""The HTTP/JSON API (aiohttp), version 1. Every route except ``/v1/health`` and ``/v1/hello`` needs a
-bearer token.
-
-``GET /v1/hello?nonce=HEX`` proves the service's identity before a client sends its token: it answers
-the HMAC of the nonce and the port, keyed by each token (see :mod:`applet.domain.proof`).
+"""The HTTP/JSON API (aiohttp), version 1. Every route except ``/v1/health`` and ``/v1/hello`` (the
+service's proof of identity, :mod:`applet.domain.proof`) needs a bearer token.
 
 Client token (``client.token``): request, heartbeat, free and read. Admin token (``admin.token``):
 everything, including the administrative operations of the ``lls`` command. A missing or wrong token
