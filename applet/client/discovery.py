@@ -150,12 +150,14 @@ def _flock_holders(status: os.stat_result) -> list[int] | None:
 
     Reading the table takes no lock, so looking never disturbs a service that is starting.
     """
-    device = f"{os.major(status.st_dev):02x}:{os.minor(status.st_dev):02x}:{status.st_ino}"
+    if not sys.platform.startswith("linux"):
+        return None
     try:
         with open("/proc/locks", encoding="ascii") as table:
             lines = table.read().splitlines()
     except OSError:
         return None
+    device = f"{os.major(status.st_dev):02x}:{os.minor(status.st_dev):02x}:{status.st_ino}"
     holders = []
     for line in lines:
         fields = line.split()
