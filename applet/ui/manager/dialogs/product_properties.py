@@ -137,6 +137,10 @@ class ProductPropertiesDialog(QDialog):
             self.summary.setText(self._summary_text(record, summary))
             self.compliance.setText(compliance_label(summary.compliance))
             self.compliance_symbol.setPixmap(compliance_icon(summary.compliance).pixmap(24, 24))
+            # Lay out the new texts now, not at the next event: what is shown (or grabbed) next fits them.
+            layout = self.layout()
+            if layout is not None:
+                layout.activate()
             self.loaded = True
 
         def failed(error: Exception) -> None:
