@@ -221,6 +221,15 @@ class PostgresConnection(Connection):
         # Any fixed number: every master instance takes the same lock before migrating.
         self.execute("SELECT pg_advisory_xact_lock(7531)")
 
+    def stage(self, rows: Sequence[Sequence[Any]]) -> None:
+        # TRUNCATE, not DELETE: a temporary table is never vacuumed, and dead rows would pile up.
+        # ANALYZE: a temporary table has no statistics, and without them the planner merges a
+        # thousand staged rows with a hash join over the whole of ent_seats (seen: each batch slower).
+        self.execute(_STAGE_TABLE)
+        self.execute("TRUNCATE ent_stage")
+        self.bulk_insert("ent_stage", STAGE_COLUMNS, rows)
+        self.execute("ANALYZE ent_stage")
+
     def bulk_insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """``COPY`` the rows in (no conflict handling: the caller knows they are new)."""
         try:

@@ -321,10 +321,13 @@ class EnterpriseStore:
                 pool[0], pool[1], pool[4] = self._reprice(db, product_key, pool[0], pool[1], pool[4])
             pools[product_key] = pool
         if used:
-            staged = {
-                (product.casefold(), user.casefold()) for _o, product, user, *_r in batch.rows["seat_uses"]
-            }
-            self._new_users(db, pools, result, names, len(staged))
+            # Per (product, user) of the batch: its first and last use (several origins may name one).
+            staged: dict[tuple[str, str], tuple[str, str]] = {}
+            for _origin, product, user, first, last, _count in batch.rows["seat_uses"]:
+                key = (product.casefold(), user.casefold())
+                seen = staged.get(key)
+                staged[key] = (first, last) if seen is None else (min(seen[0], first), max(seen[1], last))
+            self._new_users(db, pools, result, names, staged)
         for product_key, (purchased, allocated, users, arrival, order) in pools.items():
             db.execute(
                 "UPDATE ent_pools SET purchased = ?, allocated = ?, users = ?, next_arrival = ?, "
@@ -374,7 +377,7 @@ class EnterpriseStore:
         pools: dict[str, list[int]],
         result: IngestResult,
         names: dict[str, str],
-        staged: int,
+        staged: dict[tuple[str, str], tuple[str, str]],
     ) -> None:
         """Users of the staged uses new to the enterprise: licensed while the pool has licenses free.
 
@@ -431,16 +434,21 @@ class EnterpriseStore:
                 ),
                 inserts,
             )
-        if len(inserts) == staged:
-            return  # every staged user was new: nobody's first or last use to move
-        db.execute(
-            f"UPDATE ent_seats SET first_used = {db.least('ent_seats.first_used', 's.first_used')}, "
-            f"last_used = {db.greatest('ent_seats.last_used', 's.last_used')} "
-            "FROM (SELECT product_key, user_key, MIN(first_used) AS first_used, MAX(last_used) AS last_used "
-            "FROM ent_stage GROUP BY product_key, user_key) AS s "
-            "WHERE ent_seats.product_key = s.product_key AND ent_seats.user_key = s.user_key "
-            "AND (s.first_used < ent_seats.first_used OR s.last_used > ent_seats.last_used)"
-        )
+        # Users already known: move their first and last use (keyed updates; a set-based UPDATE ... FROM
+        # the staging table was planned as a scan of all of ent_seats, slower with every batch).
+        added = {(row[0], row[1]) for row in inserts}
+        moved = [
+            (first, last, product_key, user_key, first, last)
+            for (product_key, user_key), (first, last) in staged.items()
+            if (product_key, user_key) not in added
+        ]
+        if moved:
+            db.executemany(
+                f"UPDATE ent_seats SET first_used = {db.least('first_used', '?')}, "
+                f"last_used = {db.greatest('last_used', '?')} WHERE product_key = ? AND user_key = ? "
+                "AND (? < first_used OR ? > last_used)",
+                moved,
+            )
 
     # ------------------------------------------------------------------ reports
 
