@@ -200,7 +200,7 @@ def cmd_set(args: argparse.Namespace) -> None:
 
 def _refuse_self(paths: Any, host: str, port: int) -> None:
     """A server that would replicate to itself: the shortest replication loop."""
-    from applet.client.discovery import read_endpoint
+    from applet.store.endpoint import read_endpoint
 
     endpoint = read_endpoint(paths)
     if endpoint is None or endpoint.port != port:
@@ -282,7 +282,7 @@ def _read(args: argparse.Namespace, which: str, reader: Any, query: str = "") ->
         from urllib.parse import quote
 
         from applet.client.api import ServiceClient, ServiceError
-        from applet.client.discovery import find_service
+        from applet.store.endpoint import find_service
         from applet.store.enterprise.dialect import describe
 
         endpoint = find_service(args.data_dir)

@@ -205,8 +205,8 @@ def cmd_run(args: argparse.Namespace) -> None:
 def cmd_start(args: argparse.Namespace) -> None:
     import subprocess
 
-    from applet.client.discovery import Liveness, find_service
     from applet.service.lock import read_holder
+    from applet.store.endpoint import Liveness, find_service
 
     paths = resolve_paths(args.data_dir)
     _settings(args, foreground=False)  # refuse bad options here, not in the background
@@ -281,7 +281,7 @@ def _print_started(args: argparse.Namespace, endpoint: Any) -> None:
 def _known_state(paths: DataPaths) -> Any:
     """The service lock's state; exit 1 with the reason when this user cannot tell (another user's
     store): saying "not running" then would be a guess."""
-    from applet.client.discovery import Liveness, service_state
+    from applet.store.endpoint import Liveness, service_state
 
     state = service_state(paths)
     if state.liveness is Liveness.UNKNOWN:
@@ -295,7 +295,7 @@ def cmd_stop(args: argparse.Namespace) -> None:
     import signal
 
     from applet.client.api import ServiceClient, ServiceError, ServiceUnavailable
-    from applet.client.discovery import Liveness, find_service
+    from applet.store.endpoint import Liveness, find_service
 
     paths = resolve_paths(args.data_dir)
     state = _known_state(paths)
@@ -344,7 +344,7 @@ def cmd_stop(args: argparse.Namespace) -> None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from applet.client.api import ServiceClient, ServiceError
-    from applet.client.discovery import Liveness, find_service
+    from applet.store.endpoint import Liveness, find_service
 
     paths = resolve_paths(args.data_dir)
     state = _known_state(paths)

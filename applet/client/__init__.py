@@ -1,7 +1,8 @@
 """Client side of the service API: finding the running service, and talking to it.
 
-``discovery`` reads the endpoint file the service writes into the data folder; it needs no network
-library, so the GUI and CLI can ask "is the service running?" cheaply. ``api`` is the synchronous
+:func:`find_service` reads the endpoint file the service writes into the data folder (its format is
+:mod:`applet.store.endpoint`'s); it needs no network library, so the GUI and CLI can ask "is the service
+running?" cheaply. ``api`` is the synchronous
 client (standard library only) with a context manager that holds a license; ``aio`` the asyncio
 client (aiohttp) for programs that run an event loop.
 """
@@ -15,7 +16,7 @@ from applet.client.api import (
     ServiceError,
     ServiceUnavailable,
 )
-from applet.client.discovery import ServiceEndpoint, find_service
+from applet.store.endpoint import ServiceEndpoint, find_service
 
 __all__ = [
     "ApiError",

@@ -35,8 +35,8 @@ from applet.client.api import (
     request_body,
     tls_context,
 )
-from applet.client.discovery import ServiceEndpoint, find_service
 from applet.domain.proof import HELLO_PATH, new_nonce
+from applet.store.endpoint import ServiceEndpoint, find_service
 from applet.store.paths import DataPaths
 
 

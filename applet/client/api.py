@@ -34,8 +34,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from applet.client.discovery import ServiceEndpoint, find_service
 from applet.domain.proof import HELLO_PATH, new_nonce, proof_matches
+from applet.store.endpoint import ServiceEndpoint, find_service
 from applet.store.paths import DataPaths
 
 # The proof answer is a few hundred bytes; a listener that sends more is not the service.

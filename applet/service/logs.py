@@ -34,6 +34,12 @@ _AUTHORIZATION = re.compile(r"(?i)(bearer|authorization)([\s:=\"'\\]+)[^\s\"',;]
 log = logging.getLogger(LOGGER_NAME)
 
 
+def service_logger(module_name: str) -> logging.Logger:
+    """The named logger of a service module (``applet.service.worker`` logs as ``lls.service.worker``): a
+    child of :data:`log`, so its lines reach the service's log through the same redaction and rate limit."""
+    return logging.getLogger(LOGGER_NAME + module_name.removeprefix("applet.service"))
+
+
 class RedactingRateLimiter(logging.Filter):
     """Makes every record one redacted line and lets each kind through at most once per interval."""
 

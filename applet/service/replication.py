@@ -286,7 +286,7 @@ class Replication:
 
     async def receive(self, request: web.Request) -> web.Response:
         """``POST /v1/replication/batches``."""
-        from applet.service.api import error_reply, reply
+        from applet.service.api.http import error_reply, reply
 
         secret = _bearer(request)
         try:
@@ -334,7 +334,7 @@ class Replication:
         )
 
     async def _refused(self, server: str, status: int, message: str) -> web.Response:
-        from applet.service.api import error_reply
+        from applet.service.api.http import error_reply
 
         log.warning("lls service: replication batch from %s refused (%s): %s", server, status, message)
         if server != "?" and self.enterprise.active:
@@ -399,8 +399,9 @@ def _client_ssl(store: Store) -> ssl.SSLContext:
 
 
 def _replication(request: web.Request) -> Replication:
-    service: Service = request.app["service"]
-    return service.replication
+    from applet.service.api.http import SERVICE
+
+    return request.app[SERVICE].replication
 
 
 async def receive_batch(request: web.Request) -> web.Response:
@@ -408,9 +409,9 @@ async def receive_batch(request: web.Request) -> web.Response:
 
 
 async def replicate_now(request: web.Request) -> web.Response:
-    from applet.service.api import _role, error_reply, reply
+    from applet.service.api.http import error_reply, reply, require_role
 
-    _role(request, Role.ADMIN)
+    require_role(request, Role.ADMIN)
     await request.read()
     try:
         return reply(await _replication(request).replicate_now())
@@ -419,16 +420,16 @@ async def replicate_now(request: web.Request) -> web.Response:
 
 
 async def enterprise_report(request: web.Request) -> web.Response:
-    from applet.service.api import _limit, _role, error_reply, reply
+    from applet.service.api.http import error_reply, limit_query, reply, require_role
 
-    _role(request, Role.ADMIN)
+    require_role(request, Role.ADMIN)
     which = request.match_info["which"]
     enterprise = _replication(request).enterprise
     wanted = request.query.get("database")
     if wanted is not None and wanted != enterprise.description:
         return error_reply(409, f"this service keeps its enterprise data in {enterprise.description}")
     product = request.query.get("product")
-    limit = _limit(request)
+    limit = limit_query(request)
     readers: dict[str, Callable[[EnterpriseStore], Any]] = {
         "products": lambda store: store.products(),
         "clients": lambda store: store.clients(product, limit),

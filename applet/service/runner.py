@@ -21,14 +21,13 @@ from typing import Any
 from aiohttp import web
 
 from applet import __version__
-from applet.client.discovery import ServiceEndpoint, read_endpoint, write_endpoint
 from applet.domain.events import EventId
 from applet.service import logs
 from applet.service.api import build_app
 from applet.service.broker import Broker, ConfigSnapshot
 from applet.service.connections import ConnectionGuard, default_cap
 from applet.service.lock import InstanceLock
-from applet.service.logs import log
+from applet.service.logs import service_logger
 from applet.service.observers import ObserverUnavailable, logged_in_sessions, tcp_clients
 from applet.service.replication import Replication
 from applet.service.settings import (
@@ -40,7 +39,10 @@ from applet.service.settings import (
 from applet.service.sinks import SinkFanout, platform_sinks
 from applet.service.tokens import Tokens, load_tokens
 from applet.service.worker import StoreWorker
+from applet.store.endpoint import ServiceEndpoint, read_endpoint, write_endpoint
 from applet.store.paths import DataPaths, make_private_folder
+
+log = service_logger(__name__)
 
 # LLS_EVENT_LOOP=asyncio runs the service on asyncio's own event loop instead of uvloop.
 EVENT_LOOP_VARIABLE = "LLS_EVENT_LOOP"

@@ -14,8 +14,10 @@ from collections.abc import Sequence
 from typing import Protocol, TextIO
 
 from applet.domain.events import EVENT_SOURCE, EventType
-from applet.service.logs import log
+from applet.service.logs import service_logger
 from applet.store.records import EventRecord
+
+log = service_logger(__name__)
 
 SYSLOG_SOCKET = "/dev/log"
 

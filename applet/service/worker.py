@@ -24,11 +24,13 @@ from typing import TypeVar
 
 from applet.domain.products import LicenseMode
 from applet.service.broker import Batch, ConfigSnapshot
-from applet.service.logs import log
+from applet.service.logs import service_logger
 from applet.service.sinks import SinkFanout
 from applet.store import Store
 from applet.store.database import utc_now
 from applet.store.paths import DataPaths
+
+log = service_logger(__name__)
 
 T = TypeVar("T")
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from applet.client.discovery import ServiceEndpoint, find_service
 from applet.store import Store
+from applet.store.endpoint import ServiceEndpoint, find_service
 from applet.store.paths import DataPaths
 from applet.ui.gateway import StoreGateway
 

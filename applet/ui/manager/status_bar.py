@@ -10,8 +10,8 @@ import os
 from PySide6.QtCore import QObject, QProcess
 from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton
 
-from applet.client.discovery import ServiceEndpoint
 from applet.programs import lls_command
+from applet.store.endpoint import ServiceEndpoint
 from applet.store.paths import DataPaths
 from applet.ui import messages
 from applet.ui.manager.live import LivePoller

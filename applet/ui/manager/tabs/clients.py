@@ -146,7 +146,7 @@ def products_in_use(paths: DataPaths, user: str) -> list[str] | None:
     thread (network).
     """
     from applet.client.api import ServiceClient, ServiceError
-    from applet.client.discovery import find_service
+    from applet.store.endpoint import find_service
 
     endpoint = find_service(paths)
     if endpoint is None:

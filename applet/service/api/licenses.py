@@ -1,0 +1,136 @@
+"""Routes of license-aware programs: request, heartbeat, free and show a license; the proof of identity
+and the health probe; the admin's list of leases."""
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from applet.domain.errors import InvalidInput
+from applet.domain.proof import service_proof, valid_nonce
+from applet.service.api.http import SERVICE, flag, limit_query, optional_text, read_body, reply
+from applet.service.broker import Denial
+from applet.service.settings import positive_seconds
+
+
+async def health(request: web.Request) -> web.Response:
+    """Liveness without a token (for probes): no counts, no names."""
+    return reply({"status": "ok"})
+
+
+async def hello(request: web.Request) -> web.Response:
+    """The proof of identity a client checks before it sends a token (no token needed)."""
+    service = request.app[SERVICE]
+    nonce = request.query.get("nonce", "")
+    if not valid_nonce(nonce):
+        raise InvalidInput("nonce must be 32 to 128 lowercase hexadecimal digits")
+    # The port this connection reached: a relay to the service on another port signs the wrong one.
+    sockname = request.transport.get_extra_info("sockname") if request.transport is not None else None
+    if not sockname:
+        raise InvalidInput("cannot tell which port this connection reached")
+    port = int(sockname[1])
+    return reply(
+        {
+            "service": "License Logging",
+            "client_proof": service_proof(service.tokens.client, nonce, port),
+            "admin_proof": service_proof(service.tokens.admin, nonce, port),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class LicenseRequestBody:
+    """The body of ``POST /v1/licenses``, checked; names and the idempotency key are the broker's to check."""
+
+    product: str
+    user: object
+    client: object
+    admin: bool
+    idempotency_key: object
+    lease_seconds: float | None
+    version: str | None
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], max_lease_seconds: float) -> "LicenseRequestBody":
+        """Raise :class:`InvalidInput` for a field of the wrong type or out of range."""
+        product = data.get("product")
+        if not isinstance(product, str):
+            raise InvalidInput("product is required (text)")
+        version = optional_text(data, "version")
+        if version is not None and len(version) > 128:
+            raise InvalidInput("version is longer than 128 characters")
+        lease_seconds = data.get("lease_seconds")
+        if lease_seconds is not None:
+            if isinstance(lease_seconds, bool) or not isinstance(lease_seconds, int | float):
+                raise InvalidInput("lease_seconds must be a number")
+            lease_seconds = positive_seconds(lease_seconds, "lease_seconds")
+            if lease_seconds > max_lease_seconds:
+                raise InvalidInput(
+                    f"lease_seconds must be at most {max_lease_seconds:g} "
+                    "(the service's maximum lease length)"
+                )
+        return cls(
+            product=product,
+            user=data.get("user"),
+            client=data.get("client"),
+            admin=flag(data, "admin"),
+            idempotency_key=data.get("idempotency_key"),
+            lease_seconds=lease_seconds,
+            version=version.strip() if version else None,
+        )
+
+
+async def request_license(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    body = LicenseRequestBody.parse(await read_body(request), service.settings.max_lease_seconds)
+    now = time.monotonic()
+    result = service.broker.request(
+        body.product,
+        body.user,
+        now,
+        client=body.client,
+        admin=body.admin,
+        key=body.idempotency_key,
+        lease_seconds=body.lease_seconds,
+        version=body.version,
+    )
+    if isinstance(result, Denial):
+        return reply(
+            {
+                "granted": False,
+                "product": result.product,
+                "reason": result.reason,
+                "in_use": result.in_use,
+                "limit": result.limit,
+            }
+        )
+    document = result.as_dict(now)
+    document["granted"] = True
+    document["heartbeat_seconds"] = service.settings.heartbeat
+    return reply(document)
+
+
+async def heartbeat(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    now = time.monotonic()
+    lease = service.broker.heartbeat(request.match_info["handle"], now)
+    return reply(lease.as_dict(now))
+
+
+async def free(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    lease = service.broker.free(request.match_info["handle"])
+    return reply({"freed": lease.handle, "product": lease.product})
+
+
+async def show_lease(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    return reply(service.broker.lease(request.match_info["handle"]).as_dict(time.monotonic()))
+
+
+async def list_leases(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    now = time.monotonic()
+    limit = limit_query(request)
+    return reply([lease.as_dict(now) for lease in service.broker.leases()[:limit]])
