@@ -1,6 +1,7 @@
 """Fixtures for the GUI tests: answering message boxes, saving screenshots, a seeded store.
 
 ``boxes`` answers message boxes the way an administrator would, in order, and records what they said;
+a box no test scripted fails the test (a real modal box would wait for ever for a click nobody makes);
 ``snapshot`` renders a widget to a PNG under the test's ``tmp_path`` (and under ``$LLS_SNAPSHOT_DIR``
 when set, so a person can look at every dialog after a run).
 """
@@ -84,3 +85,24 @@ def boxes(qapp: object, snapshot: Callable[[QWidget, str], Path]) -> Iterator[Me
         messages.set_responder(previous)
     # An answer queued for a box that never came means the test did not see what it expected.
     assert scripted.pending == 0, f"{scripted.pending} scripted answer(s) were never used"
+
+
+@pytest.fixture(autouse=True)
+def no_unanswered_boxes() -> Iterator[None]:
+    """Fail a test whose code opens a message box the test did not script with ``boxes``.
+
+    Without it such a box is a real modal dialog offscreen, and the suite hangs until its timeout.
+    """
+    unexpected: list[str] = []
+
+    def refuse(box: QMessageBox) -> QMessageBox.StandardButton:
+        unexpected.append(f"{box.windowTitle()}: {box.text()} {box.informativeText()}".strip())
+        default = box.defaultButton()
+        return box.standardButton(default) if default is not None else QMessageBox.StandardButton.Ok
+
+    previous = messages.set_responder(refuse)
+    try:
+        yield
+    finally:
+        messages.set_responder(previous)
+    assert not unexpected, f"message box(es) no test answered: {unexpected}"

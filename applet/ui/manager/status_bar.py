@@ -2,19 +2,44 @@
 
 The service corner says whether the License Logging service runs and offers Start Service; the poller
 says when the service starts or stops, and Start Service runs ``lls service start`` in the background
-(a QProcess, so the window never waits), reporting a failure in a message box.
+(a QProcess, so the window never waits), reporting a failure in a message box. When another program
+holds the service's port, Start Service offers a free port instead of failing with the system's error.
 """
 
+import errno
 import os
+import socket
 
 from PySide6.QtCore import QObject, QProcess
 from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton
 
+from applet.domain.replication import DEFAULT_SERVICE_PORT
 from applet.programs import lls_command
 from applet.store.endpoint import ServiceEndpoint
 from applet.store.paths import DataPaths
 from applet.ui import messages
 from applet.ui.manager.live import LivePoller
+
+# Where ``lls service start`` listens unless told otherwise (the service's own default host).
+SERVICE_HOST = "127.0.0.1"
+
+
+def port_taken(host: str, port: int) -> bool:
+    """Whether another program listens on ``host:port`` (a trial bind, closed at once)."""
+    if port == 0:
+        return False
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as trial:
+        # As the service binds: SO_REUSEADDR on POSIX (a connection in TIME_WAIT is no obstacle);
+        # on Windows that option would let the bind steal a live port, so exclusive use is asked.
+        if os.name == "nt":
+            trial.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_EXCLUSIVEADDRUSE", 0), 1)
+        else:
+            trial.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            trial.bind((host, port))
+        except OSError as error:
+            return error.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", errno.EADDRINUSE))
+    return False
 
 
 class ManagerStatusBar(QObject):
@@ -25,6 +50,7 @@ class ManagerStatusBar(QObject):
         fault: a store problem (hidden while there is none).
         service: whether the service runs; start_button: Start Service (while it does not).
         endpoint: the running service, or None.
+        start_port: the port Start Service asks for (0: any free port).
     """
 
     def __init__(self, paths: DataPaths, poller: LivePoller, window: QMainWindow) -> None:
@@ -34,6 +60,7 @@ class ManagerStatusBar(QObject):
         self._window = window
         self._process: QProcess | None = None
         self.endpoint: ServiceEndpoint | None = None
+        self.start_port = DEFAULT_SERVICE_PORT
         self.text = QLabel()
         self.text.setObjectName("status_text")
         self.fault = QLabel()
@@ -84,6 +111,22 @@ class ManagerStatusBar(QObject):
         """Start the License Logging service in the background (``lls service start``)."""
         if self._process is not None:
             return
+        port = self.start_port
+        if port_taken(SERVICE_HOST, port):
+            offer = messages.question(
+                self._window,
+                self.tr("Start Service"),
+                self.tr("Port %1 is in use by another program.").replace("%1", str(port)),
+                self.tr(
+                    "Start the service on a free port instead? Licensing programs on this computer "
+                    "find it there; programs on other computers need the new port."
+                ),
+                default_yes=True,
+            )
+            if not offer:
+                return
+            port = 0
+        options = [] if port == DEFAULT_SERVICE_PORT else ["--port", str(port)]
         process = QProcess(self)
         process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
         self._process = process
@@ -111,4 +154,6 @@ class ManagerStatusBar(QObject):
         process.finished.connect(finished)
         process.errorOccurred.connect(failed)
         program, *prefix = lls_command()
-        process.start(program, [*prefix, "--data-dir", str(self._paths.data_dir), "service", "start"])
+        process.start(
+            program, [*prefix, "--data-dir", str(self._paths.data_dir), "service", "start", *options]
+        )

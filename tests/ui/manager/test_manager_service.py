@@ -2,6 +2,7 @@
 shows the new counts and events within 2 seconds without any action; the Start button starts it."""
 
 import json
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -133,6 +134,8 @@ def test_the_start_button_starts_the_service(
 ) -> None:
     window = open_manager()
     qtbot.waitUntil(lambda: window.status.start_button.isVisible(), timeout=5000)
+    # Never the default port: another service on this machine may hold it (the suite hung then).
+    window.status.start_port = 0
     try:
         qtbot.mouseClick(window.status.start_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: "running" in window.status.service.text(), timeout=30_000)
@@ -140,6 +143,47 @@ def test_the_start_button_starts_the_service(
     finally:
         _lls(data_dir, "service", "stop")
     assert find_service(data_dir) is None
+
+
+def test_start_service_offers_a_free_port_when_its_port_is_taken(
+    seeded: Store,
+    open_manager: Callable[[], ManagerWindow],
+    data_dir: Path,
+    qtbot: QtBot,
+    boxes: object,
+) -> None:
+    """Issue 14 item 10: a port held by another program gave a raw "[Errno 98]" box."""
+    window = open_manager()
+    qtbot.waitUntil(lambda: window.status.start_button.isVisible(), timeout=5000)
+    with socket.socket() as other_program:
+        other_program.bind(("127.0.0.1", 0))
+        other_program.listen()
+        taken = other_program.getsockname()[1]
+        window.status.start_port = taken
+
+        # No: nothing starts, and nothing else is said.
+        boxes.answer(QMessageBox.StandardButton.No)  # type: ignore[attr-defined]
+        qtbot.mouseClick(window.status.start_button, Qt.MouseButton.LeftButton)
+        assert boxes.seen == [  # type: ignore[attr-defined]
+            (
+                "Start Service",
+                f"Port {taken} is in use by another program.",
+                boxes.seen[0][2],  # type: ignore[attr-defined]
+            )
+        ]
+        assert "free port" in boxes.seen[0][2]  # type: ignore[attr-defined]
+        assert window.status.start_button.isEnabled() and find_service(data_dir) is None
+
+        # Yes: the service runs on a port of its own, and no error box follows.
+        boxes.answer(QMessageBox.StandardButton.Yes)  # type: ignore[attr-defined]
+        try:
+            qtbot.mouseClick(window.status.start_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: "running" in window.status.service.text(), timeout=30_000)
+            endpoint = find_service(data_dir)
+            assert endpoint is not None and endpoint.port != taken
+            assert len(boxes.seen) == 2  # type: ignore[attr-defined]
+        finally:
+            _lls(data_dir, "service", "stop")
 
 
 def test_lls_manager_opens_the_window_on_the_store(seeded: Store, data_dir: Path) -> None:
