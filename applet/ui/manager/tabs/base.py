@@ -172,9 +172,19 @@ class ManagerTab(QObject):
         view = self.view
         if isinstance(view, QTableView):
             header = view.horizontalHeader()
-            for column in range(header.count() - 1):
-                width = max(view.sizeHintForColumn(column), header.sectionSizeHint(column))
-                header.resizeSection(column, min(width + 16, 360))
+            wanted = [
+                min(max(view.sizeHintForColumn(column), header.sectionSizeHint(column)) + 16, 360)
+                for column in range(header.count())
+            ]
+            # Every column whole in the window: a long name gives up width (it elides) rather than
+            # pushing the last columns behind a scroll bar ("Complia...").
+            excess = sum(wanted) - view.viewport().width()
+            if excess > 0 and wanted:
+                widest = max(range(len(wanted)), key=wanted.__getitem__)
+                floor = max(header.sectionSizeHint(widest), 120)
+                wanted[widest] = max(floor, wanted[widest] - excess)
+            for column in range(header.count() - 1):  # the last one stretches to the edge
+                header.resizeSection(column, wanted[column])
 
     def data_loaded(self) -> None:
         """Fresh data arrived: fit the columns the first time and tell the window."""
