@@ -8,10 +8,11 @@ loads the per-minute samples, bucketed in SQL, on the gateway's heavy lane.
 """
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, QSizeF, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPainterPath, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -134,9 +135,8 @@ class UsageChart(QWidget):
             )
             painter.setPen(QPen(grid, 1))
         painter.setPen(text)
-        for step in range(5):
-            minute = data.start + span * step / 4
-            label = _label(int(minute), span)
+        for minute in time_ticks(data.start, data.end, _local_zone()):
+            label = _label(minute, span)
             width = metrics.horizontalAdvance(label)
             x = min(max(x_of(minute) - width / 2, plot.left() - left / 2), self.width() - width - 2)
             painter.drawText(QPointF(x, plot.bottom() + metrics.ascent() + 4), label)
@@ -168,13 +168,81 @@ class UsageChart(QWidget):
             painter.setBrush(accent)
             painter.drawEllipse(centre, 4.5, 4.5)
             label = self.tr("Peak %1").replace("%1", f"{peak[1]:,}")
-            width = metrics.horizontalAdvance(label)
-            x = min(max(centre.x() - width / 2, plot.left()), plot.right() - width)
-            painter.drawText(QPointF(x, centre.y() - 8), label)
+            size = QSizeF(metrics.horizontalAdvance(label), metrics.height())
+            painter.drawText(
+                peak_label_rect(centre, size, plot),
+                int(Qt.AlignmentFlag.AlignCenter),
+                label,
+            )
         painter.setPen(QPen(text, 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(plot)
         painter.end()
+
+
+# Tick steps from the finest: (unit, how many); round local hours, then midnights, then months' firsts.
+_TICK_STEPS = (
+    *(("hour", n) for n in (1, 2, 3, 6, 12)),
+    *(("day", n) for n in (1, 2, 7, 14)),
+    *(("month", n) for n in (1, 2, 3, 6, 12)),
+)
+
+
+def time_ticks(start: int, end: int, zone: tzinfo, most: int = 6) -> list[int]:
+    """The time axis's ticks (epoch minutes in ``[start, end]``): the finest round step giving at most
+    ``most`` of them, on whole local hours (a multiple of the step), local midnights or months' firsts.
+    """
+    first = datetime.fromtimestamp(start * 60, zone)
+    last = datetime.fromtimestamp(end * 60, zone)
+    for unit, count in _TICK_STEPS:
+        ticks: list[int] = []
+        for moment in _round_moments(first, last, unit, count):
+            ticks.append(int(moment.timestamp()) // 60)
+            if len(ticks) > most:
+                break
+        if len(ticks) <= most:
+            return ticks
+    return []
+
+
+def _round_moments(first: datetime, last: datetime, unit: str, count: int) -> Iterator[datetime]:
+    zone = first.tzinfo
+    if unit == "hour":
+        moment = first.replace(minute=0, second=0, microsecond=0)
+        while moment <= last:
+            if moment >= first and moment.hour % count == 0:
+                yield moment
+            moment = (moment + timedelta(hours=1)).astimezone(zone)
+    elif unit == "day":
+        day = first.date()
+        while (moment := datetime(day.year, day.month, day.day, tzinfo=zone)) <= last:
+            if moment >= first and day.toordinal() % count == 0:
+                yield moment
+            day += timedelta(days=1)
+    else:
+        year, month = first.year, first.month
+        while (moment := datetime(year, month, 1, tzinfo=zone)) <= last:
+            if moment >= first and (month - 1) % count == 0:
+                yield moment
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def peak_label_rect(centre: QPointF, size: QSizeF, plot: QRectF) -> QRectF:
+    """Where the peak's label goes: above its dot, below it when the dot is near the top, and always
+    inside ``plot``."""
+    gap = 7.0
+    top = centre.y() - gap - size.height()
+    if top < plot.top():
+        top = centre.y() + gap
+    left = min(max(centre.x() - size.width() / 2, plot.left()), plot.right() - size.width())
+    top = min(max(top, plot.top()), plot.bottom() - size.height())
+    return QRectF(QPointF(left, top), size)
+
+
+def _local_zone() -> tzinfo:
+    zone = datetime.now().astimezone().tzinfo
+    assert zone is not None  # astimezone() always gives an aware datetime
+    return zone
 
 
 def _nice_ceiling(value: float) -> int:
