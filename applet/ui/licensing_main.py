@@ -3,10 +3,14 @@
 Usage::
 
     licensing [--data-dir DIR] [--self-test]
+    licensing --manager [--data-dir DIR] [--self-test]
     licensing --setup --product NAME [--mode per-server|per-seat] [--users N] [--unattended]
 
 ``--self-test`` exits 0 right after the dialog's first paint, printing ``first-paint <epoch seconds>``
 on stdout (the start-up benchmark and the packaging smoke test use it).
+
+``--manager`` opens License Manager instead (as ``license-manager`` does), like the frozen folder's
+one windowed program, so the same command works in a pip install.
 
 ``--setup`` is for product installers: the product is registered if needed and the dialog shows it
 alone; with ``--unattended`` the mode and users are applied without any window (the original's
@@ -20,6 +24,9 @@ import sys
 import time
 from collections.abc import Sequence
 
+# The frozen folder's flag for License Manager (applet/frozen_gui.py); accepted here too.
+MANAGER_FLAG = "--manager"
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``licensing`` command line."""
@@ -28,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--data-dir", metavar="DIR", help="the store's folder (default: $LLS_DATA_DIR, ...)")
     parser.add_argument("--self-test", action="store_true", help="exit right after the first paint")
+    parser.add_argument(
+        MANAGER_FLAG, action="store_true", help="open License Manager instead (as license-manager does)"
+    )
     parser.add_argument("--setup", action="store_true", help="setup mode for a product installer")
     parser.add_argument("--product", metavar="NAME", help="the product to set up (with --setup)")
     parser.add_argument("--mode", help="per-server or per-seat (with --setup)")
@@ -39,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the applet; returns the exit code."""
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if MANAGER_FLAG in arguments:
+        from applet.ui.manager.main import main as manager_main
+
+        return manager_main([argument for argument in arguments if argument != MANAGER_FLAG])
     args = build_parser().parse_args(arguments)
     if (args.mode or args.users or args.product or args.unattended) and not args.setup:
         print("licensing: error: --product, --mode, --users and --unattended need --setup", file=sys.stderr)

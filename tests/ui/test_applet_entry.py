@@ -7,6 +7,7 @@ with ``lls --json``.
 import os
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,30 @@ def licensing(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         env=environment,
         stdin=subprocess.DEVNULL,
     )
+
+
+def test_the_installed_licensing_command_opens_license_manager_with_manager(data_dir: Path) -> None:
+    """Issue 14 item 10: ``licensing --manager`` worked in the frozen folder only; the pip install's
+    ``licensing`` (the [project.gui-scripts] entry point installed beside this Python) said
+    "unrecognized arguments: --manager"."""
+    scripts = Path(sysconfig.get_path("scripts"))
+    command = next(
+        (scripts / name for name in ("licensing", "licensing.exe") if (scripts / name).exists()), None
+    )
+    assert command is not None, f"the licensing entry point is not installed in {scripts} (pip install -e .)"
+    environment = dict(os.environ, QT_QPA_PLATFORM="offscreen", LLS_NO_MESSAGE_BOXES="1")
+    done = subprocess.run(
+        [str(command), "--manager", "--data-dir", str(data_dir), "--self-test"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "unrecognized" not in done.stderr
+    assert "first-paint" not in done.stdout  # License Manager's self-test, not the applet's
+    assert (data_dir / "licensing.sqlite3").is_file()
 
 
 def test_self_test_paints_and_exits(data_dir: Path) -> None:
