@@ -1,8 +1,18 @@
-"""Where the service's events go besides the store: syslog, the Windows Application log, stderr.
+"""Where the service's events go besides the store: syslog, the journal, the service log, the Windows log.
 
 The store always gets every event (written by the worker). These sinks receive the same records right
-after they were stored. A sink that fails (syslog gone, event log full) is reported once on stderr and
-never stops the service.
+after they were stored. A sink that fails (syslog gone, event log full) is reported once in the service's
+log and never stops the service. Where events go (:func:`platform_sinks`; said once at start in the
+service log or the journal):
+
+* Linux and other Unix systems: syslog (``/dev/log``, facility daemon, tag ``LicenseService``) when
+  there is one, except under systemd, where the journal gets them from stderr instead;
+* Windows: the Application log, source ``LicenseService`` (pywin32);
+* ``lls service run`` in a terminal: stderr, one line per event; under systemd (stderr is the journal:
+  ``$JOURNAL_STREAM``) each line starts with the syslog priority of the event's type, as sd-daemon(3)
+  describes (``<3>`` error, ``<4>`` warning, ``<6>`` information), so ``journalctl -p warning`` works;
+* in the background (``lls service start``): the service's own log, ``logs/service.log``, as well, so an
+  administrator finds them there on a machine without syslog.
 """
 
 import contextlib
@@ -26,6 +36,12 @@ _LEVELS = {
     EventType.WARNING.value: logging.WARNING,
     EventType.INFORMATION.value: logging.INFO,
 }
+# sd-daemon(3) prefixes: the syslog priority of each event type, for a line journald reads from stderr.
+JOURNAL_PRIORITIES = {
+    EventType.ERROR.value: "<3>",
+    EventType.WARNING.value: "<4>",
+    EventType.INFORMATION.value: "<6>",
+}
 
 
 class EventSink(Protocol):
@@ -41,20 +57,50 @@ class EventSink(Protocol):
 
 
 class StderrSink:
-    """One line per event on stderr, for ``lls service run`` in a terminal."""
+    """One line per event on stderr: ``lls service run`` in a terminal, or under systemd (the journal)."""
 
     name = "stderr"
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, journal: bool = False) -> None:
         self._stream = stream
+        self._journal = journal
 
     def emit(self, event: EventRecord) -> None:
         stream = self._stream or sys.stderr
-        stream.write(f"{event.time}  {event.event_id}  {event.type:<11}  {event.message}\n")
+        if self._journal:  # journald adds the time and the unit; the prefix sets the priority
+            priority = JOURNAL_PRIORITIES.get(event.type, "<6>")
+            stream.write(f"{priority}Event {event.event_id}: {' '.join(event.message.split())}\n")
+        else:
+            stream.write(f"{event.time}  {event.event_id}  {event.type:<11}  {event.message}\n")
         stream.flush()
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+class ServiceLogSink:
+    """The service's own log (``logs/service.log`` in the background), at the level of each event's type."""
+
+    name = "service-log"
+
+    def emit(self, event: EventRecord) -> None:
+        # Formatted here: the log's flood filter groups messages by text, so distinct events all pass.
+        log.log(_LEVELS.get(event.type, logging.INFO), f"Event {event.event_id}: {event.message}")
+
+    def close(self) -> None:
+        """Nothing to release (the log belongs to the service)."""
+
+
+def stderr_is_journal(stream: TextIO | None = None) -> bool:
+    """True when ``stream`` (stderr) is the journal: ``$JOURNAL_STREAM`` names its device and inode."""
+    expected = os.environ.get("JOURNAL_STREAM", "")
+    if not expected:
+        return False
+    try:
+        status = os.fstat((stream or sys.stderr).fileno())
+    except (OSError, ValueError):
+        return False
+    return expected == f"{status.st_dev}:{status.st_ino}"
 
 
 class SyslogSink:
@@ -113,8 +159,9 @@ class WindowsEventLogSink:
 
 
 def platform_sinks(foreground: bool) -> list[EventSink]:
-    """The sinks this machine offers: syslog on Linux/Unix, the event log on Windows, stderr if asked."""
+    """The sinks this machine offers (see the module docstring); says in the log where events go."""
     sinks: list[EventSink] = []
+    journal = stderr_is_journal()
     if sys.platform == "win32":
         try:
             sinks.append(WindowsEventLogSink())
@@ -122,13 +169,23 @@ def platform_sinks(foreground: bool) -> list[EventSink]:
             log.warning(
                 "pywin32 is not installed (pip install 'licensing[windows]'); events go to the store only"
             )
-    elif os.path.exists(SYSLOG_SOCKET):
+    elif os.path.exists(SYSLOG_SOCKET) and not (foreground and journal):
         try:
             sinks.append(SyslogSink())
         except OSError as error:
             log.warning("syslog is not available: %s", error)
     if foreground:
-        sinks.append(StderrSink())
+        sinks.append(StderrSink(journal=journal))
+    else:
+        sinks.append(ServiceLogSink())
+    places = {
+        "windows-event-log": "the Windows Application log",
+        "syslog": f"syslog ({SYSLOG_SOCKET})",
+        "stderr": "the journal (stderr, with priorities)" if journal else "stderr",
+        "service-log": "the service log",
+    }
+    if journal or not foreground:  # in a terminal the events themselves show where they go
+        log.info("events go to the store, %s", ", ".join(places[sink.name] for sink in sinks))
     return sinks
 
 
