@@ -6,6 +6,7 @@ commands there. Needs the ``packaging`` extra (``build``, a new enough setuptool
 packaging/smoke.sh after installing that extra, and skips it when the extra is missing.
 """
 
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -18,7 +19,12 @@ from types import ModuleType
 
 import pytest
 
-pytest.importorskip("build", reason="needs the packaging extra: pip install -e '.[packaging]'")
+# Asked of the installed distributions, not of ``import build``: an editable install writes the generated man
+# page and completions under ./build, which Python would import as a namespace package named ``build``.
+try:
+    importlib.metadata.version("build")
+except importlib.metadata.PackageNotFoundError:
+    pytest.skip("needs the packaging extra: pip install -e '.[packaging]'", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
