@@ -164,7 +164,7 @@ class Store:
         (:func:`applet.store.ledger.carry_forward_balances`), so every limit and total is unchanged.
 
         Raises:
-            InvalidInput: ``history`` with nothing to reset (nothing is written).
+            InvalidInput: ``history`` or ``groups`` with nothing to reset (nothing is written).
         """
         if target not in RESET_TARGETS:
             raise InvalidInput(f"reset what? one of {', '.join(RESET_TARGETS)}")
@@ -174,6 +174,11 @@ class Store:
                 connection.execute("DELETE FROM usage_samples")
                 connection.execute("DELETE FROM servers WHERE is_local = 0")
                 self.products.reset_peaks(connection)
+            if (
+                target == "groups"
+                and connection.execute("SELECT 1 FROM license_groups LIMIT 1").fetchone() is None
+            ):
+                raise InvalidInput("nothing to reset: there are no license groups")
             if target in ("groups", "all"):
                 from applet.store.seats import wait_again
 

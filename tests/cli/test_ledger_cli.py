@@ -107,14 +107,19 @@ def test_reset_history_keeps_every_entitlement(
     assert store_snapshot() == before
 
 
-def test_reset_history_of_an_empty_history_is_refused(
-    lls: Callable[..., Any], store_snapshot: Callable[[], list[str]]
+@pytest.mark.parametrize("target", ["history", "groups"])
+def test_a_reset_with_nothing_to_reset_is_refused(
+    lls: Callable[..., Any], store_snapshot: Callable[[], list[str]], target: str
 ) -> None:
     lls("product", "list")
     before = store_snapshot()
-    result = lls("reset", "history", "--yes")
-    assert result.code == 2 and "nothing to reset" in result.stderr
+    result = lls("reset", target, "--yes")
+    assert result.code == 2 and "nothing to reset" in result.stderr and result.stderr.count("\n") == 1
     assert store_snapshot() == before
+    if target == "groups":
+        assert lls("group", "add", "Lab", "--licenses", "2").code == 0
+        assert lls("reset", "groups", "--yes").code == 0
+        assert lls("--json", "group", "list").json() == []
 
 
 def test_the_per_seat_change_gives_up_per_server_and_each_mode_shows_its_own_figures(
