@@ -11,21 +11,16 @@ store is locked by another service instance, a port in use).
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from applet.cli.errors import EXIT_DENIED, EXIT_FAILURE, EXIT_UNREACHABLE, EXIT_USAGE, CommandError
 from applet.cli.output import print_fields, print_json
-from applet.programs import lls_command
-from applet.store.paths import DataPaths, make_private_folder, resolve_paths
+from applet.store.paths import DataPaths, resolve_paths
 
-START_TIMEOUT = 20.0
 STOP_TIMEOUT = 20.0
 STARTUP_TYPES = ("automatic", "manual", "disabled")
 SETTING_STARTUP = "service.startup"
-# What the background service writes outside its own log (a crash before logging is set up).
-CONSOLE_LOG = "service-console.log"
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -203,75 +198,15 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 
 def cmd_start(args: argparse.Namespace) -> None:
-    import subprocess
-
-    from applet.service.lock import read_holder
-    from applet.store.endpoint import Liveness, find_service
+    from applet.service.control import ServiceControlError
+    from applet.service.control.launcher import start_background
 
     paths = resolve_paths(args.data_dir)
     _settings(args, foreground=False)  # refuse bad options here, not in the background
-    state = _known_state(paths)
-    if state.liveness is Liveness.RUNNING:
-        running = find_service(paths)
-        where = f", {running.url}" if running is not None else ""
-        raise CommandError(
-            f"the service is already running on this store (process {state.holder or '?'}{where})",
-            EXIT_FAILURE,
-        )
-    make_private_folder(paths.log_dir)
-    log_file = paths.log_dir / CONSOLE_LOG
-    command = [
-        *lls_command(),
-        "--data-dir",
-        str(paths.data_dir),
-        "service",
-        "run",
-        "--background",
-        *_service_arguments(args),
-    ]
-    options: dict[str, Any] = {}
-    if os.name == "nt":
-        # Windows-only constants: looked up by name so the module type-checks everywhere.
-        options["creationflags"] = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) | getattr(
-            subprocess, "DETACHED_PROCESS", 0
-        )
-    else:
-        options["start_new_session"] = True
-    # The log may carry user names and product names: owner-only, like the rest of the data folder.
-    with os.fdopen(os.open(log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab") as log:
-        child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, **options)
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        endpoint = find_service(paths)
-        if endpoint is not None and endpoint.pid == child.pid:
-            _print_started(args, endpoint)
-            return
-        code = child.poll()
-        if code is not None:
-            holder = read_holder(paths.service_lock)
-            reason = _last_error_line(log_file) or f"it exited with code {code}"
-            if holder and holder != child.pid and _known_state(paths).liveness is Liveness.RUNNING:
-                reason = f"the service is already running on this store (process {holder})"
-            raise CommandError(f"the service did not start: {reason} (log: {log_file})", EXIT_FAILURE)
-        time.sleep(0.05)
-    raise CommandError(
-        f"the service did not answer within {START_TIMEOUT:.0f} s (process {child.pid}; log: {log_file})",
-        EXIT_FAILURE,
-    )
-
-
-def _last_error_line(log_file: Path) -> str:
     try:
-        lines = log_file.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-    except OSError:
-        return ""
-    for line in reversed(lines[-20:]):
-        if "error" in line.lower():
-            return line.removeprefix("lls: error: ").strip()
-    return lines[-1].strip() if lines else ""
-
-
-def _print_started(args: argparse.Namespace, endpoint: Any) -> None:
+        endpoint = start_background(paths, _service_arguments(args))
+    except ServiceControlError as error:
+        raise CommandError(str(error), EXIT_FAILURE) from None
     if args.json:
         print_json(endpoint.as_json())
     else:
@@ -281,20 +216,21 @@ def _print_started(args: argparse.Namespace, endpoint: Any) -> None:
 def _known_state(paths: DataPaths) -> Any:
     """The service lock's state; exit 1 with the reason when this user cannot tell (another user's
     store): saying "not running" then would be a guess."""
-    from applet.store.endpoint import Liveness, service_state
+    from applet.service.control import ServiceControlError
+    from applet.service.control.launcher import known_state
 
-    state = service_state(paths)
-    if state.liveness is Liveness.UNKNOWN:
-        raise CommandError(
-            f"cannot tell whether the service is running on this store: {state.reason}", EXIT_FAILURE
-        )
-    return state
+    try:
+        return known_state(paths)
+    except ServiceControlError as error:
+        raise CommandError(str(error), EXIT_FAILURE) from None
 
 
 def cmd_stop(args: argparse.Namespace) -> None:
     import signal
 
     from applet.client.api import ServiceClient, ServiceError, ServiceUnavailable
+    from applet.service.control import ServiceControlError
+    from applet.service.control.launcher import wait_stopped
     from applet.store.endpoint import Liveness, find_service
 
     paths = resolve_paths(args.data_dir)
@@ -327,15 +263,10 @@ def cmd_stop(args: argparse.Namespace) -> None:
             raise CommandError(
                 f"cannot stop process {state.holder}: {error.strerror} ({failure})", EXIT_FAILURE
             ) from None
-    deadline = time.monotonic() + args.timeout
-    while time.monotonic() < deadline:
-        if _known_state(paths).liveness is Liveness.STOPPED:
-            break
-        time.sleep(0.05)
-    else:
-        raise CommandError(
-            f"the service (process {pid}) did not stop within {args.timeout:g} s", EXIT_FAILURE
-        )
+    try:
+        wait_stopped(paths, pid, args.timeout)
+    except ServiceControlError as error:
+        raise CommandError(str(error), EXIT_FAILURE) from None
     if args.json:
         print_json({"status": "stopped", "pid": pid})
     else:
