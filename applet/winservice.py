@@ -4,7 +4,7 @@ host the SCM starts.
 The SCM starts the program named in the service's ``binPath`` and expects it to answer the service
 protocol (start, stop, shutdown) within 30 seconds; ``lls service run`` alone does not. So:
 
-* ``lls.exe --windows-service install [--data-dir DIR] [--startup automatic|manual|disabled]``
+* ``lls.exe --windows-service install [--data-dir DIR] [--port N] [--startup automatic|manual|disabled]``
   (administrator prompt) registers the service with ``sc.exe``; ``... remove`` deletes it. From a wheel
   the same is ``python -m applet.winservice install ...``. ``lls service startup TYPE`` then changes only
   the start type (applet/cli/service.py).
@@ -39,7 +39,7 @@ from applet.service.control.windows import (
 WINDOWS_SERVICE_FLAG = "--windows-service"
 
 
-def host_command_line(data_dir: Path) -> str:
+def host_command_line(data_dir: Path, port: int | None = None) -> str:
     """The service's ``binPath``: the program the SCM starts, as one Windows command line."""
     from applet.programs import is_frozen, lls_executable
 
@@ -48,19 +48,20 @@ def host_command_line(data_dir: Path) -> str:
         host = [str(lls_executable("win32")), WINDOWS_SERVICE_FLAG]
     else:
         host = [sys.executable, "-m", "applet.winservice"]
-    return subprocess.list2cmdline([*host, "--data-dir", str(data_dir)])
+    options = ["--data-dir", str(data_dir)] + (["--port", str(port)] if port is not None else [])
+    return subprocess.list2cmdline([*host, *options])
 
 
-def install_commands(data_dir: Path, startup: str) -> list[list[str]]:
+def install_commands(data_dir: Path, startup: str, port: int | None = None) -> list[list[str]]:
     """``sc.exe`` calls that register ``LicenseService`` (create, then set every option again, so that
-    installing over an earlier registration updates it).
+    installing over an earlier registration updates it: ``run_sc`` runs ``config`` only then).
 
     ``sc.exe`` wants each option as ``name=`` followed by its value as a separate argument.
     """
     if startup not in START_TYPES:
         raise ValueError(f"unknown startup type {startup!r}: use automatic, manual or disabled")
     start = START_TYPES[startup]
-    bin_path = host_command_line(data_dir)
+    bin_path = host_command_line(data_dir, port)
     service = ["sc.exe", "create", SERVICE_NAME, "binPath=", bin_path, "start=", start]
     return [
         [*service, "DisplayName=", SERVICE_DISPLAY_NAME],
@@ -94,8 +95,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data-dir", metavar="DIR", help="the store's folder (default: the machine-wide one)"
     )
+    parser.add_argument(
+        "--port", type=_tcp_port, help="the service's TCP port (default 8765, as `lls service run`)"
+    )
     parser.add_argument("--startup", choices=tuple(START_TYPES), default="automatic")
     return parser
+
+
+def _tcp_port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"not a TCP port: {text!r}")
+    return int(text)
 
 
 def service_data_dir(data_dir: str | None) -> Path:
@@ -114,30 +124,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     data_dir = service_data_dir(args.data_dir)
     try:
         if args.action == "install":
-            run_sc(install_commands(data_dir, args.startup))
+            run_sc(install_commands(data_dir, args.startup, args.port))
         elif args.action == "remove":
             run_sc(remove_commands(), tolerate_first=True)
         else:
-            return _host(data_dir)
+            return _host(data_dir, args.port)
     except ServiceControlError as error:
         print(f"lls: error: {error}", file=sys.stderr)
         return 1
     return 0
 
 
-def _host(data_dir: Path) -> int:
+def _host(data_dir: Path, port: int | None) -> int:
     try:
         import servicemanager  # type: ignore[import-untyped]
     except ImportError:
         print("lls: error: pywin32 is missing: pip install 'licensing[windows]'", file=sys.stderr)
         return 1
     servicemanager.Initialize()
-    servicemanager.PrepareToHostSingle(_service_class(data_dir))
+    servicemanager.PrepareToHostSingle(_service_class(data_dir, port))
     servicemanager.StartServiceCtrlDispatcher()
     return 0
 
 
-def _service_class(data_dir: Path) -> type:
+def _service_class(data_dir: Path, port: int | None) -> type:
     """The pywin32 service class; built here because its base class exists only on Windows."""
     import asyncio
 
@@ -145,7 +155,7 @@ def _service_class(data_dir: Path) -> type:
     import win32serviceutil  # type: ignore[import-untyped]
 
     from applet.service.runner import Service
-    from applet.service.settings import ServiceSettings
+    from applet.service.settings import DEFAULT_PORT, ServiceSettings
     from applet.store.paths import resolve_paths
 
     class LicenseWindowsService(win32serviceutil.ServiceFramework):  # type: ignore[misc]  # pywin32: untyped
@@ -164,7 +174,8 @@ def _service_class(data_dir: Path) -> type:
 
         async def _serve(self) -> None:
             self._loop = asyncio.get_running_loop()
-            self._service = Service(resolve_paths(data_dir), ServiceSettings(foreground=False))
+            settings = ServiceSettings(port=DEFAULT_PORT if port is None else port, foreground=False)
+            self._service = Service(resolve_paths(data_dir), settings)
             await self._service.start()
             self.ReportServiceStatus(win32service.SERVICE_RUNNING)
             if self._stop_requested:  # the SCM asked to stop while the service was starting

@@ -4,10 +4,12 @@ Usage::
 
     licensing [--data-dir DIR] [--self-test]
     licensing --manager [--data-dir DIR] [--self-test]
+    licensing [--data-dir DIR] [--self-test [--grab PNG]]
     licensing --setup --product NAME [--mode per-server|per-seat] [--users N] [--unattended]
 
 ``--self-test`` exits 0 right after the dialog's first paint, printing ``first-paint <epoch seconds>``
-on stdout (the start-up benchmark and the packaging smoke test use it).
+on stdout (the start-up benchmark and the packaging smoke test use it); with ``--grab PNG`` it first saves
+the dialog as rendered by this very process (the Windows build's pictures under Wine come from there).
 
 ``--manager`` opens License Manager instead (as ``license-manager`` does), like the frozen folder's
 one windowed program, so the same command works in a pip install.
@@ -38,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         MANAGER_FLAG, action="store_true", help="open License Manager instead (as license-manager does)"
     )
+    parser.add_argument("--grab", metavar="PNG", help="with --self-test: save the painted dialog as PNG")
     parser.add_argument("--setup", action="store_true", help="setup mode for a product installer")
     parser.add_argument("--product", metavar="NAME", help="the product to set up (with --setup)")
     parser.add_argument("--mode", help="per-server or per-seat (with --setup)")
@@ -56,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(arguments)
     if (args.mode or args.users or args.product or args.unattended) and not args.setup:
         print("licensing: error: --product, --mode, --users and --unattended need --setup", file=sys.stderr)
+        return 2
+    if args.grab and not args.self_test:
+        print("licensing: error: --grab needs --self-test", file=sys.stderr)
         return 2
     if args.setup and not args.product:
         print("licensing: error: --setup needs --product NAME", file=sys.stderr)
@@ -120,7 +126,15 @@ def _run_gui(args: argparse.Namespace) -> int:
                 messages.critical(None, app.translate("licensing", "Licensing"), str(error))
                 print(f"licensing: error: {error}", file=sys.stderr)
                 return 1
+        grab_failed = False
         if args.self_test:
+
+            def grab_and_quit() -> None:
+                nonlocal grab_failed
+                if args.grab and not dialog.grab().save(args.grab):
+                    print(f"licensing: error: cannot write the picture {args.grab}", file=sys.stderr)
+                    grab_failed = True
+                app.quit()
 
             class FirstPaint(QObject):
                 """Quit the event loop once the dialog has painted."""
@@ -132,7 +146,7 @@ def _run_gui(args: argparse.Namespace) -> int:
                         self.seen = True
                         # Wall-clock time of the first paint, for the start-up benchmark.
                         print(f"first-paint {time.time():.6f}", flush=True)
-                        QTimer.singleShot(0, app.quit)
+                        QTimer.singleShot(0, grab_and_quit)
                     return False
 
             painted = FirstPaint(dialog)
@@ -141,7 +155,7 @@ def _run_gui(args: argparse.Namespace) -> int:
         dialog.show()
         app.exec()
         dialog.deleteLater()
-    return 0
+    return 1 if grab_failed else 0
 
 
 if __name__ == "__main__":

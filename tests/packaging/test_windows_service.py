@@ -1,6 +1,7 @@
 """The Windows service registration command lines and the service host's command line, checked on any
 platform (nothing is registered on the test machine), and the host's refusal outside Windows."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -78,3 +79,47 @@ def test_refused_outside_windows_with_one_line() -> None:
     )
     assert completed.returncode == 2
     assert completed.stderr.strip().splitlines() == ["lls: error: --windows-service works only on Windows"]
+
+
+def test_port_travels_in_the_service_command_line(tmp_path: Path) -> None:
+    create = winservice.install_commands(tmp_path, "manual", port=18765)[0]
+    assert _options(create)["binPath="].endswith(
+        subprocess.list2cmdline(["--data-dir", str(tmp_path), "--port", "18765"])
+    )
+    assert "--port" not in _options(winservice.install_commands(tmp_path, "manual")[0])["binPath="]
+    assert winservice.build_parser().parse_args(["install", "--port", "18765"]).port == 18765
+    for bad in ("0", "65536", "http"):
+        with pytest.raises(SystemExit):
+            winservice.build_parser().parse_args(["install", "--port", bad])
+
+
+def _fake_sc(tmp_path: Path, create_exit: int) -> tuple[dict[str, str], Path]:
+    """A PATH holding an ``sc.exe`` that logs its arguments; ``create`` exits with ``create_exit``."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    calls = tmp_path / "calls.txt"
+    script = folder / "sc.exe"
+    script.write_text(
+        f'#!/bin/sh\necho "$*" >> {calls}\n[ "$1" = create ] && exit {create_exit}\nexit 0\n',
+        encoding="utf-8",
+    )
+    script.chmod(0o755)
+    return {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}, calls
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX shell script stands in for sc.exe")
+@pytest.mark.parametrize(("create_exit", "configured"), [(0, False), (73, True)])
+def test_config_updates_only_an_earlier_registration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, create_exit: int, configured: bool
+) -> None:
+    # A fresh "create" has set every option; "config" (which Wine's sc.exe lacks) runs only when the
+    # service was registered before.
+    env, calls = _fake_sc(tmp_path, create_exit)
+    monkeypatch.setenv("PATH", env["PATH"])
+    # sc.exe's "already exists" is 1073, more than a POSIX exit status holds: the stand-in says 73.
+    from applet.service.control import windows as windows_control
+
+    monkeypatch.setattr(windows_control, "ERROR_SERVICE_EXISTS", 73)
+    windows_control.run_sc(winservice.install_commands(tmp_path / "data", "manual"))
+    verbs = [line.split()[0] for line in calls.read_text(encoding="utf-8").splitlines()]
+    assert verbs == ["create", *(["config"] if configured else []), "description", "failure"]

@@ -22,9 +22,15 @@ ERROR_SERVICE_EXISTS = 1073
 
 def run_sc(commands: list[list[str]], tolerate_first: bool = False) -> None:
     """Run ``sc.exe`` calls in order; "create" of a registered service is not a failure, nor (with
-    ``tolerate_first``) a failing first call (``stop`` of a stopped service)."""
+    ``tolerate_first``) a failing first call (``stop`` of a stopped service). A "config" right after a
+    "create" that registered the service anew is skipped: "create" has just set those options, and
+    "config" is only for updating an earlier registration (Wine's sc.exe, for one, has no "config")."""
+    created = False
     for index, command in enumerate(commands):
+        if command[1] == "config" and created:
+            continue
         result = subprocess.run(command, capture_output=True, text=True, check=False)
+        created = created or (command[1] == "create" and result.returncode == 0)
         exists = command[1] == "create" and result.returncode == ERROR_SERVICE_EXISTS
         if result.returncode != 0 and not exists and not (tolerate_first and index == 0):
             message = " ".join((result.stdout or result.stderr).split())

@@ -8,11 +8,16 @@ from applet.store import Store, StoreError
 from applet.store.paths import resolve_paths
 
 
-def run(data_dir: str | None = None, argv: Sequence[str] | None = None, self_test: bool = False) -> int:
+def run(
+    data_dir: str | None = None,
+    argv: Sequence[str] | None = None,
+    self_test: bool = False,
+    grab: str | None = None,
+) -> int:
     """Open the window on ``data_dir``'s store and run until it closes; returns the exit code.
 
     ``self_test`` closes the window as soon as its first tab has shown the store's rows (a smoke test
-    of an installed or frozen build).
+    of an installed or frozen build); ``grab`` names a PNG file the window is saved to just before.
     """
     from applet.ui import messages
     from applet.ui.app import application
@@ -34,11 +39,21 @@ def run(data_dir: str | None = None, argv: Sequence[str] | None = None, self_tes
         )
         return 1
     window = ManagerWindow(paths)
+    grab_failed = False
     if self_test:
-        window.refreshed.connect(lambda _tab: window.close())
+
+        def grab_and_close(_tab: object) -> None:
+            nonlocal grab_failed
+            if grab and not grab_failed and not window.grab().save(grab):
+                print(f"license-manager: error: cannot write the picture {grab}", file=sys.stderr)
+                grab_failed = True
+            window.close()
+
+        window.refreshed.connect(grab_and_close)
     window.show()
     window.start()
-    return app.exec()
+    code = app.exec()
+    return 1 if grab_failed else code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,8 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="license-manager", description="License Manager (Licensing).")
     parser.add_argument("--data-dir", metavar="DIR", default=None, help="the store's folder")
     parser.add_argument("--self-test", action="store_true", help="exit once the first tab has loaded")
+    parser.add_argument("--grab", metavar="PNG", help="with --self-test: save the loaded window as PNG")
     args, qt_args = parser.parse_known_args(argv if argv is not None else sys.argv[1:])
-    return run(args.data_dir, [sys.argv[0], *qt_args], args.self_test)
+    if args.grab and not args.self_test:
+        parser.error("--grab needs --self-test")
+    return run(args.data_dir, [sys.argv[0], *qt_args], args.self_test, args.grab)
 
 
 if __name__ == "__main__":
