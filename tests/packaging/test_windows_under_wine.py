@@ -210,7 +210,7 @@ def test_commands_store_service_and_event_201(wine: WineRunner) -> None:
     assert paths["source"] == "--data-dir"
     assert paths["data_dir"].lower() == windows_path(wine.data_dir).lower()
 
-    wine.lls("product", "add", "Smoke Server", "--limit", "1")
+    wine.lls("product", "add", "Smoke Server", "--limit", "1", "--agree")
     wine.lls("licenses", "add", "Smoke Server", "2", "--comment", "bought under Wine", "--agree")
     wine.lls("licenses", "remove", "Smoke Server", "2", "--comment", "returned")
     products = {row["name"]: row for row in json.loads(wine.lls("product", "list", "--json").stdout)}
@@ -292,7 +292,7 @@ def test_windows_service_install_start_stop_remove(wine: WineRunner) -> None:
         _wait_until(running, "the service started by the SCM to answer")
         status = json.loads(wine.lls("service", "status", "--json").stdout)
         assert f":{port}" in json.dumps(status), status
-        wine.lls("product", "add", "Served", "--limit", "1")
+        wine.lls("product", "add", "Served", "--limit", "1", "--agree")
         assert wine.lls("request", "Served", "--user", "carol").stdout.strip()
         stopped = wine.wine("sc", "stop", "LicenseService", timeout=120)
         assert stopped.returncode == 0, stopped.stdout + stopped.stderr
@@ -311,8 +311,8 @@ def test_windows_service_install_start_stop_remove(wine: WineRunner) -> None:
 
 
 def _seed(wine: WineRunner) -> None:
-    wine.lls("product", "add", "Microsoft SQL Server", "--version", "2022", "--limit", "25")
-    wine.lls("product", "add", "Exchange Server", "--limit", "100")
+    wine.lls("product", "add", "Microsoft SQL Server", "--version", "2022", "--limit", "25", "--agree")
+    wine.lls("product", "add", "Exchange Server", "--limit", "100", "--agree")
     wine.lls("product", "add", "File and Print", "--mode", "per-seat")
     wine.lls("licenses", "add", "File and Print", "40", "--comment", "site agreement", "--agree")
 
