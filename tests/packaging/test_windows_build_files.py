@@ -14,6 +14,8 @@ NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 def _names(requirements: list[str]) -> set[str]:
     names = set()
     for requirement in requirements:
+        if "sys_platform != 'win32'" in requirement.replace('"', "'"):
+            continue  # not for Windows (uvloop)
         match = NAME.match(requirement)
         if match:
             names.add(match.group(1).lower().replace("_", "-"))
