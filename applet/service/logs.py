@@ -6,7 +6,9 @@ the log must not become a way to fill the disk or to read secrets:
 * every message is one line; aiohttp's "Error handling request" tracebacks for requests it could not
   parse become one line naming the error;
 * the same message (same logger and template) is written at most once per second; the next one that
-  gets through says how many were suppressed in between;
+  gets through says how many were suppressed in between, and what no later message reported is written
+  as one summary line by :func:`report_suppressed` (the service calls it every tick and when it stops),
+  so a burst that ends within its second is still counted in the log;
 * the tokens, and whatever follows ``Bearer`` or ``Authorization``, are replaced by ``[redacted]``
   before anything is written;
 * in the background the log is ``logs/service.log``, rotated at 1 MiB with 3 old files kept; in the
@@ -32,6 +34,7 @@ MAX_LINE = 500
 _AUTHORIZATION = re.compile(r"(?i)(bearer|authorization)([\s:=\"'\\]+)[^\s\"',;]*")
 
 log = logging.getLogger(LOGGER_NAME)
+_SUMMARY_LOGGER = LOGGER_NAME + ".suppressed"
 
 
 def service_logger(module_name: str) -> logging.Logger:
@@ -64,7 +67,20 @@ class RedactingRateLimiter(logging.Filter):
         text = "".join(c if c.isprintable() else "?" for c in text)
         return text if len(text) <= MAX_LINE else text[: MAX_LINE - 3] + "..."
 
+    def take_suppressed(self, now: float, everything: bool = False) -> list[tuple[str, int]]:
+        """Counts suppressed since each kind's last line, for kinds quiet for an interval (or all)."""
+        taken: list[tuple[str, int]] = []
+        for key, count in list(self._suppressed.items()):
+            if everything or now - self._last.get(key, 0.0) >= self.interval:
+                del self._suppressed[key]
+                taken.append((key[1], count))
+        return taken
+
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == _SUMMARY_LOGGER:  # already one line per interval, counted by us
+            record.msg = self.redact(record.getMessage())
+            record.args = None
+            return True
         key = (record.name, str(record.msg)[:100])
         now = time.monotonic()
         last = self._last.get(key)
@@ -114,6 +130,14 @@ def configure(log_dir: Path | None) -> None:
         logger.handlers = [handler]
         logger.propagate = False
         logger.setLevel(logging.INFO)
+
+
+def report_suppressed(everything: bool = False) -> None:
+    """Write one line counting the messages suppressed that no later line of their kind reported."""
+    taken = _filter.take_suppressed(time.monotonic(), everything)
+    if taken:
+        kinds = "; ".join(f"{count} x {template!r}" for template, count in taken)
+        logging.getLogger(_SUMMARY_LOGGER).warning("similar messages suppressed: %s", kinds)
 
 
 def configure_secrets(secrets: Iterable[str]) -> None:

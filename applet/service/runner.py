@@ -196,6 +196,7 @@ class Service:
             self._runner = None
         self.broker.emit(EventId.SERVICE_STOPPED, ())
         await self.flush(force=True)
+        logs.report_suppressed(everything=True)
         await self._close_resources()
 
     async def _close_resources(self) -> None:
@@ -244,6 +245,7 @@ class Service:
                 log.error("%s failed: %s: %s", job.__name__, type(error).__name__, error)
 
     async def _tick(self) -> None:
+        logs.report_suppressed()
         self.broker.expire(time.monotonic())
         self.broker.check_violations(time.monotonic())  # standing violations repeat by this timer
         revision = await self.worker.call(lambda store: store.config_revision())

@@ -80,6 +80,11 @@ def test_redaction_and_rate_limit_of_the_filter() -> None:
     assert limiter.filter(record("Error handling request"))
     assert not any(limiter.filter(record("Error handling request")) for _ in range(100))
     assert limiter.filter(record("another kind"))
+    # A burst that ends within its interval has no later line to carry its count: it is taken for the
+    # summary line (report_suppressed), once, and only when asked for everything or after the interval.
+    assert limiter.take_suppressed(time.monotonic()) == []
+    assert limiter.take_suppressed(time.monotonic(), everything=True) == [("Error handling request", 100)]
+    assert limiter.take_suppressed(time.monotonic(), everything=True) == []
 
 
 def test_the_log_file_rotates_by_size(tmp_path: Path) -> None:
