@@ -68,6 +68,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "lls request Mail --user bob --lease 600",
     ),
     "free": ("lls free 5f0c2a9e",),
+    "leases": ("lls leases", "lls --json leases --product 'SQL Server'"),
     "applet": ("lls applet", "lls --data-dir /var/lib/licensing applet"),
     "manager": ("lls manager",),
     "completion": (

@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import Any, NoReturn
 
 from applet import __version__
-from applet.cli import admin, completion, gui, manager_command, replication
+from applet.cli import admin, completion, gui, manager_command, operations, replication
 from applet.cli import service as service_commands
 from applet.cli.errors import EXIT_OK, EXIT_USAGE, classify
 
@@ -47,6 +47,7 @@ COMMAND_GROUPS: tuple[ModuleType, ...] = (
     admin,
     replication,
     service_commands,
+    operations,
     gui,
     manager_command,
     completion,

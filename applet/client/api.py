@@ -366,6 +366,11 @@ class ServiceClient:
         result: list[dict[str, Any]] = self.call("GET", "/v1/events?" + urlencode(query))
         return result
 
+    def leases(self) -> list[dict[str, Any]]:
+        """Every license held now: handle, product, user, client, granted_at, expires_in (admin token)."""
+        result: list[dict[str, Any]] = self.call("GET", "/v1/leases?limit=10000")
+        return result
+
     def shutdown(self) -> None:
         """Stop the service (admin token)."""
         self.call("POST", "/v1/admin/shutdown", {})
