@@ -108,6 +108,11 @@ def _service_options(parser: argparse.ArgumentParser) -> None:
         "$LLS_ENTERPRISE_DATABASE, else SQLite in the data folder)",
     )
     parser.add_argument(
+        "--metrics",
+        action="store_true",
+        help="serve GET /metrics (Prometheus) without a token off loopback too (loopback always may)",
+    )
+    parser.add_argument(
         "--replication-retry",
         metavar="SECONDS",
         help="retry a failed replication after this long (default 900, the original's 15 minutes)",
@@ -149,6 +154,7 @@ def _settings(args: argparse.Namespace, foreground: bool) -> tuple[Any, set[str]
     settings = ServiceSettings(
         host=args.host or DEFAULT_HOST,
         enterprise_database=database,
+        metrics=args.metrics,
         port=port,
         tls_cert=Path(args.tls_cert).absolute() if args.tls_cert else None,
         tls_key=Path(args.tls_key).absolute() if args.tls_key else None,
@@ -182,6 +188,8 @@ def _service_arguments(args: argparse.Namespace) -> list[str]:
             if option in ("tls_cert", "tls_key"):
                 value = str(Path(value).absolute())
             forwarded += ["--" + option.replace("_", "-"), str(value)]
+    if args.metrics:
+        forwarded.append("--metrics")
     return forwarded
 
 

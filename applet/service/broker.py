@@ -104,6 +104,7 @@ class Broker:
         self._by_name: dict[str, ProductState] = {}
         self._leases = LeaseTable(caps)
         self._expiries = ExpiryReport()
+        self.expired_leases = 0  # reclaimed since start (GET /metrics)
         self._observed: dict[tuple[str, int, str], str] = {}
         self._group_ids: dict[str, int] = {}
         self._membership: dict[str, str] = {}
@@ -426,6 +427,7 @@ class Broker:
         """Reclaim leases whose holder stopped sending heartbeats (event 241 per product, at most once
         a minute, with the count)."""
         expired = self._leases.take_expired(now)
+        self.expired_leases += len(expired)
         for lease in expired:
             self._release(lease)
         self._expiries.add(expired)

@@ -56,6 +56,8 @@ class ServiceSettings:
     replication_poll: float = 1.0
     max_connections: int | None = None  # None: half the open-files limit, at most 4,096
     header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    # Serve GET /metrics without a token off loopback too (applet/service/metrics.py).
+    metrics: bool = False
 
     @property
     def lease_expiry(self) -> float:

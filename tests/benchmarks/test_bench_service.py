@@ -1,4 +1,5 @@
-"""Service figures: request+free throughput, 10,000 held leases, lease reclaim, configuration apply.
+"""Service figures: request+free throughput, 10,000 held leases, lease reclaim, configuration apply,
+GET /metrics at 10,000 leases (against GET /v1/health in the same run).
 
 Run: ``python -m pytest tests/benchmarks/test_bench_service.py -m benchmark -s -q``. The real service
 runs as a subprocess (as in production); the load comes from one client process (this one) over
@@ -31,6 +32,7 @@ MEASURE_SECONDS = 2.5
 ROUNDS = 3
 LEASES = 10_000
 RATE = 500  # requests per second for the latency figure
+SCRAPES = 300  # GET /metrics timed one at a time
 
 BARE_SERVER = """
 import sys
@@ -288,3 +290,63 @@ def test_abandoned_lease_reclaim_and_config_apply(data_dir: Path, lls: Callable[
         f"median of {len(applies)} (target <= 1 s)"
     )
     assert max(reclaims) < expiry + 3 and max(applies) < 3
+
+
+async def _fill_and_scrape(url: str, token: str, products: list[str]) -> tuple[list[float], list[float], str]:
+    """Hold LEASES leases across ``products``, then time ``GET /metrics`` and ``GET /v1/health``
+    alternately, one at a time on one keep-alive connection."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    connector = aiohttp.TCPConnector(limit=64)
+    async with aiohttp.ClientSession(url, headers=headers, connector=connector) as session:
+        semaphore = asyncio.Semaphore(64)
+
+        async def take(index: int) -> None:
+            product = products[index % len(products)]
+            body = {"product": product, "user": f"u{index}", "client": f"host{index}", "lease_seconds": 3600}
+            async with semaphore, session.post("/v1/licenses", json=body) as response:
+                assert (await response.json())["granted"]
+
+        await asyncio.gather(*(take(i) for i in range(LEASES)))
+    metrics: list[float] = []
+    health: list[float] = []
+    text = ""
+    async with aiohttp.ClientSession(url, connector=aiohttp.TCPConnector(limit=1)) as session:
+        for _ in range(SCRAPES):
+            begin = time.perf_counter()
+            async with session.get("/metrics") as response:
+                text = await response.text()
+            metrics.append(time.perf_counter() - begin)
+            begin = time.perf_counter()
+            async with session.get("/v1/health") as response:
+                await response.read()
+            health.append(time.perf_counter() - begin)
+    return metrics, health, text
+
+
+def _p50_p99_ms(seconds: list[float]) -> tuple[float, float]:
+    ordered = sorted(seconds)
+    return statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.99) - 1] * 1000
+
+
+def test_metrics_scrape_at_ten_thousand_leases(data_dir: Path) -> None:
+    products = [f"Bench {index:02d}" for index in range(20)]
+    with Store.open(data_dir) as store:
+        for name in products:
+            store.products.add(name, "bench", limit=100_000, agreed=True)
+    service, endpoint = _start_service(data_dir)
+    try:
+        token = endpoint.token()
+        assert token is not None
+        metrics, health, text = asyncio.run(_fill_and_scrape(endpoint.url, token, products))
+    finally:
+        _stop(service)
+    assert f"lls_leases {LEASES}" in text
+    metrics_p50, metrics_p99 = _p50_p99_ms(metrics)
+    health_p50, health_p99 = _p50_p99_ms(health)
+    print(
+        f"\n[service] GET /metrics at {LEASES:,} leases, {len(products)} products, {SCRAPES} scrapes: "
+        f"p50 {metrics_p50:.2f} ms, p99 {metrics_p99:.2f} ms (target < 10 ms); GET /v1/health in the "
+        f"same run: p50 {health_p50:.2f} ms, p99 {health_p99:.2f} ms; ratio (p50) "
+        f"{metrics_p50 / health_p50:.2f}x, {len(text):,} bytes"
+    )
+    assert metrics_p99 < 100, "grossly over the target"

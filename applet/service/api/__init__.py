@@ -35,6 +35,7 @@ from aiohttp import web
 from applet.domain.proof import HELLO_PATH
 from applet.service.api import admin, licenses, reading
 from applet.service.api.http import MAX_BODY, SERVICE, ApiContext, Handler, json_errors, require_role
+from applet.service.metrics import add_routes as add_metrics_routes
 from applet.service.replication import add_routes as add_replication_routes
 from applet.service.tokens import Role
 
@@ -104,4 +105,5 @@ def build_app(service: ApiContext) -> web.Application:
     for route in ROUTES:
         app.router.add_route(route.method, route.path, guarded(route.handler, route.role))
     add_replication_routes(app)
+    add_metrics_routes(app)
     return app
