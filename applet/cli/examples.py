@@ -69,6 +69,12 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     ),
     "free": ("lls free 5f0c2a9e",),
     "leases": ("lls leases", "lls --json leases --product 'SQL Server'"),
+    "report": ("lls report compliance --html compliance.html",),
+    "report compliance": (
+        "lls report compliance --html /srv/www/compliance.html",
+        "lls report compliance --csv - | column -s, -t",
+    ),
+    "export": ("lls export history --csv purchase-history.csv", "lls export clients --csv -"),
     "applet": ("lls applet", "lls --data-dir /var/lib/licensing applet"),
     "manager": ("lls manager",),
     "completion": (

@@ -5,7 +5,6 @@ the rows are read and the file written on the gateway's heavy lane, through a te
 failure (an unwritable folder, a full disk) leaves nothing behind and says so in a message box.
 """
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,9 +12,10 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 from applet.store import Store
+from applet.store.reports import csv_text, server_name, write_atomically
 from applet.ui import messages
 from applet.ui.gateway import StoreGateway
-from applet.ui.manager.reports import compliance_report_job, csv_text, write_atomically
+from applet.ui.manager.reports import compliance_report_job
 from applet.ui.manager.tabs.base import ManagerTab
 
 
@@ -73,8 +73,7 @@ class Exporter(QObject):
                 self.export_compliance_report,
             )
             return
-        server = os.uname().nodename if hasattr(os, "uname") else os.environ.get("COMPUTERNAME", "")
-        self._write(compliance_report_job(path, server), path, self.tr("Compliance Report"))
+        self._write(compliance_report_job(path, server_name()), path, self.tr("Compliance Report"))
 
     def _write(self, job: Callable[[Store], int], path: Path, title: str) -> None:
         def saved(count: int) -> None:

@@ -5,13 +5,13 @@ and differ in shape too (circle with a tick, triangle with a bar, octagon with a
 without colour. They are drawn at the device pixel size, so they stay sharp at any scale factor.
 """
 
-from datetime import datetime
 from functools import cache
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 
 from applet.domain.compliance import Compliance
+from applet.store.reports import local_time as local_time  # shared with the reports (Qt-free)
 
 _COLOURS = {
     Compliance.COMPLIANT: QColor("#2e7d32"),
@@ -90,14 +90,3 @@ def compliance_icon(state: Compliance) -> QIcon:
         painter.end()
         result.addPixmap(pixmap)
     return result
-
-
-def local_time(iso: str | None) -> str:
-    """A store time (ISO 8601 UTC) in the local time zone, to the second; ``""`` for none."""
-    if not iso:
-        return ""
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")

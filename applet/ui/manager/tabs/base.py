@@ -27,14 +27,14 @@ from PySide6.QtWidgets import (
 
 from applet.store import Store
 from applet.store.paths import DataPaths
+from applet.store.reports import TAB_TABLES, TabFilter
 from applet.ui.gateway import StoreGateway
-from applet.ui.manager.models.columns import Column
 from applet.ui.manager.models.paged import PagedTableModel
+from applet.ui.manager.reports import manager_words
 
 # Rows and headers of a CSV export: read on the gateway's heavy lane (paged tabs read every row of
 # their filter from the store; the others hand over what they hold).
 ExportJob = Callable[[Store], tuple[list[str], list[list[object]]]]
-EXPORT_PAGE = 10_000
 
 
 class TabHost(Protocol):
@@ -277,11 +277,6 @@ def fill_choices(box: QComboBox, names: Sequence[str]) -> None:
         box.currentIndexChanged.emit(0)
 
 
-def rows_of(columns: Sequence[Column], records: Sequence[Any]) -> list[list[object]]:
-    """Export rows: each column's value of each record."""
-    return [[column.value(record) for column in columns] for record in records]
-
-
 class PagedTab(ManagerTab):
     """A tab over a :class:`PagedTableModel`: live refresh of the rows in sight, "n of m shown"."""
 
@@ -314,20 +309,19 @@ class PagedTab(ManagerTab):
         return self.tr("%1 of %2 shown").replace("%1", f"{shown:,}").replace("%2", f"{total:,}")
 
     def export_job(self) -> ExportJob:
+        # The rows come from the shared, Qt-free reports (the same as `lls export`), with this
+        # tab's filter and sort.
         model = self.model
-        columns = list(model.columns)
-        page = model.page_query(columns[model.sort_state[0]].sort_key or "", model.sort_state[1])
-
-        def job(store: Store) -> tuple[list[str], list[list[object]]]:
-            records: list[Any] = []
-            while True:
-                chunk = page(store, len(records), EXPORT_PAGE)
-                records.extend(chunk)
-                if len(chunk) < EXPORT_PAGE:
-                    break
-            return [column.header for column in columns], rows_of(columns, records)
-
-        return job
+        column, descending = model.sort_state
+        shown = TabFilter(
+            text=getattr(model, "text_filter", "") or "",
+            product=getattr(model, "product_filter", None),
+            event_type=getattr(model, "type_filter", None),
+            sort_key=model.columns[column].sort_key,
+            descending=descending,
+        )
+        table, words = TAB_TABLES[self.key], manager_words()
+        return lambda store: table(store, shown, words)
 
     def _debounce(self, box: QLineEdit) -> None:
         """Typing in ``box`` waits for a pause before asking the store; Enter asks at once."""

@@ -4,15 +4,16 @@ from dataclasses import replace
 
 from applet.store import Store
 from applet.store.records import ProductSummary
+from applet.store.reports import products_rows
 from applet.ui.manager.live import connected_now
 from applet.ui.manager.models.products import products_view_model
+from applet.ui.manager.reports import manager_words
 from applet.ui.manager.tabs.base import (
     ExportJob,
     ManagerTab,
     TabHost,
     filter_box,
     lay_out_page,
-    rows_of,
 )
 
 
@@ -66,9 +67,8 @@ class ProductsTab(ManagerTab):
         )
 
     def export_job(self) -> ExportJob:
-        columns = list(self.model.columns)
-        headers = [column.header for column in columns]
-        rows = rows_of(columns, self.model.records())
+        # The shared Products View rows (as `lls export products`), with In Use from the service.
+        headers, rows = products_rows(self.model.records(), manager_words())
         return lambda _store: (headers, rows)
 
     def selected_product(self) -> str | None:

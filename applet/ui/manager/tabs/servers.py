@@ -9,10 +9,12 @@ from PySide6.QtWidgets import QAbstractItemView, QLabel, QMenu, QTreeView, QVBox
 
 from applet.store import Store
 from applet.store.records import ProductRecord
+from applet.store.reports import TabFilter, servers_table
 from applet.ui import messages
 from applet.ui.icons import icon
 from applet.ui.manager.models.columns import ITEM_KIND_ROLE, RECORD_ROLE
 from applet.ui.manager.models.server_tree import build_server_tree
+from applet.ui.manager.reports import manager_words
 from applet.ui.manager.tabs.base import ExportJob, ManagerTab, TabHost
 
 
@@ -98,31 +100,9 @@ class ServersTab(ManagerTab):
         self._signature = None
 
     def export_job(self) -> ExportJob:
-        headers = [
-            self.tr("Site"),
-            self.tr("Server"),
-            self.tr("Product"),
-            self.tr("Licensing Mode"),
-            self.tr("Licenses"),
-        ]
-        rows = self._rows()
-        return lambda _store: (headers, rows)
-
-    def _rows(self) -> list[list[object]]:
-        rows: list[list[object]] = []
-        root = self.model.invisibleRootItem()
-        for e in range(root.rowCount()):
-            enterprise = root.child(e, 0)
-            for s in range(enterprise.rowCount()):
-                site = enterprise.child(s, 0)
-                for v in range(site.rowCount()):
-                    server = site.child(v, 0)
-                    name = str(server.data(RECORD_ROLE))
-                    if server.rowCount() == 0:
-                        rows.append([site.text(), name, "", "", ""])
-                    for p in range(server.rowCount()):
-                        rows.append([site.text(), name, *(server.child(p, c).text() for c in range(3))])
-        return rows
+        # The shared Server Browser rows (as `lls export servers`), read from the store.
+        words = manager_words()
+        return lambda store: servers_table(store, TabFilter(), words)
 
     def selected_record(self) -> Any:
         index = self.view.currentIndex()
