@@ -17,14 +17,17 @@ import bisect
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from applet.domain.products import LicenseMode
-from applet.service.api.http import SERVICE, ApiContext, Handler
 from applet.service.settings import is_loopback
 from applet.service.tokens import Role
 from applet.store.outbox import REMOTE
+
+if TYPE_CHECKING:
+    from applet.service.api.http import ApiContext, Handler
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Upper bounds of the latency buckets, in seconds (a license request is expected well under 10 ms).
@@ -70,7 +73,7 @@ class ReplicationAge:
         self._read_at = float("-inf")
         self._reading: asyncio.Task[None] | None = None
 
-    def refresh(self, service: ApiContext) -> None:
+    def refresh(self, service: "ApiContext") -> None:
         """Start a background read when the value is stale and none is running; never waits."""
         now = time.monotonic()
         if self._reading is not None or now - self._read_at < REPLICATION_REFRESH:
@@ -78,9 +81,9 @@ class ReplicationAge:
         self._read_at = now
         self._reading = asyncio.get_running_loop().create_task(self._read(service))
 
-    async def _read(self, service: ApiContext) -> None:
+    async def _read(self, service: "ApiContext") -> None:
         try:
-            text = await service.worker.call(lambda store: store.setting(LAST_SUCCESS))
+            text = await service.worker.read(lambda store: store.setting(LAST_SUCCESS))
             self.last_success = datetime.fromisoformat(text) if text else None
         except Exception:  # a locked or broken store: keep the last value, try again later
             pass
@@ -104,7 +107,7 @@ def may_read(remote: str | None, enabled: bool, role: Role | None) -> bool:
     return (remote is not None and is_loopback(remote)) or enabled or role is Role.ADMIN
 
 
-def render(service: ApiContext, latency: LatencyHistogram, replication_age: float | None) -> str:
+def render(service: "ApiContext", latency: LatencyHistogram, replication_age: float | None) -> str:
     """The exposition text."""
     out: list[str] = []
 
@@ -200,7 +203,7 @@ REPLICATION = web.AppKey("lls_replication_age", ReplicationAge)
 
 
 @web.middleware
-async def timed(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def timed(request: web.Request, handler: "Handler") -> web.StreamResponse:
     """Count every answered request in the latency histogram, by route template."""
     start = time.perf_counter()
     try:
@@ -213,6 +216,8 @@ async def timed(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 async def metrics(request: web.Request) -> web.Response:
     """``GET /metrics``."""
+    from applet.service.api.http import SERVICE  # the api package imports this module
+
     service = request.app[SERVICE]
     role = service.tokens.role(request.headers.get("Authorization"))
     if not may_read(request.remote, service.settings.metrics, role):
