@@ -77,6 +77,11 @@ class GroupRepository(Repository):
                 connection.execute("UPDATE license_groups SET name = ? WHERE id = ?", (target, group_id))
             if licenses is not None:
                 count = parse_quantity(licenses, "number of licenses", allow_zero=True)
+                if count == 0 and self._has_members(connection, group_id):
+                    raise InvalidInput(
+                        f"license group {target!r} has members: with no licenses they would hold none"
+                        " (remove its members first)"
+                    )
                 if count != self._licenses(connection, group_id):
                     # The group changed: its holders wait, the rule re-decides (applet.domain.counting).
                     wait_again(connection, "group_id = ?", (group_id,))
@@ -108,6 +113,11 @@ class GroupRepository(Repository):
             raise InvalidInput("name at least one user")
         with self.db.transaction() as connection:
             group_id = self._group_id(connection, name)
+            if not self._licenses(connection, group_id):
+                raise InvalidInput(
+                    f"license group {name!r} has no licenses: its members would hold none"
+                    " (give it licenses first)"
+                )
             for user in names:
                 other = connection.execute(
                     "SELECT g.name FROM group_members m JOIN license_groups g ON g.id = m.group_id "
@@ -169,6 +179,11 @@ class GroupRepository(Repository):
         if row is None:
             raise InvalidInput(f"unknown license group: {name!r}")
         return int(row[0])
+
+    @staticmethod
+    def _has_members(connection: sqlite3.Connection, group_id: int) -> bool:
+        found = connection.execute("SELECT 1 FROM group_members WHERE group_id = ? LIMIT 1", (group_id,))
+        return found.fetchone() is not None
 
     @staticmethod
     def _licenses(connection: sqlite3.Connection, group_id: int) -> int:

@@ -144,3 +144,18 @@ def test_the_per_seat_change_gives_up_per_server_and_each_mode_shows_its_own_fig
     table = lls("product", "list").stdout.splitlines()
     exchange_row = next(row for row in table if row.startswith("Exchange"))
     assert exchange_row.split() == ["Exchange", "Per", "Seat", "0"]  # licenses; no Per Server peak
+
+
+def test_a_group_change_that_leaves_members_without_licenses_is_refused(
+    lls: Callable[..., Any], store_snapshot: Callable[[], list[str]]
+) -> None:
+    assert lls("product", "add", "Mail", "--mode", "per-seat", "--limit", "3", "--agree").code == 0
+    assert lls("group", "add", "Lab", "--licenses", "2").code == 0
+    assert lls("group", "members", "Lab", "add", "carol").code == 0
+    assert lls("group", "add", "Empty", "--licenses", "0").code == 0
+    before = store_snapshot()
+    for args in (("group", "members", "Empty", "add", "dave"),):
+        result = lls(*args)
+        assert result.code == 2 and "would hold none" in result.stderr, result.stderr
+        assert result.stderr.count("\n") == 1
+    assert store_snapshot() == before

@@ -3,13 +3,16 @@ and a store written by release 1 migrates to the stable allocation."""
 
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from applet.domain.counting import PerSeatAllocator
+from applet.domain.errors import InvalidInput
 from applet.domain.products import LicenseMode
 from applet.service.broker import Broker, Lease
 from applet.service.worker import StoreWorker
@@ -76,6 +79,11 @@ def _step(
             allocator.set_purchased(allocator.purchased - quantity)
     elif kind == "join":
         user, group = str(operation[1]), operation[2]
+        if group is not None and store.groups.get(str(group)).licenses == 0:
+            # Members of a group with no licenses would hold none: the store refuses, nothing changes.
+            with pytest.raises(InvalidInput, match="would hold none"):
+                store.groups.add_members(str(group), [user], ADMIN)
+            return
         if user in group_of:  # the store takes a user out of one group before putting it in another
             store.groups.remove_members(group_of.pop(user), [user], ADMIN)
             allocator.set_group(user, None)
@@ -85,6 +93,10 @@ def _step(
             group_of[user] = str(group)
     elif kind == "licenses":
         group, licenses = str(operation[1]), int(str(operation[2]))
+        if licenses == 0 and store.groups.get(group).members:
+            with pytest.raises(InvalidInput, match="would hold none"):
+                store.groups.update(group, ADMIN, licenses=licenses)
+            return
         store.groups.update(group, ADMIN, licenses=licenses)
         allocator.set_group_licenses(group, licenses)
     else:  # the group is removed and made again, empty
@@ -213,3 +225,17 @@ def test_a_first_use_written_after_a_removal_never_overallocates(store: Store) -
     _reload(broker, store, 2.0)
     allocator = broker.product("Mail").allocator
     assert allocator is not None and allocator.is_licensed("bob") is False and allocator.allocated == 1
+
+
+def test_a_group_with_members_keeps_some_licenses(
+    store: Store, store_snapshot: Callable[[], list[str]]
+) -> None:
+    store.products.add("Mail", ADMIN, mode=LicenseMode.PER_SEAT, limit=3, agreed=True)
+    store.groups.add("Lab", 2, ADMIN)
+    store.groups.add_members("Lab", ["carol"], ADMIN)
+    before = store_snapshot()
+    with pytest.raises(InvalidInput, match="would hold none"):
+        store.groups.update("Lab", ADMIN, licenses=0)
+    assert store_snapshot() == before
+    store.groups.remove_members("Lab", ["carol"], ADMIN)
+    assert store.groups.update("Lab", ADMIN, licenses=0).licenses == 0  # an empty group may have none
