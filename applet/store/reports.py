@@ -143,10 +143,14 @@ COMPLIANCE_COLUMNS = ("product", "mode", "purchased", "peak", "unlicensed", "vio
 
 
 def compliance_labels(words: Words = english) -> dict[str, str]:
-    """The report's words: ``title``, ``generated``, the column headers and one per compliance state."""
+    """The report's words: ``title``, ``generated``, ``server`` and ``over_count`` (the header's), the column
+    headers and one per compliance state."""
     labels = {
         "title": words("License compliance report", -1),
         "generated": words("Generated", -1),
+        # The header's figures, named (it read "vm · 2 / 4"): %1 the server, %1 of %2 the products.
+        "server": words("Server: %1", -1),
+        "over_count": words("%1 of %2 products over the limit", -1),
         "product": words("Product", -1),
         "mode": words("Mode", -1),
         "purchased": words("Purchased", -1),
@@ -193,7 +197,8 @@ td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
 </style></head>
 <body>
 <h1>{esc(labels["title"])}</h1>
-<p>{esc(labels["generated"])} {stamp} &middot; {esc(server)} &middot; {over} / {len(lines)}</p>
+<p>{esc(labels["generated"])} {stamp} &middot; {esc(labels["server"].replace("%1", server))} &middot; \
+{esc(labels["over_count"].replace("%1", f"{over:,}").replace("%2", f"{len(lines):,}"))}</p>
 <table>
 <thead><tr>{headers}</tr></thead>
 <tbody>
