@@ -12,6 +12,7 @@ Queries are written once, with ``?`` placeholders and the SQL both engines accep
   with set-based SQL that both engines accept.
 """
 
+import abc
 import contextlib
 import os
 import sqlite3
@@ -42,33 +43,31 @@ class EnterpriseDatabaseError(StoreError):
     """The enterprise database cannot be reached or used."""
 
 
-class Connection:
+class Connection(abc.ABC):
     """One connection to the enterprise database; subclasses speak one engine."""
 
     dialect = ""
     description = ""
 
+    @abc.abstractmethod
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Run one statement; the rows it returns (empty for none)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run one statement for many parameter rows."""
-        raise NotImplementedError
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator["Connection"]:
+    @abc.abstractmethod
+    def transaction(self) -> contextlib.AbstractContextManager["Connection"]:
         """A write transaction: committed on success, rolled back on any exception."""
-        raise NotImplementedError
-        yield self  # pragma: no cover - for the type of the generator
 
+    @abc.abstractmethod
     def greatest(self, left: str, right: str) -> str:
         """SQL for the larger of two expressions."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def least(self, left: str, right: str) -> str:
         """SQL for the smaller of two expressions."""
-        raise NotImplementedError
 
     @property
     def for_update(self) -> str:
@@ -77,6 +76,7 @@ class Connection:
 
     def lock_migrations(self) -> None:
         """Inside the migration transaction: keep other instances out until it commits."""
+        return None  # a hook: SQLite's BEGIN IMMEDIATE already keeps other writers out
 
     def bulk_insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Insert many rows (no conflict handling: the caller knows they are new)."""
@@ -89,9 +89,9 @@ class Connection:
         self.execute("DELETE FROM ent_stage")
         self.bulk_insert("ent_stage", STAGE_COLUMNS, rows)
 
+    @abc.abstractmethod
     def close(self) -> None:
         """Close the connection."""
-        raise NotImplementedError
 
 
 class SqliteConnection(Connection):
