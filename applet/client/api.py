@@ -34,7 +34,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from applet.domain.proof import HELLO_PATH, new_nonce, proof_matches
+from applet.domain.proof import API_VERSION, HELLO_PATH, new_nonce, proof_matches
 from applet.store.endpoint import ServiceEndpoint, find_service
 from applet.store.paths import DataPaths
 
@@ -73,6 +73,22 @@ def hello_answer(status: int, raw: bytes, endpoint: ServiceEndpoint, token: str,
     admin = token == endpoint.token(admin=True)
     if not proof_matches(data.get("admin_proof" if admin else "client_proof"), token, nonce, endpoint.port):
         raise ServiceNotProven(endpoint, "wrong proof")
+    # Checked once the listener proved it holds the token: only then is its version worth a word.
+    version = data.get("api_version")
+    if version != API_VERSION:
+        raise ApiVersionMismatch(endpoint, version)
+
+
+class ApiVersionMismatch(ServiceUnavailable):
+    """The service speaks another version of the API than this program; nothing was sent to it."""
+
+    def __init__(self, endpoint: ServiceEndpoint, version: object) -> None:
+        spoken = f"version {version}" if isinstance(version, int) else "an unversioned API"
+        super().__init__(
+            f"the License Logging service at {endpoint.url} speaks {spoken} of the API and this "
+            f"program speaks version {API_VERSION}: update the older of the two"
+        )
+        self.version = version
 
 
 class ApiError(ServiceError):

@@ -15,6 +15,9 @@ import hmac
 import secrets
 
 HELLO_PATH = "/v1/hello"
+# The version of the HTTP/JSON API, said in the hello answer: a client refuses a service (or a master
+# it administers from another desk) that speaks another one, before it sends anything else.
+API_VERSION = 1
 NONCE_BYTES = 16
 _CONTEXT = b"lls-service-proof\x00"
 

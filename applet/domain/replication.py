@@ -104,6 +104,16 @@ def _is_host(host: str) -> bool:
     return all(_LABEL.match(label) for label in labels) and not labels[-1].isdigit()
 
 
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost`` (where plain HTTP is allowed; elsewhere TLS)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def clean_server_name(value: object) -> str:
     """A server name as enrolment and batches carry it: a host name or NetBIOS name, no port."""
     if not isinstance(value, str) or not _is_host(value.strip().lstrip("\\")):

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from applet.domain.products import LicenseMode
-from applet.service.settings import is_loopback
+from applet.domain.replication import is_loopback
 from applet.service.tokens import Role
 from applet.store.outbox import REMOTE
 

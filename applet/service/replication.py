@@ -38,8 +38,7 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from applet.domain.errors import InvalidInput, LicensingError
 from applet.domain.events import EventId
-from applet.domain.replication import next_run, parse_master_address
-from applet.service.settings import is_loopback
+from applet.domain.replication import is_loopback, next_run, parse_master_address
 from applet.service.tokens import Role
 from applet.store import Store
 from applet.store.enterprise import EnterpriseStore, ReplicationRefused, open_enterprise

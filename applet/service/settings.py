@@ -3,14 +3,13 @@
 Precedence: a command-line flag > a value in the store's ``settings`` table (keys below) > the default.
 """
 
-import ipaddress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from applet.domain.errors import InvalidInput
 from applet.domain.events import ViolationThrottle
-from applet.domain.replication import DEFAULT_SERVICE_PORT, RETRY_INTERVAL_SECONDS
+from applet.domain.replication import DEFAULT_SERVICE_PORT, RETRY_INTERVAL_SECONDS, is_loopback
 from applet.service.leases import DEFAULT_MAX_PER_HOLDER, DEFAULT_MAX_TOTAL, LeaseCaps
 
 DEFAULT_HOST = "127.0.0.1"
@@ -125,13 +124,3 @@ def positive_count(text: object, what: str, maximum: int = 10_000_000) -> int:
     if not value.isdigit() or not 1 <= int(value) <= maximum:
         raise InvalidInput(f"{what} must be a whole number from 1 to {maximum}, not {text!r}")
     return int(value)
-
-
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and ``localhost``."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

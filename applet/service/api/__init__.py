@@ -19,7 +19,8 @@ License-aware programs::
 Reading: ``GET /v1/status``, ``/v1/products``, ``/v1/products/{name}``,
 ``/v1/products/{name}/samples?since_minute=``, ``/v1/events?after_id=&product=&since=&limit=``,
 ``/v1/clients?product=``, ``/v1/history?product=``, ``/v1/groups``, ``/v1/replication``.
-Admin: ``GET /v1/leases`` and ``/v1/admin/...`` (see :data:`ROUTES`).
+Admin: ``GET /v1/leases`` and ``/v1/admin/...`` (see :data:`ROUTES`); License Manager's enterprise
+view on a master, ``GET /v1/enterprise/...`` (:mod:`.enterprise`).
 
 The routes are grouped by concern: :mod:`.licenses` (license-aware programs), :mod:`.reading`,
 :mod:`.admin` (the administrative operations); :mod:`.http` holds what they share (answers, errors,
@@ -33,7 +34,7 @@ from typing import NamedTuple
 from aiohttp import web
 
 from applet.domain.proof import HELLO_PATH
-from applet.service.api import admin, licenses, reading
+from applet.service.api import admin, enterprise, licenses, reading
 from applet.service.api.http import MAX_BODY, SERVICE, ApiContext, Handler, json_errors, require_role
 from applet.service.metrics import add_routes as add_metrics_routes
 from applet.service.replication import add_routes as add_replication_routes
@@ -83,6 +84,12 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/admin/replication", admin.set_replication, ADMIN),
     Route("POST", "/v1/admin/reset", admin.reset, ADMIN),
     Route("POST", "/v1/admin/shutdown", admin.shutdown, ADMIN),
+    Route("GET", "/v1/enterprise", enterprise.summary, ADMIN),
+    Route("GET", "/v1/enterprise/purchases", enterprise.purchases, ADMIN),
+    Route("GET", "/v1/enterprise/products", enterprise.products, ADMIN),
+    Route("GET", "/v1/enterprise/clients", enterprise.clients, ADMIN),
+    Route("GET", "/v1/enterprise/servers", enterprise.servers, ADMIN),
+    Route("GET", "/v1/enterprise/servers/{name}/products", enterprise.server_products, ADMIN),
 )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from applet.domain.errors import InvalidInput
-from applet.domain.proof import service_proof, valid_nonce
+from applet.domain.proof import API_VERSION, service_proof, valid_nonce
 from applet.service.api.http import SERVICE, flag, limit_query, optional_text, read_body, reply
 from applet.service.broker import Denial
 from applet.service.settings import positive_seconds
@@ -33,6 +33,7 @@ async def hello(request: web.Request) -> web.Response:
     return reply(
         {
             "service": "License Logging",
+            "api_version": API_VERSION,
             "client_proof": service_proof(service.tokens.client, nonce, port),
             "admin_proof": service_proof(service.tokens.admin, nonce, port),
         }

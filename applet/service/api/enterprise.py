@@ -1,0 +1,123 @@
+"""License Manager's view of the enterprise (admin token): a master's four tabs over every server.
+
+    GET /v1/enterprise                             {"master", "api_version", "database", "servers"}
+    GET /v1/enterprise/purchases?sort=&descending=&filter=&server=&offset=&limit=&count=
+    GET /v1/enterprise/products
+    GET /v1/enterprise/clients?sort=&descending=&filter=&offset=&limit=&count=
+    GET /v1/enterprise/servers
+    GET /v1/enterprise/servers/{name}/products
+
+Pages answer ``{"rows": [...], "total": N}``; ``total`` is counted only with ``count=1`` (License
+Manager asks once per filter, not per page) and is ``null`` otherwise. Sort keys and rows are those of
+:mod:`applet.store.enterprise.views`. A service that is not a master (no server was ever enrolled) answers
+404, an unknown server 404, an enterprise database that cannot be reached 503. Everything is read on the
+enterprise database's own thread, never on the event loop.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from applet.domain.errors import InvalidInput
+from applet.domain.proof import API_VERSION
+from applet.service.api.http import SERVICE, error_reply, int_query, limit_query, reply
+from applet.store.enterprise import EnterpriseStore, views
+from applet.store.enterprise.dialect import EnterpriseDatabaseError
+
+MAX_FILTER = 128
+
+
+async def _read(request: web.Request, query: Callable[[EnterpriseStore], Any]) -> web.Response:
+    replication = request.app[SERVICE].replication
+    enterprise = replication.enterprise
+    if not enterprise.active:
+        return error_reply(
+            404,
+            f"{replication.identity} is not a master: no server is enrolled with it (lls enterprise enroll)",
+        )
+    try:
+        return reply(await enterprise.call(query))
+    except LookupError as error:
+        return error_reply(404, str(error.args[0]))
+    except EnterpriseDatabaseError as error:
+        return error_reply(503, f"the enterprise database is unavailable: {error}")
+
+
+def _text(request: web.Request, key: str) -> str:
+    value = request.query.get(key, "").strip()
+    if len(value) > MAX_FILTER:
+        raise InvalidInput(f"{key} must be at most {MAX_FILTER} characters")
+    return value
+
+
+def _yes(request: web.Request, key: str) -> bool:
+    value = request.query.get(key, "")
+    if value not in ("", "0", "1", "true", "false"):
+        raise InvalidInput(f"{key} must be 0 or 1")
+    return value in ("1", "true")
+
+
+def _page(request: web.Request) -> tuple[int, int]:
+    offset = int_query(request, "offset", 0) or 0
+    if offset < 0:
+        raise InvalidInput("offset must be 0 or more")
+    return offset, limit_query(request, 200)
+
+
+async def summary(request: web.Request) -> web.Response:
+    replication = request.app[SERVICE].replication
+    database = replication.enterprise.description
+
+    def read(store: EnterpriseStore) -> dict[str, Any]:
+        return {
+            "master": replication.identity,
+            "api_version": API_VERSION,
+            "database": database,
+            "servers": len(store.servers()),
+        }
+
+    return await _read(request, read)
+
+
+async def purchases(request: web.Request) -> web.Response:
+    sort = request.query.get("sort", "date")
+    descending = _yes(request, "descending") if "descending" in request.query else True
+    text, server = _text(request, "filter"), _text(request, "server") or None
+    offset, limit = _page(request)
+    count = _yes(request, "count")
+
+    def read(store: EnterpriseStore) -> dict[str, Any]:
+        rows = views.purchases_page(store.db, sort, descending, text, server, offset, limit)
+        total = views.purchases_count(store.db, text, server) if count else None
+        return {"rows": rows, "total": total}
+
+    return await _read(request, read)
+
+
+async def products(request: web.Request) -> web.Response:
+    return await _read(request, lambda store: {"rows": views.products(store.db)})
+
+
+async def clients(request: web.Request) -> web.Response:
+    sort = request.query.get("sort", "user")
+    descending = _yes(request, "descending")
+    text = _text(request, "filter")
+    offset, limit = _page(request)
+    count = _yes(request, "count")
+
+    def read(store: EnterpriseStore) -> dict[str, Any]:
+        rows = views.clients_page(store.db, sort, descending, text, offset, limit)
+        total = views.clients_count(store.db, text) if count else None
+        return {"rows": rows, "total": total}
+
+    return await _read(request, read)
+
+
+async def servers(request: web.Request) -> web.Response:
+    return await _read(request, lambda store: {"rows": views.servers(store.db)})
+
+
+async def server_products(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    return await _read(request, lambda store: {"server": name, "rows": views.server_products(store.db, name)})
