@@ -9,6 +9,7 @@ import argparse
 import time
 from typing import Any
 
+from applet.cli.changes import changes_store, require_change_access
 from applet.cli.errors import EXIT_USAGE, CommandError
 from applet.cli.output import print_fields, print_json, print_table
 from applet.domain.compliance import Compliance
@@ -241,6 +242,7 @@ def cmd_product_show(args: argparse.Namespace) -> None:
     _show(args, record, compliance)
 
 
+@changes_store
 def cmd_product_add(args: argparse.Namespace) -> None:
     from applet.domain.validation import parse_quantity
 
@@ -259,6 +261,7 @@ def cmd_product_add(args: argparse.Namespace) -> None:
     _show(args, record)
 
 
+@changes_store
 def cmd_product_remove(args: argparse.Namespace) -> None:
     with _open(args) as store:
         store.products.remove(args.name, current_administrator())
@@ -266,6 +269,7 @@ def cmd_product_remove(args: argparse.Namespace) -> None:
         print_json({"removed": args.name})
 
 
+@changes_store
 def cmd_product_observe(args: argparse.Namespace) -> None:
     if args.tcp_port is None and args.sessions is None:
         raise CommandError("say what to observe: --tcp-port P and/or --sessions/--no-sessions", EXIT_USAGE)
@@ -276,6 +280,7 @@ def cmd_product_observe(args: argparse.Namespace) -> None:
     _show(args, record)
 
 
+@changes_store
 def cmd_mode(args: argparse.Namespace) -> None:
     target = LicenseMode.parse(args.mode)
     with _open(args) as store:
@@ -287,6 +292,7 @@ def _mode_option(args: argparse.Namespace) -> LicenseMode | None:
     return LicenseMode.parse(args.mode) if args.mode else None
 
 
+@changes_store
 def cmd_licenses_add(args: argparse.Namespace) -> None:
     mode = _mode_option(args)
     with _open(args) as store:
@@ -302,6 +308,7 @@ def cmd_licenses_add(args: argparse.Namespace) -> None:
         )
 
 
+@changes_store
 def cmd_licenses_remove(args: argparse.Namespace) -> None:
     mode = _mode_option(args)
     with _open(args) as store:
@@ -356,6 +363,7 @@ def cmd_clients(args: argparse.Namespace) -> None:
     if action and action[0] == "delete":
         if len(action) != 2:
             raise CommandError("usage: lls clients delete USER", EXIT_USAGE)
+        require_change_access(args.data_dir)  # `clients` lists for anyone; only its delete changes
         with _open(args) as store:
             count = store.clients.delete(action[1], current_administrator())
         if args.json:
@@ -390,6 +398,7 @@ def cmd_group_list(args: argparse.Namespace) -> None:
     )
 
 
+@changes_store
 def cmd_group_add(args: argparse.Namespace) -> None:
     with _open(args) as store:
         record = store.groups.add(args.name, args.licenses, current_administrator(), args.description)
@@ -399,6 +408,7 @@ def cmd_group_add(args: argparse.Namespace) -> None:
         print(f"Created license group {record.name} with {record.licenses} licenses.")
 
 
+@changes_store
 def cmd_group_members(args: argparse.Namespace) -> None:
     with _open(args) as store:
         if args.operation == "add":
@@ -411,6 +421,7 @@ def cmd_group_members(args: argparse.Namespace) -> None:
         print(f"{record.name}: {', '.join(record.members) or '(no members)'}")
 
 
+@changes_store
 def cmd_group_remove(args: argparse.Namespace) -> None:
     with _open(args) as store:
         store.groups.remove(args.name, current_administrator())
@@ -455,6 +466,7 @@ def cmd_events(args: argparse.Namespace) -> None:
                 last = event.id
 
 
+@changes_store
 def cmd_reset(args: argparse.Namespace) -> None:
     if not args.yes:
         raise CommandError(f"reset {args.target} deletes license data; confirm with --yes", EXIT_USAGE)

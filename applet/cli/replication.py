@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from applet.cli.changes import changes_store
 from applet.cli.errors import EXIT_FAILURE, EXIT_UNREACHABLE, EXIT_USAGE, CommandError
 from applet.cli.output import print_fields, print_json, print_table
 from applet.store import Store
@@ -140,6 +141,7 @@ def cmd_show(args: argparse.Namespace) -> None:
         _show(args, store)
 
 
+@changes_store
 def cmd_set(args: argparse.Namespace) -> None:
     from applet.domain.replication import parse_every_seconds, parse_master_address
     from applet.store.outbox import parse_token, read_token, token_path, write_token_file
@@ -212,6 +214,7 @@ def _refuse_self(paths: Any, host: str, port: int) -> None:
         )
 
 
+@changes_store
 def cmd_now(args: argparse.Namespace) -> None:
     from applet.client.api import ApiError, ServiceClient, ServiceUnavailable
 
@@ -311,6 +314,7 @@ def _enterprise(args: argparse.Namespace) -> Any:
     return open_enterprise(location, data_dir, identity)
 
 
+@changes_store
 def cmd_enroll(args: argparse.Namespace) -> None:
     from applet.domain.replication import clean_server_name
     from applet.store.outbox import write_token_file
@@ -358,6 +362,7 @@ def cmd_servers(args: argparse.Namespace) -> None:
     print_table(["Server", "State", "Last replication", "Batches", "Rows"], rows)
 
 
+@changes_store
 def cmd_remove(args: argparse.Namespace) -> None:
     enterprise = _enterprise(args)
     try:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from applet.cli.changes import changes_store
 from applet.cli.errors import EXIT_DENIED, EXIT_FAILURE, EXIT_UNREACHABLE, EXIT_USAGE, CommandError
 from applet.cli.output import print_fields, print_json
 from applet.store.paths import DataPaths, resolve_paths
@@ -193,6 +194,7 @@ def _service_arguments(args: argparse.Namespace) -> list[str]:
     return forwarded
 
 
+@changes_store
 def cmd_run(args: argparse.Namespace) -> None:
     from applet.service.lock import AlreadyRunning
     from applet.service.runner import run_service
@@ -205,6 +207,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         raise CommandError(str(error), EXIT_FAILURE) from None
 
 
+@changes_store
 def cmd_start(args: argparse.Namespace) -> None:
     from applet.service.control import ServiceControlError
     from applet.service.control.launcher import start_background
@@ -233,6 +236,7 @@ def _known_state(paths: DataPaths) -> Any:
         raise CommandError(str(error), EXIT_FAILURE) from None
 
 
+@changes_store
 def cmd_stop(args: argparse.Namespace) -> None:
     import signal
 
@@ -340,6 +344,7 @@ def _startup_type(paths: DataPaths) -> str:
         return store.setting(SETTING_STARTUP, "manual") or "manual"
 
 
+@changes_store
 def cmd_startup(args: argparse.Namespace) -> None:
     from applet.service.control import ServiceControlError
     from applet.store import Store

@@ -66,6 +66,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.setup and not args.product:
         print("licensing: error: --setup needs --product NAME", file=sys.stderr)
         return 2
+    if args.setup:
+        # Setup changes the store: on a machine-wide one, only an administrator's (applet.store.access).
+        from applet.store.access import store_access
+        from applet.store.paths import resolve_paths
+
+        access = store_access(resolve_paths(args.data_dir))
+        if not access.may_change:
+            print(f"licensing: error: {access.reason}", file=sys.stderr)
+            return 1
     if args.setup and args.unattended:
         # No Qt at all for an unattended install.
         from applet.ui.licensing.setup import run_unattended

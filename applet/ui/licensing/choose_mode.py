@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from applet.domain.errors import LicensingError, UnknownProduct
 from applet.domain.products import LicenseMode
 from applet.store import Store, StoreError
+from applet.store.access import AdminAccess, store_access
 from applet.store.products import ConcurrentChange
 from applet.ui import messages
 from applet.ui.icons import icon
@@ -56,6 +57,8 @@ class ChooseLicensingModeDialog(QDialog):
         product: the product to select first.
         only_product: show ``product`` alone (setup mode, or License Manager's per-product view).
         administrator: who the changes are recorded for (default: the OS user).
+        access: whether the user may change the store (default: the rule of :mod:`applet.store.access`
+            for the store's folder); read-only shows why and disables every change.
 
     Raises:
         StoreError: the products cannot be read (a locked or corrupt store).
@@ -70,9 +73,11 @@ class ChooseLicensingModeDialog(QDialog):
         product: str | None = None,
         only_product: bool = False,
         administrator: str | None = None,
+        access: AdminAccess | None = None,
     ) -> None:
         super().__init__(parent)
         self.store = store
+        self.access = access if access is not None else store_access(store.paths)
         self._administrator = administrator
         self.only_product = product if only_product else None
         self.drafts: dict[str, ProductDraft] = {}
@@ -83,6 +88,8 @@ class ChooseLicensingModeDialog(QDialog):
         # "Press F1 for more help." boxes get a Help button that opens this applet's help.
         messages.set_default_help_handler(show_help)
         self._build()
+        if not self.access.may_change:
+            self._show_read_only()
         self.reload(select=product)
 
     # -- layout ---------------------------------------------------------------------------------------
@@ -170,7 +177,7 @@ class ChooseLicensingModeDialog(QDialog):
         self.cancel_button.setAutoDefault(False)
         self.ok_button.setDefault(True)
 
-        left = QVBoxLayout()
+        left = self.left_column = QVBoxLayout()
         product_row = QHBoxLayout()
         product_row.addWidget(product_label)
         product_row.addWidget(self.product_combo, 1)
@@ -204,6 +211,18 @@ class ChooseLicensingModeDialog(QDialog):
         self.replication_button.clicked.connect(self._replication_clicked)
         self.help_button.clicked.connect(self.show_help)
         install_help_shortcut(self, self.show_help)
+
+    def _show_read_only(self) -> None:
+        """Not an administrator of a machine-wide store: say so above the products, allow no change."""
+        from applet.ui.read_only import read_only_banner
+
+        self.read_only_banner = read_only_banner(self.access.reason, self)
+        # As wide as the product row: the dialog keeps its size, the line wraps.
+        self.read_only_banner.setMaximumWidth(self.left_column.sizeHint().width())
+        self.left_column.insertWidget(0, self.read_only_banner)
+        for button in (self.ok_button, self.replication_button):
+            button.setEnabled(False)
+        self.cancel_button.setDefault(True)
 
     @property
     def administrator(self) -> str:
@@ -256,7 +275,7 @@ class ChooseLicensingModeDialog(QDialog):
         empty = not self.drafts
         self.empty_label.setVisible(empty)
         self.product_combo.setEnabled(not empty and self.only_product is None)
-        self.mode_group.setEnabled(draft is not None)
+        self.mode_group.setEnabled(draft is not None and self.access.may_change)
         if draft is None:
             self.mode_buttons.setExclusive(False)
             self.per_server.setChecked(False)
@@ -470,6 +489,9 @@ class ChooseLicensingModeDialog(QDialog):
 
     def accept(self) -> None:
         """OK: ask for the agreements still needed, then write every product's staged changes."""
+        if not self.access.may_change:  # read-only (OK is disabled): nothing can have been staged
+            super().reject()
+            return
         for draft in self.dirty_drafts():
             for change in draft.changes:
                 if change.needs_agreement:

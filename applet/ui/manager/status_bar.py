@@ -61,6 +61,8 @@ class ManagerStatusBar(QObject):
         self._process: QProcess | None = None
         self.endpoint: ServiceEndpoint | None = None
         self.start_port = DEFAULT_SERVICE_PORT
+        # False on a store the user may not change (applet.store.access): no Start Service either.
+        self.may_start = True
         self.text = QLabel()
         self.text.setObjectName("status_text")
         self.fault = QLabel()
@@ -97,7 +99,7 @@ class ManagerStatusBar(QObject):
         self.endpoint = endpoint
         if endpoint is None:
             self.service.setText(self.tr("Service stopped: showing the store's data"))
-            self.start_button.setVisible(os.access(self._paths.data_dir, os.W_OK))
+            self.start_button.setVisible(self.may_start and os.access(self._paths.data_dir, os.W_OK))
             self.start_button.setEnabled(self._process is None)
         else:
             self.service.setText(

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from applet.store.access import AdminAccess, store_access
 from applet.store.identity import current_administrator
 from applet.store.paths import DataPaths
 from applet.store.records import ProductRecord
@@ -50,6 +51,8 @@ class ManagerWindow(QMainWindow):
     Args:
         paths: the store's locations (the data folder decides everything).
         poll_interval_ms: how often to look for the service's writes.
+        access: whether the user may change the store (default: the rule of :mod:`applet.store.access`);
+            read-only shows why above the tabs and disables every action that changes the store.
 
     Attributes:
         history, products, clients, servers, events: the tabs (:class:`ManagerTab`), in tab order.
@@ -61,9 +64,16 @@ class ManagerWindow(QMainWindow):
 
     refreshed = Signal(int)
 
-    def __init__(self, paths: DataPaths, poll_interval_ms: int = 1000, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        paths: DataPaths,
+        poll_interval_ms: int = 1000,
+        parent: QWidget | None = None,
+        access: AdminAccess | None = None,
+    ) -> None:
         super().__init__(parent)
         self.paths = paths
+        self.access = access if access is not None else store_access(paths)
         self.administrator = current_administrator()
         self.gateway = StoreGateway(paths, self)
         self.poller = LivePoller(self.gateway, poll_interval_ms, self)
@@ -94,6 +104,8 @@ class ManagerWindow(QMainWindow):
         self.poller.changed.connect(self.store_changed)
         self.poller.fault.connect(self._poll_fault)
         self.tabs.currentChanged.connect(self._tab_shown)
+        if not self.access.may_change:
+            self._show_read_only()
         self._restore_settings()
         self._update_actions()
 
@@ -144,6 +156,23 @@ class ManagerWindow(QMainWindow):
         self.menus["license"].addAction(self.exit_action)
         toolbar = [self.new_license_action, *edit, self.refresh_action]
         self.addToolBar(make_toolbar(tr("Toolbar"), "manager_toolbar", toolbar))
+
+    def _show_read_only(self) -> None:
+        """Not an administrator of a machine-wide store: the line above the tabs, no action that writes."""
+        from PySide6.QtWidgets import QVBoxLayout
+
+        from applet.ui.read_only import read_only_banner
+
+        self.read_only_banner = read_only_banner(self.access.reason)
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self.read_only_banner)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(page)
+        for action in (self.new_license_action, self.groups_action, self.delete_action):
+            action.setEnabled(False)
+        self.status.may_start = False
 
     # ------------------------------------------------------------------ settings
 
@@ -261,7 +290,7 @@ class ManagerWindow(QMainWindow):
 
     def _update_actions(self, *_args: object) -> None:
         tab = self.current_tab
-        self.delete_action.setEnabled(tab.can_delete())
+        self.delete_action.setEnabled(self.access.may_change and tab.can_delete())
         self.properties_action.setEnabled(tab.can_show_properties())
 
     def open_dialog(self, dialog: QWidget) -> None:

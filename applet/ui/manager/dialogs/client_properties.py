@@ -30,9 +30,11 @@ class ClientPropertiesDialog(StoreDialog):
         user: str,
         delete_client: Callable[[str, Callable[[], None]], None],
         parent: QWidget | None = None,
+        may_change: bool = True,
     ) -> None:
         super().__init__(gateway, parent)
         self.user = user
+        self.may_change = may_change  # False: a read-only store (Revoke and Delete stay disabled)
         self._delete_client = delete_client
         self.setObjectName("client_properties_dialog")
         self.setWindowTitle(self.tr("Client %1 Properties").replace("%1", user))
@@ -100,8 +102,9 @@ class ClientPropertiesDialog(StoreDialog):
         self.gateway.submit(lambda store: store.clients.usage(user=user), done, failed)
 
     def _update_buttons(self) -> None:
-        self.revoke_button.setEnabled(not self.writing and bool(self.view.selectionModel().selectedRows()))
-        self.delete_button.setEnabled(not self.writing and self.model.rowCount() > 0)
+        idle = self.may_change and not self.writing
+        self.revoke_button.setEnabled(idle and bool(self.view.selectionModel().selectedRows()))
+        self.delete_button.setEnabled(idle and self.model.rowCount() > 0)
 
     def revoke(self) -> None:
         """Take the selected product's license away from the client, after confirmation."""

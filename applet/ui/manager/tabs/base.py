@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from applet.store import Store
+from applet.store.access import AdminAccess
 from applet.store.paths import DataPaths
 from applet.store.reports import TAB_TABLES, TabFilter
 from applet.ui.gateway import StoreGateway
@@ -43,6 +44,7 @@ class TabHost(Protocol):
     gateway: StoreGateway
     paths: DataPaths
     administrator: str
+    access: AdminAccess
 
     def open_dialog(self, dialog: QWidget) -> None:
         """Open ``dialog`` (window-modal, deleted on close) and remember it as the child dialog."""

@@ -62,7 +62,11 @@ class ClientsTab(PagedTab):
         record = self.selected_record()
         if isinstance(record, ClientSummary):
             dialog = ClientPropertiesDialog(
-                self.host.gateway, record.user, self.delete_client, self.view.window()
+                self.host.gateway,
+                record.user,
+                self.delete_client,
+                self.view.window(),
+                may_change=self.host.access.may_change,
             )
             dialog.changed.connect(self.host.refresh)
             self.host.open_dialog(dialog)

@@ -130,7 +130,8 @@ class ServersTab(ManagerTab):
                 self.tr("Choose &Licensing Mode..."), lambda: self.choose_licensing_mode(str(name))
             )
         elif kind == "server":
-            menu.addAction(icon("replication"), self.tr("&Replication..."), self.replication)
+            replication = menu.addAction(icon("replication"), self.tr("&Replication..."), self.replication)
+            replication.setEnabled(self.host.access.may_change)  # the dialog changes the store
         return True
 
     def _item_activated(self, index: QModelIndex) -> None:
@@ -172,6 +173,7 @@ class ServersTab(ManagerTab):
             product=product,
             only_product=True,
             administrator=self.host.administrator,
+            access=self.host.access,
         )
         dialog.committed.connect(self.host.refresh)
         dialog.finished.connect(lambda _result: store.close())
