@@ -51,6 +51,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     frequency.add_argument(
         "--every-seconds", metavar="SECONDS", help="the original's ReplicationTime: at least 60 seconds"
     )
+    r_set.add_argument(
+        "--domain",
+        metavar="DOMAIN",
+        help="with --domain-controller: the DNS domain whose _licensing._tcp SRV record names the master "
+        "(default: this machine's DNS domain)",
+    )
     r_set.add_argument("--token-file", metavar="F", help="the enrolment token from `lls enterprise enroll`")
     r_set.add_argument("--ca-file", metavar="PEM", help="CA certificate of a master off loopback (TLS)")
     r_set.set_defaults(handler=cmd_set)
@@ -102,24 +108,29 @@ def _hours(text: str) -> int:
 # ---------------------------------------------------------------------------- this server
 
 
-def _show(args: argparse.Namespace, store: Store) -> None:
+def _show(args: argparse.Namespace, store: Store, resolution: Any = None) -> None:
+    """The settings; with ``resolution`` (a :class:`~applet.store.master_lookup.Resolution`), where the
+    master resolves to."""
     from applet.store.outbox import read_token
-    from applet.store.replication import SETTING_EVERY_SECONDS
+    from applet.store.replication import SETTING_DOMAIN, SETTING_EVERY_SECONDS
 
     settings = store.replication.get()
     every_seconds = store.setting(SETTING_EVERY_SECONDS)
+    domain = store.setting(SETTING_DOMAIN)
     token = read_token(store.paths)
     if args.json:
         document = settings.as_dict()
         document["every_seconds"] = int(every_seconds) if every_seconds else settings.every_hours * 3600
         document["enrolled_as"] = token[0] if token else None
+        document["domain"] = domain
+        if resolution is not None:
+            document["resolved"] = resolution.as_dict()
         print_json(document)
         return
-    master = (
-        "Domain Controller"
-        if settings.master == "domain-controller"
-        else f"Enterprise Server {settings.enterprise_server}"
-    )
+    if settings.master == "domain-controller":
+        master = f"Domain Controller ({domain or 'the DNS domain of this machine'})"
+    else:
+        master = f"Enterprise Server {settings.enterprise_server}"
     if settings.frequency == "start-at":
         frequency = f"Start At {settings.start_at}"
     elif every_seconds:
@@ -132,8 +143,22 @@ def _show(args: argparse.Namespace, store: Store) -> None:
             ("Frequency", frequency),
             ("Enrolled as", token[0] if token else "(no enrolment token)"),
             ("Changed", f"{settings.changed} by {settings.administrator}"),
+            *_resolution_fields(resolution),
         ]
     )
+
+
+def _resolution_fields(resolution: Any) -> list[tuple[str, str]]:
+    if resolution is None:
+        return []
+    fields = (
+        [("Domain master", f"{resolution.master} (from {resolution.found_by})")]
+        if resolution.found_by
+        else []
+    )
+    if resolution.error:
+        return [*fields, ("Resolved", f"not now: {resolution.error} (replication tries again when it runs)")]
+    return [*fields, ("Resolved", str(resolution))]
 
 
 def cmd_show(args: argparse.Namespace) -> None:
@@ -143,9 +168,11 @@ def cmd_show(args: argparse.Namespace) -> None:
 
 @changes_store
 def cmd_set(args: argparse.Namespace) -> None:
+    from applet.domain.dns import clean_domain
     from applet.domain.replication import parse_every_seconds, parse_master_address
+    from applet.store.master_lookup import resolve_master
     from applet.store.outbox import parse_token, read_token, token_path, write_token_file
-    from applet.store.replication import SETTING_EVERY_SECONDS
+    from applet.store.replication import SETTING_DOMAIN, SETTING_DOMAIN_MASTER, SETTING_EVERY_SECONDS
 
     paths = resolve_paths(args.data_dir)
     # Everything is checked before anything is written.
@@ -157,6 +184,11 @@ def cmd_set(args: argparse.Namespace) -> None:
         except OSError as error:
             raise CommandError(f"cannot read {args.token_file}: {error.strerror}", EXIT_USAGE) from None
         token = parse_token(text, args.token_file)
+    domain = None
+    if args.domain is not None:
+        if args.enterprise_server is not None:
+            raise CommandError("--domain goes with --domain-controller, not --enterprise-server", EXIT_USAGE)
+        domain = clean_domain(args.domain)
     if args.ca_file is not None and not Path(args.ca_file).is_file():
         raise CommandError(f"CA file not found: {args.ca_file}", EXIT_USAGE)
     if args.enterprise_server is not None:
@@ -197,7 +229,17 @@ def cmd_set(args: argparse.Namespace) -> None:
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     (str(Path(args.ca_file).absolute()),),
                 )
-        _show(args, store)
+            if args.domain_controller:
+                # Without --domain: this machine's DNS domain.
+                connection.execute("DELETE FROM settings WHERE key = ?", (SETTING_DOMAIN,))
+                if domain is not None:
+                    connection.execute(
+                        "INSERT INTO settings (key, value) VALUES (?, ?)", (SETTING_DOMAIN, domain)
+                    )
+        configured = store.setting(SETTING_DOMAIN_MASTER)
+        # What the master resolves to now (the network, outside the store's transaction).
+        resolution = resolve_master(wanted.master, wanted.enterprise_server, configured, domain)
+        _show(args, store, resolution)
 
 
 def _refuse_self(paths: Any, host: str, port: int) -> None:
@@ -229,7 +271,8 @@ def cmd_now(args: argparse.Namespace) -> None:
         print_json(sent)
         return
     batches = sent["batches"]
-    print(f"Replicated to {sent['master']} as {sent['server']}: {len(batches)} batch(es).")
+    found_by = f" (from {sent['found_by']})" if sent.get("found_by") else ""
+    print(f"Replicated to {sent['master']}{found_by} as {sent['server']}: {len(batches)} batch(es).")
     if batches:
         kinds = ("products", "seat_uses", "samples", "purchases", "events")
         rows = [[batch["seq"], *(batch["rows"][kind] for kind in kinds)] for batch in batches]
@@ -253,7 +296,7 @@ def cmd_status(args: argparse.Namespace) -> None:
         return
     print_fields(
         [
-            ("Master", document["master"] or "(Domain Controller: none configured)"),
+            ("Master", document["master"] or "Domain Controller (found when replication runs)"),
             ("State", document["state"]),
             ("Last success", state.last_success or "never"),
             ("Last failure", f"{state.last_failure}: {state.last_error}" if state.last_failure else "none"),

@@ -4,6 +4,9 @@ Sending: a loop reads the Configure Replication settings from the store (changes
 restart), works out the next run (:func:`applet.domain.replication.next_run`: Start At plus this server's
 offset of up to 15 minutes, or Start Every; after a failure a retry every 15 minutes, ``--replication-retry``
 for tests) and sends batch after batch (:mod:`applet.store.outbox`) until the master has everything.
+In Domain Controller mode the master is looked up at each attempt (:mod:`applet.store.master_lookup`:
+the domain's master in configuration, else DNS SRV ``_licensing._tcp.<domain>``), so a changed record
+applies at the next run.
 Any failure -- the master unreachable, a refusal -- is event 213 and one line in the service log; the
 saved batch waits for the next attempt, so nothing is lost.
 
@@ -38,13 +41,14 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from applet.domain.errors import InvalidInput, LicensingError
 from applet.domain.events import EventId
-from applet.domain.replication import is_loopback, next_run, parse_master_address
+from applet.domain.replication import MasterAddress, is_loopback, next_run, parse_master_address
 from applet.service.tokens import Role
 from applet.store import Store
 from applet.store.enterprise import EnterpriseStore, ReplicationRefused, open_enterprise
 from applet.store.enterprise.batch import MAX_BATCH_BYTES, Batch, parse_batch
 from applet.store.enterprise.dialect import EnterpriseDatabaseError, describe
 from applet.store.enterprise.master import ENTERPRISE_FILE, IngestResult, NotAuthorized
+from applet.store.master_lookup import MasterNotFound, find_domain_master
 from applet.store.outbox import (
     REMOTE,
     ROWS_PER_KIND,
@@ -58,6 +62,7 @@ from applet.store.outbox import (
     sender_state,
     server_identity,
 )
+from applet.store.replication import SETTING_DOMAIN, SETTING_DOMAIN_MASTER
 
 if TYPE_CHECKING:
     from applet.service.runner import Service
@@ -176,20 +181,27 @@ class Replication:
         async with self._send_lock:
             master = ""
             try:
-                settings = await self.service.worker.call(lambda store: store.replication.get())
-                if settings.master != "enterprise-server":
-                    raise ReplicationFailed(
-                        "no master server to replicate to: choose an Enterprise Server "
-                        "(lls replication set --enterprise-server HOST[:PORT] --token-file F ...)"
-                    )
-                address = parse_master_address(settings.enterprise_server)
-                master = str(address)
+                addresses, found_by = await self._masters()
+                master = str(addresses[0])
                 token = read_token(self.service.paths)
                 if token is None:
                     raise ReplicationFailed(
                         f"no enrolment token for {master}: lls replication set ... --token-file F", master
                     )
-                return await self._send_all(address.host, address.authority, token)
+                failures: list[str] = []
+                # Several masters only from DNS SRV: tried in RFC 2782 order, the next when one fails.
+                for address in addresses:
+                    try:
+                        sent = await self._send_all(address.host, address.authority, token)
+                    except ReplicationFailed as failure:
+                        failures.append(str(failure))
+                        continue
+                    return {**sent, "found_by": found_by or None}
+                raise ReplicationFailed("; ".join(failures), ", ".join(map(str, addresses)))
+            except MasterNotFound as error:
+                wrapped = ReplicationFailed(f"no master found: {error}", "the domain's master")
+                await self._failed(wrapped)
+                raise wrapped from error
             except ReplicationFailed as failure:
                 failure.master = failure.master or master
                 await self._failed(failure)
@@ -198,6 +210,19 @@ class Replication:
                 wrapped = ReplicationFailed(str(error), master)
                 await self._failed(wrapped)
                 raise wrapped from error
+
+    async def _masters(self) -> tuple[list[MasterAddress], str]:
+        """Where to send, and how the master was found ("" for the Enterprise Server setting): the
+        Enterprise Server, or the domain's master (configuration, else DNS SRV)."""
+        settings = await self.service.worker.call(lambda store: store.replication.get())
+        if settings.master == "enterprise-server":
+            return [parse_master_address(settings.enterprise_server)], ""
+        configured, domain = await self.service.worker.call(
+            lambda store: (store.setting(SETTING_DOMAIN_MASTER), store.setting(SETTING_DOMAIN))
+        )
+        # A DNS query waits for its answer: on a thread of its own, not the event loop's.
+        found = await asyncio.to_thread(find_domain_master, configured, domain)
+        return list(found.addresses), found.found_by
 
     async def _send_all(self, host: str, authority: str, token: tuple[str, str]) -> dict[str, Any]:
         server, secret = token

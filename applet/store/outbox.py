@@ -298,8 +298,12 @@ def every_seconds(store: Store, settings: ReplicationSettings) -> int:
 
 
 def replication_schedule(store: Store) -> tuple[ReplicationSettings, int, SenderState] | None:
-    """What the scheduler needs, or None when there is no Enterprise Server to replicate to."""
+    """What the scheduler needs, or None when there is nothing to replicate to.
+
+    Domain Controller (the settings of a fresh store) replicates only once this server is enrolled
+    (it has a token): a standalone server does not look for a master every 15 minutes and log 213.
+    """
     settings = store.replication.get()
-    if settings.master != "enterprise-server":
+    if settings.master != "enterprise-server" and read_token(store.paths) is None:
         return None
     return settings, every_seconds(store, settings), sender_state(store)

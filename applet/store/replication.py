@@ -14,6 +14,11 @@ MAX_EVERY_HOURS = 72
 # Start Every in seconds (the original's ReplicationTime, ``lls replication set --every-seconds``); any
 # other change of the settings (the dialog's hours) drops it.
 SETTING_EVERY_SECONDS = "replication.every_seconds"
+# Domain Controller mode (applet/store/master_lookup.py): the domain whose SRV record names the master
+# (``--domain``; unset: this machine's DNS domain), and the domain's master named in configuration, which
+# comes before any DNS lookup. Changing the master or frequency keeps both.
+SETTING_DOMAIN = "replication.domain"
+SETTING_DOMAIN_MASTER = "replication.domain_master"
 
 
 def validate_replication(settings: ReplicationSettings) -> ReplicationSettings:

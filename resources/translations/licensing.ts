@@ -385,6 +385,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Resolved address</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Replication Frequency</source>
         <translation type="unfinished"></translation>
     </message>
@@ -414,6 +418,18 @@
     </message>
     <message>
         <source>hours</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Replication goes to the domain&apos;s master: the one named in the configuration, or else the one the DNS record _licensing._tcp.&lt;domain&gt; names.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Resolving %1...</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Resolves to %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

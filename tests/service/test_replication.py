@@ -233,6 +233,10 @@ def test_replication_set_accepts_what_administrators_type(typed: str, tmp_path: 
         (["--enterprise-server", "host:99999", "--every", "1"], "port"),
         (["--enterprise-server", "host", "--every-seconds", "59"], "60 to"),
         (["--enterprise-server", "host", "--every", "1", "--token-file", "/nonexistent"], "cannot read"),
+        (["--domain-controller", "--domain", "bad domain", "--every", "1"], "not a DNS domain: 'bad domain'"),
+        (["--enterprise-server", "host", "--domain", "example.test", "--every", "1"], "--domain goes with"),
+        (["--domain-controller", "--every-seconds", "abc"], "whole number of seconds, not 'abc'"),
+        (["--domain-controller", "--every-seconds", "259201"], "60 to 259200 seconds, not 259201"),
     ],
 )
 def test_replication_set_refuses_bad_input_and_changes_nothing(

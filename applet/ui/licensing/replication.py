@@ -6,9 +6,17 @@ address, each with an optional :port; :func:`applet.domain.replication.parse_mas
 ``lls replication set``), 1..72 hours -- and writes the settings at once through
 ``store.replication.set``; a refusal or a locked store shows a message and keeps the dialog open with
 everything typed.
+
+Below the Enterprise Server box the dialog shows what the name resolves to, or why it does not
+(:func:`applet.store.master_lookup.resolve_master`, as ``lls replication set`` prints it). Resolving
+can wait on DNS or NetBIOS for seconds, so it runs on a thread of its own, a moment after typing
+stops; :attr:`ReplicationDialog.resolved` says when the line is up to date.
 """
 
-from PySide6.QtCore import QTime
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
+
+from PySide6.QtCore import QObject, Qt, QTime, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -26,15 +34,51 @@ from PySide6.QtWidgets import (
 from applet.domain.errors import LicensingError
 from applet.store import Store, StoreError
 from applet.store.identity import current_administrator
+from applet.store.master_lookup import resolve_master
 from applet.store.records import ReplicationSettings
 from applet.store.replication import MAX_EVERY_HOURS, validate_replication
 from applet.ui import messages
 from applet.ui.icons import icon
 from applet.ui.licensing.help import ok_cancel_help_buttons, show_help
 
+# Resolve this long after the last keystroke, not for every letter typed.
+RESOLVE_DELAY_MS = 400
+
+
+class _Resolver(QObject):
+    """Resolves Enterprise Server names on a thread of its own; ``finished`` is delivered on the UI
+    thread (a queued signal) with the name, its addresses and the reason when there are none."""
+
+    finished = Signal(str, list, str)
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="resolve-master")
+
+    def submit(self, typed: str) -> None:
+        """Resolve ``typed``; the answer comes through :attr:`finished`."""
+
+        def work() -> None:
+            resolution = resolve_master("enterprise-server", typed)
+            # RuntimeError: the dialog was closed and deleted while the name was being resolved.
+            with contextlib.suppress(RuntimeError):
+                self.finished.emit(typed, list(resolution.addresses), resolution.error)
+
+        self._executor.submit(work)
+
+    def shutdown(self) -> None:
+        """Drop what is queued; a lookup under way finishes on its own and is not shown."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
 
 class ReplicationDialog(QDialog):
-    """Master Server (Domain Controller / Enterprise Server) and Replication Frequency."""
+    """Master Server (Domain Controller / Enterprise Server) and Replication Frequency.
+
+    Signals:
+        resolved(str, str): the Enterprise Server text that was resolved and the line now shown for it.
+    """
+
+    resolved = Signal(str, str)
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,6 +105,14 @@ class ReplicationDialog(QDialog):
                 ":port (default 8765)"
             )
         )
+        self.resolved_label = QLabel(master)
+        self.resolved_label.setObjectName("resolved_label")
+        self.resolved_label.setAccessibleName(self.tr("Resolved address"))
+        self.resolved_label.setWordWrap(True)
+        self.resolved_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        # Room for a reason of three lines from the start: the dialog does not jump while one types.
+        self.resolved_label.setMinimumHeight(self.fontMetrics().lineSpacing() * 3)
+        self.resolved_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.master_group = QButtonGroup(self)
         self.master_group.addButton(self.domain_controller)
         self.master_group.addButton(self.enterprise_server)
@@ -68,6 +120,7 @@ class ReplicationDialog(QDialog):
         master_layout.addWidget(self.domain_controller, 0, 0, 1, 2)
         master_layout.addWidget(self.enterprise_server, 1, 0)
         master_layout.addWidget(self.server_name, 1, 1)
+        master_layout.addWidget(self.resolved_label, 2, 0, 1, 2)
         master_layout.setColumnStretch(1, 1)
 
         frequency = QGroupBox(self.tr("Replication Frequency"), self)
@@ -106,6 +159,14 @@ class ReplicationDialog(QDialog):
         layout.addWidget(self.buttons)
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 60)
 
+        self._resolver = _Resolver(self)
+        self._resolver.finished.connect(self._show_resolution)
+        self._resolve_timer = QTimer(self)
+        self._resolve_timer.setSingleShot(True)
+        self._resolve_timer.setInterval(RESOLVE_DELAY_MS)
+        self._resolve_timer.timeout.connect(self._resolve)
+        self.server_name.textChanged.connect(self._resolve_timer.start)
+        self.domain_controller.toggled.connect(self._resolve_timer.start)
         self.domain_controller.toggled.connect(self._update_enabled)
         self.start_at.toggled.connect(self._update_enabled)
         self.setTabOrder(self.domain_controller, self.enterprise_server)
@@ -128,6 +189,7 @@ class ReplicationDialog(QDialog):
         self.start_every.setChecked(settings.frequency != "start-at")
         self.every_hours.setValue(settings.every_hours)
         self._update_enabled()
+        self._resolve()
 
     def settings(self) -> ReplicationSettings:
         """What the dialog shows, not yet validated."""
@@ -143,6 +205,39 @@ class ReplicationDialog(QDialog):
         self.server_name.setEnabled(self.enterprise_server.isChecked())
         self.start_time.setEnabled(self.start_at.isChecked())
         self.every_hours.setEnabled(self.start_every.isChecked())
+
+    def _resolve(self) -> None:
+        """Show where Domain Controller leads, or start resolving the Enterprise Server typed."""
+        typed = self.server_name.text().strip()
+        if not self.enterprise_server.isChecked():
+            self.resolved_label.setText(
+                self.tr(
+                    "Replication goes to the domain's master: the one named in the configuration, "
+                    "or else the one the DNS record _licensing._tcp.<domain> names."
+                )
+            )
+            return
+        if not typed:
+            self.resolved_label.clear()
+            return
+        self.resolved_label.setText(self.tr("Resolving %1...").replace("%1", typed))
+        self._resolver.submit(typed)
+
+    def _show_resolution(self, typed: str, addresses: list[str], error: str) -> None:
+        if typed != self.server_name.text().strip() or not self.enterprise_server.isChecked():
+            return  # an answer for what was typed before
+        if addresses:
+            shown = self.tr("Resolves to %1").replace("%1", ", ".join(addresses))
+        else:
+            shown = error[:1].upper() + error[1:]  # the reason, as lls replication set gives it
+        self.resolved_label.setText(shown)
+        self.resolved.emit(typed, shown)
+
+    def done(self, result: int) -> None:
+        """Close; a name still being resolved is not waited for."""
+        self._resolve_timer.stop()
+        self._resolver.shutdown()
+        super().done(result)
 
     def show_help(self) -> None:
         """Open the help at Replication."""
