@@ -51,10 +51,16 @@ class _Delivery(QObject):
 
 
 class _Lane:
-    """One worker thread with its own store connection."""
+    """One worker thread with its own store connection.
 
-    def __init__(self, name: str, paths: DataPaths) -> None:
+    ``create``: the lane's first connection may create (and migrate) a store that does not exist yet
+    (the Licensing applet on a new machine); a store that vanishes after that is still refused.
+    """
+
+    def __init__(self, name: str, paths: DataPaths, busy_timeout: float, create: bool) -> None:
         self._paths = paths
+        self._busy_timeout = busy_timeout
+        self._create = create
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"store-{name}")
         self._local = threading.local()
         self._stores: list[Store] = []
@@ -64,7 +70,7 @@ class _Lane:
     def store(self) -> Store:
         """This thread's store, opened on first use; refuses a file that vanished or was replaced."""
         current = _file_identity(self._paths)
-        if current is None:
+        if current is None and not (self._create and self._identity is None):
             self.forget()
             raise StoreMissing(
                 f"the store {self._paths.database} no longer exists; the window keeps the data it last read"
@@ -74,9 +80,9 @@ class _Lane:
             self.forget()
             store = None
         if store is None:
-            store = Store(self._paths, GUI_BUSY_TIMEOUT)
+            store = Store(self._paths, self._busy_timeout)
             self._local.store = store
-            self._identity = current
+            self._identity = current or _file_identity(self._paths)
             with self._lock:
                 self._stores.append(store)
         return store
@@ -113,6 +119,14 @@ def _file_identity(paths: DataPaths) -> tuple[int, int] | None:
 class StoreGateway(QObject):
     """Runs store jobs on worker threads and calls back on the UI thread.
 
+    Args:
+        paths: the store's files.
+        parent: the owner (the window), or None.
+        busy_timeout: seconds a write waits for another program's lock before it fails (on the worker
+            thread: the UI keeps painting meanwhile).
+        create: the first job may create the store (the applet on a new machine); License Manager
+            creates it before its window instead.
+
     Signals:
         failed(str): a job failed with an environment fault (locked, missing, corrupt store); the
             window shows it in the status bar. Jobs with their own ``failed`` callback get it there.
@@ -120,11 +134,17 @@ class StoreGateway(QObject):
 
     failed = Signal(str)
 
-    def __init__(self, paths: DataPaths, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        paths: DataPaths,
+        parent: QObject | None = None,
+        busy_timeout: float = GUI_BUSY_TIMEOUT,
+        create: bool = False,
+    ) -> None:
         super().__init__(parent)
         self.paths = paths
         self._delivery = _Delivery()
-        self._lanes = {"light": _Lane("light", paths), "heavy": _Lane("heavy", paths)}
+        self._lanes = {name: _Lane(name, paths, busy_timeout, create) for name in ("light", "heavy")}
         self._closed = False
         self._pending = 0
 

@@ -7,9 +7,11 @@ Usage::
     licensing [--data-dir DIR] [--self-test [--grab PNG]]
     licensing --setup --product NAME [--mode per-server|per-seat] [--users N] [--unattended]
 
-``--self-test`` exits 0 right after the dialog's first paint, printing ``first-paint <epoch seconds>``
-on stdout (the start-up benchmark and the packaging smoke test use it); with ``--grab PNG`` it first saves
-the dialog as rendered by this very process (the Windows build's pictures under Wine come from there).
+``--self-test`` exits 0 right after the dialog's first paint with the store's products shown, printing
+``first-paint <epoch seconds>`` on stdout (the start-up benchmark and the packaging smoke test use it;
+``loading-paint <epoch seconds>`` comes first when the "Loading…" state was painted before the products
+arrived); with ``--grab PNG`` it first saves the dialog as rendered by this very process (the Windows
+build's pictures under Wine come from there).
 
 ``--manager`` opens License Manager instead (as ``license-manager`` does), like the frozen folder's
 one windowed program, so the same command works in a pip install.
@@ -101,70 +103,82 @@ def display_available() -> bool:
 def _run_gui(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QEvent, QObject, QTimer
 
-    from applet.store import Store, StoreError
+    from applet.store.exit_codes import exit_status
+    from applet.store.paths import resolve_paths
     from applet.ui import messages
     from applet.ui.app import application
+    from applet.ui.gateway import StoreGateway
     from applet.ui.licensing.help import show_help
 
     app = application([sys.argv[0]])
     messages.set_help_handler(show_help)
+    # The store is opened (created and migrated on a new machine) by the gateway's worker thread, while
+    # the dialog paints "Loading…"; nothing here waits on it.
+    gateway = StoreGateway(resolve_paths(args.data_dir), create=True)
     try:
-        store = Store.open(args.data_dir)
-    except StoreError as error:
-        messages.critical(None, app.translate("licensing", "Licensing"), str(error))
-        print(f"licensing: error: {error}", file=sys.stderr)
-        return 1
-    with store:
         if args.setup:
             from applet.ui.licensing.setup import open_setup_dialog
 
             try:
-                dialog = open_setup_dialog(store, args.product, args.mode, args.users)
-            except Exception as error:  # a user error in the setup arguments, or a store fault
-                from applet.store.exit_codes import exit_status
-
+                dialog = open_setup_dialog(gateway, args.product, args.mode, args.users)
+            except Exception as error:  # bad --mode/--users (exit_status re-raises anything else)
                 code, message = exit_status(error)
                 print(f"licensing: error: {message}", file=sys.stderr)
                 return code
         else:
             from applet.ui.licensing.choose_mode import ChooseLicensingModeDialog
 
-            try:
-                dialog = ChooseLicensingModeDialog(store)
-            except StoreError as error:  # opened, but locked or damaged when read
-                messages.critical(None, app.translate("licensing", "Licensing"), str(error))
-                print(f"licensing: error: {error}", file=sys.stderr)
-                return 1
-        grab_failed = False
+            dialog = ChooseLicensingModeDialog(gateway)
+        exit_code = 0
+
+        def load_failed(error: Exception) -> None:
+            # The store cannot be opened or read, or setup's request is refused: the dialog says so in
+            # a box and closes; the installer or script gets the one line and the exit code.
+            nonlocal exit_code
+            exit_code, message = exit_status(error)
+            print(f"licensing: error: {message}", file=sys.stderr)
+
+        dialog.load_failed.connect(load_failed)
         if args.self_test:
 
             def grab_and_quit() -> None:
-                nonlocal grab_failed
+                nonlocal exit_code
                 if args.grab and not dialog.grab().save(args.grab):
                     print(f"licensing: error: cannot write the picture {args.grab}", file=sys.stderr)
-                    grab_failed = True
+                    exit_code = 1
                 app.quit()
 
             class FirstPaint(QObject):
-                """Quit the event loop once the dialog has painted."""
+                """Quit the event loop once the dialog has painted the store's data."""
 
                 seen = False
+                loading_seen = False
 
                 def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-                    if event.type() == QEvent.Type.Paint and not self.seen:
-                        self.seen = True
-                        # Wall-clock time of the first paint, for the start-up benchmark.
-                        print(f"first-paint {time.time():.6f}", flush=True)
-                        QTimer.singleShot(0, grab_and_quit)
+                    if event.type() != QEvent.Type.Paint or self.seen:
+                        return False
+                    if not dialog.is_loaded:
+                        if not self.loading_seen:
+                            self.loading_seen = True
+                            print(f"loading-paint {time.time():.6f}", flush=True)
+                        return False
+                    self.seen = True
+                    # Wall-clock time of the first paint with the products shown, for the benchmark.
+                    print(f"first-paint {time.time():.6f}", flush=True)
+                    QTimer.singleShot(0, grab_and_quit)
                     return False
 
             painted = FirstPaint(dialog)
             dialog.installEventFilter(painted)
+            # The products change child widgets only: repaint the whole dialog once they are shown.
+            dialog.loaded.connect(dialog.update)
         dialog.finished.connect(app.quit)
         dialog.show()
         app.exec()
         dialog.deleteLater()
-    return 1 if grab_failed else 0
+    finally:
+        gateway.close()
+    return exit_code
 
 
 if __name__ == "__main__":

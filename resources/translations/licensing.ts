@@ -94,6 +94,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Loading…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>&amp;Product:</source>
         <translation type="unfinished"></translation>
     </message>
@@ -170,6 +174,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Saving…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>License Violation</source>
         <translation type="unfinished"></translation>
     </message>
@@ -191,28 +199,6 @@
     </message>
     <message>
         <source>To use Per Server licensing again, contact your license vendor.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>No certificate of %1 has licenses left to remove.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Licenses added in this dialog can be removed after you click OK.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message numerus="yes">
-        <source>Remove %n Per Server license(s) of %1?</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>The removal is recorded in the purchase history when you click OK.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Configure Replication</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -263,6 +249,35 @@
     </message>
     <message>
         <source>Close help</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>LicenseSteps</name>
+    <message>
+        <source>Add Licenses</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Remove Licenses</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No certificate of %1 has licenses left to remove.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Licenses added in this dialog can be removed after you click OK.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>Remove %n Per Server license(s) of %1?</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The removal is recorded in the purchase history when you click OK.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -421,6 +436,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Loading…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Replication goes to the domain&apos;s master: the one named in the configuration, or else the one the DNS record _licensing._tcp.&lt;domain&gt; names.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -440,11 +459,8 @@
         <source>The replication settings could not be saved. Nothing you typed was lost.</source>
         <translation type="unfinished"></translation>
     </message>
-</context>
-<context>
-    <name>licensing</name>
     <message>
-        <source>Licensing</source>
+        <source>Saving…</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -3,7 +3,8 @@
 ``boxes`` answers message boxes the way an administrator would, in order, and records what they said;
 a box no test scripted fails the test (a real modal box would wait for ever for a click nobody makes);
 ``snapshot`` renders a widget to a PNG under the test's ``tmp_path`` (and under ``$LLS_SNAPSHOT_DIR``
-when set, so a person can look at every dialog after a run).
+when set, so a person can look at every dialog after a run); ``gateway`` is the worker-thread gateway
+the applet's dialogs read and write the test's store through.
 """
 
 import os
@@ -15,7 +16,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from applet.store import Store
 from applet.ui import messages
+from applet.ui.gateway import StoreGateway
 
 
 class MessageBoxes:
@@ -106,3 +109,13 @@ def no_unanswered_boxes() -> Iterator[None]:
     finally:
         messages.set_responder(previous)
     assert not unexpected, f"message box(es) no test answered: {unexpected}"
+
+
+@pytest.fixture
+def gateway(qapp: object, store: Store) -> Iterator[StoreGateway]:
+    """A store gateway on the test's store (created by ``store``), closed at the end."""
+    opened = StoreGateway(store.paths)
+    try:
+        yield opened
+    finally:
+        opened.close()

@@ -24,6 +24,8 @@ from applet.domain.errors import InsufficientLicenses, InvalidInput
 from applet.domain.products import LicenseMode
 from applet.store import Store
 from applet.store.products import ConcurrentChange
+from applet.store.records import ReplicationSettings
+from applet.ui.gateway import StoreGateway
 from applet.ui.licensing.add_licenses import AddLicensesDialog
 from applet.ui.licensing.agreement import AgreementDialog, AgreementKind
 from applet.ui.licensing.choose_mode import ChooseLicensingModeDialog
@@ -32,18 +34,19 @@ from applet.ui.licensing.help import HelpViewer
 from applet.ui.licensing.remove_licenses import PurchaseTableModel, RemoveLicensesDialog
 from applet.ui.licensing.replication import ReplicationDialog
 from tests.ui.conftest import MessageBoxes
-from tests.ui.test_applet_choose_mode import child, click, open_dialog
+from tests.ui.test_applet_choose_mode import child, click, open_dialog, wait_loaded
 
 Button = QMessageBox.StandardButton
 Snapshot = Callable[[QWidget, str], Path]
 
 
 def test_replication_is_validated_stored_and_read_back(
-    qtbot: Any, store: Store, snapshot: Snapshot, boxes: MessageBoxes, lls: Any
+    qtbot: Any, gateway: StoreGateway, store: Store, snapshot: Snapshot, boxes: MessageBoxes, lls: Any
 ) -> None:
-    dialog = open_dialog(qtbot, store)
+    dialog = open_dialog(qtbot, gateway)
     click(qtbot, dialog.replication_button)
     replication = child(qtbot, dialog, ReplicationDialog)
+    wait_loaded(qtbot, replication)
     assert replication.domain_controller.isChecked() and replication.start_every.isChecked()
     assert replication.every_hours.value() == 24  # the original's default
     assert replication.windowTitle() == "Configure Replication"  # KB193218's name
@@ -62,31 +65,63 @@ def test_replication_is_validated_stored_and_read_back(
     click(qtbot, replication.start_at)
     replication.start_time.setTime(QTime(3, 30))
     snapshot(replication, "replication-enterprise")
-    click(qtbot, replication.buttons.button(replication.buttons.StandardButton.Ok))
-    qtbot.waitUntil(lambda: dialog.child_dialog is None)
+    with qtbot.waitSignal(replication.finished):
+        click(qtbot, replication.buttons.button(replication.buttons.StandardButton.Ok))
+    assert dialog.child_dialog is None
     shown = lls("--json", "replication", "show").json()
     assert (shown["master"], shown["enterprise_server"]) == ("enterprise-server", "LIC_MASTER:9000")
     assert (shown["frequency"], shown["start_at"]) == ("start-at", "03:30")
     # Read back by a new dialog.
     click(qtbot, dialog.replication_button)
     again = child(qtbot, dialog, ReplicationDialog)
+    wait_loaded(qtbot, again)
     assert again.enterprise_server.isChecked() and again.server_name.text() == "LIC_MASTER:9000"
     assert again.start_at.isChecked() and again.start_time.time() == QTime(3, 30)
 
 
-def test_replication_every_hours_is_limited_to_1_to_72(qtbot: Any, store: Store) -> None:
-    dialog = ReplicationDialog(store)
+def open_replication(qtbot: Any, gateway: StoreGateway) -> ReplicationDialog:
+    """Configure Replication, shown and loaded."""
+    dialog = ReplicationDialog(gateway)
     qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.loaded):
+        dialog.show()
+    return dialog
+
+
+def test_replication_loads_off_the_ui_thread_showing_loading_meanwhile(
+    qtbot: Any, gateway: StoreGateway, store: Store, snapshot: Snapshot
+) -> None:
+    store.replication.set(ReplicationSettings("enterprise-server", "LICMASTER", "every", "00:00", 6), "alice")
+    dialog = ReplicationDialog(gateway)
+    qtbot.addWidget(dialog)
+    ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
+    with qtbot.waitSignal(dialog.loaded):
+        dialog.show()
+        snapshot(dialog, "replication-loading")
+        assert not dialog.is_loaded and dialog.status_label.isVisible()
+        assert dialog.status_label.text() == "Loading…"
+        assert not ok.isEnabled() and not dialog.enterprise_server.isEnabled()
+        assert dialog.buttons.button(dialog.buttons.StandardButton.Cancel).isEnabled()
+    snapshot(dialog, "replication-loaded")
+    assert ok.isEnabled() and not dialog.status_label.isVisible()
+    assert dialog.enterprise_server.isChecked() and dialog.server_name.text() == "LICMASTER"
+    assert dialog.every_hours.value() == 6
+
+
+def test_replication_every_hours_is_limited_to_1_to_72(
+    qtbot: Any, gateway: StoreGateway, store: Store
+) -> None:
+    dialog = open_replication(qtbot, gateway)
     assert (dialog.every_hours.minimum(), dialog.every_hours.maximum()) == (1, 72)
     dialog.every_hours.setValue(6)
-    dialog.accept()
+    with qtbot.waitSignal(dialog.finished):
+        dialog.accept()
     assert store.replication.get().every_hours == 6
     assert store.replication.get().frequency == "every"
 
 
-def test_replication_cancel_changes_nothing(qtbot: Any, store: Store) -> None:
-    dialog = ReplicationDialog(store)
-    qtbot.addWidget(dialog)
+def test_replication_cancel_changes_nothing(qtbot: Any, gateway: StoreGateway, store: Store) -> None:
+    dialog = open_replication(qtbot, gateway)
     dialog.every_hours.setValue(2)
     dialog.reject()
     assert store.replication.get().every_hours == 24
@@ -133,24 +168,24 @@ def test_commit_stops_at_a_concurrent_change_and_keeps_the_rest(store: Store) ->
     assert len(draft.changes) == 1 and store.products.get("SQL Server").concurrent_limit == 6
 
 
-def every_applet_dialog(store: Store) -> list[QDialog]:
+def every_applet_dialog(store: Store, gateway: StoreGateway) -> list[QDialog]:
     store.products.add("SQL Server", "setup", limit=5, agreed=True)
     purchases = store.ledger.history("SQL Server")
     return [
-        ChooseLicensingModeDialog(store),
+        ChooseLicensingModeDialog(gateway),
         AddLicensesDialog("SQL Server", 5),
         RemoveLicensesDialog("SQL Server", purchases, 5),
         AgreementDialog(AgreementKind.PER_SERVER, "SQL Server", 3, 8),
         AgreementDialog(AgreementKind.PER_SEAT, "SQL Server", per_server=5),
-        ReplicationDialog(store),
+        ReplicationDialog(gateway),
         HelpViewer(),
     ]
 
 
 def test_every_control_has_an_accessible_name_and_every_action_a_unique_mnemonic(
-    qtbot: Any, store: Store
+    qtbot: Any, gateway: StoreGateway, store: Store
 ) -> None:
-    for dialog in every_applet_dialog(store):
+    for dialog in every_applet_dialog(store, gateway):
         qtbot.addWidget(dialog)
         name = dialog.objectName()
         assert dialog.windowTitle(), name
@@ -175,8 +210,10 @@ def test_every_control_has_an_accessible_name_and_every_action_a_unique_mnemonic
         assert len(mnemonics) == len(set(mnemonics)), f"{name}: duplicate mnemonics {sorted(mnemonics)}"
 
 
-def test_radio_buttons_and_check_boxes_are_reachable_by_keyboard(qtbot: Any, store: Store) -> None:
-    for dialog in every_applet_dialog(store):
+def test_radio_buttons_and_check_boxes_are_reachable_by_keyboard(
+    qtbot: Any, gateway: StoreGateway, store: Store
+) -> None:
+    for dialog in every_applet_dialog(store, gateway):
         qtbot.addWidget(dialog)
         for widget in dialog.findChildren(QRadioButton) + dialog.findChildren(QCheckBox):
             assert "&" in widget.text(), widget.text()
@@ -219,7 +256,9 @@ def test_the_translation_template_lists_every_current_string(tmp_path: Path) -> 
     )
 
 
-def test_a_compiled_translation_reaches_every_dialog(qtbot: Any, store: Store, tmp_path: Path) -> None:
+def test_a_compiled_translation_reaches_every_dialog(
+    qtbot: Any, gateway: StoreGateway, store: Store, tmp_path: Path
+) -> None:
     """The .ts contexts match what PySide's tr() asks for: translate the template, compile, load."""
     import shutil
     import subprocess
@@ -252,7 +291,7 @@ def test_a_compiled_translation_reaches_every_dialog(qtbot: Any, store: Store, t
     assert translator.load(str(compiled))
     QCoreApplication.installTranslator(translator)
     try:
-        dialogs = every_applet_dialog(store)
+        dialogs = every_applet_dialog(store, gateway)
         for dialog in dialogs:
             qtbot.addWidget(dialog)
             assert dialog.windowTitle().startswith("DE:"), dialog.objectName()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDialog, QMessageBox
 from applet.domain.errors import ModeChangeRefused
 from applet.domain.products import LicenseMode
 from applet.store import Store
+from applet.ui.gateway import StoreGateway
 from applet.ui.licensing.agreement import AgreementDialog
 from applet.ui.licensing.setup import open_setup_dialog
 from tests.ui.conftest import MessageBoxes
@@ -123,12 +124,12 @@ def test_unattended_setup_refuses_per_seat_back_to_per_server(data_dir: Path, ll
 
 
 def test_interactive_setup_shows_the_product_alone_with_the_request_staged(
-    qtbot: Any, store: Store, snapshot: Snapshot, boxes: MessageBoxes
+    qtbot: Any, gateway: StoreGateway, store: Store, snapshot: Snapshot, boxes: MessageBoxes
 ) -> None:
     store.products.add("Other", "setup")
-    dialog = open_setup_dialog(store, "New Product", None, "12")
+    dialog = open_setup_dialog(gateway, "New Product", None, "12")
     qtbot.addWidget(dialog)
-    with qtbot.waitExposed(dialog):
+    with qtbot.waitSignal(dialog.loaded), qtbot.waitExposed(dialog):
         dialog.show()
     snapshot(dialog, "setup-mode")
     assert [dialog.product_combo.itemText(i) for i in range(dialog.product_combo.count())] == ["New Product"]
@@ -137,23 +138,40 @@ def test_interactive_setup_shows_the_product_alone_with_the_request_staged(
     assert store.products.get("New Product").concurrent_limit == 0  # registered, nothing licensed yet
     click(qtbot, dialog.ok_button)
     agreement = child(qtbot, dialog, AgreementDialog)  # the installer's count still needs agreement
-    agree(qtbot, agreement, snapshot, "setup-agreement")
-    qtbot.waitUntil(lambda: not dialog.isVisible())
+    with qtbot.waitSignal(dialog.finished):
+        agree(qtbot, agreement, snapshot, "setup-agreement")
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert store.products.get("New Product").concurrent_limit == 12
 
 
 def test_interactive_setup_stages_the_flip_and_refuses_the_way_back(
-    qtbot: Any, store: Store, boxes: MessageBoxes
+    qtbot: Any, gateway: StoreGateway, store: Store, boxes: MessageBoxes
 ) -> None:
-    dialog = open_setup_dialog(store, "Flip Me", "per-seat", None)
+    dialog = open_setup_dialog(gateway, "Flip Me", "per-seat", None)
     qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.loaded):
+        dialog.show()
     assert dialog.per_seat.isChecked()
     dialog.reject()
     assert store.products.get("Flip Me").mode is LicenseMode.PER_SERVER
     store.products.change_mode("Flip Me", LicenseMode.PER_SEAT, True, "setup")
-    with pytest.raises(ModeChangeRefused):
-        open_setup_dialog(store, "Flip Me", "per-server", None)
+    refused = open_setup_dialog(gateway, "Flip Me", "per-server", None)
+    qtbot.addWidget(refused)
+    with qtbot.waitSignal(refused.load_failed) as failure, qtbot.waitSignal(refused.finished):
+        refused.show()
+    assert isinstance(failure.args[0], ModeChangeRefused)
+    assert "one-way" in boxes.texts[-1] and not refused.isVisible()
+
+
+def test_interactive_setup_refused_exits_2_with_one_line(data_dir: Path, lls: Any) -> None:
+    assert lls("product", "add", "Mail", "--mode", "per-seat").code == 0
+    done = licensing(data_dir, "--setup", "--product", "Mail", "--mode", "per-server", "--self-test")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert [line for line in done.stderr.splitlines() if line.startswith("licensing: error:")] == [
+        next(line for line in done.stderr.splitlines() if "one-way" in line and "licensing: error" in line)
+    ]
+    assert "first-paint" not in done.stdout  # the products were never shown
+    assert lls("--json", "product", "show", "Mail").json()["mode"] == "per-seat"
 
 
 def test_an_unusable_data_folder_is_reported_not_a_traceback(tmp_path: Path) -> None:

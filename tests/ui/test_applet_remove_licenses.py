@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from applet.domain.products import LicenseMode
 from applet.store import Store
+from applet.ui.gateway import StoreGateway
 from applet.ui.licensing.choose_mode import ChooseLicensingModeDialog
 from applet.ui.licensing.remove_licenses import PurchaseTableModel, RemoveLicensesDialog
 from tests.ui.conftest import MessageBoxes
@@ -55,10 +56,14 @@ def type_quantity(qtbot: Any, removing: RemoveLicensesDialog, text: str) -> None
 
 
 def test_a_certificate_is_drawn_down_once_and_then_hidden(
-    qtbot: Any, certificates: tuple[Store, int, int], snapshot: Snapshot, boxes: MessageBoxes
+    qtbot: Any,
+    gateway: StoreGateway,
+    certificates: tuple[Store, int, int],
+    snapshot: Snapshot,
+    boxes: MessageBoxes,
 ) -> None:
     store, cert_a, cert_b = certificates
-    dialog = open_dialog(qtbot, store, product="SQL Server", administrator="carol")
+    dialog = open_dialog(qtbot, gateway, product="SQL Server", administrator="carol")
     removing = open_remove(qtbot, dialog)
     snapshot(removing, "remove-licenses-certificates")
     assert removing.model.headerData(2, Qt.Orientation.Horizontal) == "Remaining"
@@ -76,13 +81,13 @@ def test_a_certificate_is_drawn_down_once_and_then_hidden(
     assert shown(again) == [("cert-B", "20", "20")]
     qtbot.keyClick(again.table, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not again.isVisible())
-    click(qtbot, dialog.ok_button)
-    qtbot.waitUntil(lambda: not dialog.isVisible())
+    with qtbot.waitSignal(dialog.finished):
+        click(qtbot, dialog.ok_button)
     line = store.ledger.history("SQL Server")[0]
     assert (line.quantity, line.certificate, line.administrator) == (-5, cert_a, "carol")
     assert "cert-A" in line.comment
     # A new session of the applet: cert-A stays spent and hidden, cert-B keeps its 20.
-    reopened = open_dialog(qtbot, store, product="SQL Server")
+    reopened = open_dialog(qtbot, gateway, product="SQL Server")
     removing = open_remove(qtbot, reopened)
     snapshot(removing, "remove-licenses-spent-hidden")
     assert shown(removing) == [("cert-B", "20", "20")]
@@ -94,10 +99,10 @@ def test_a_certificate_is_drawn_down_once_and_then_hidden(
 
 
 def test_removing_part_of_a_certificate_leaves_the_rest_on_it(
-    qtbot: Any, certificates: tuple[Store, int, int], boxes: MessageBoxes
+    qtbot: Any, gateway: StoreGateway, certificates: tuple[Store, int, int], boxes: MessageBoxes
 ) -> None:
     store, _cert_a, cert_b = certificates
-    dialog = open_dialog(qtbot, store, product="SQL Server")
+    dialog = open_dialog(qtbot, gateway, product="SQL Server")
     removing = open_remove(qtbot, dialog)
     type_quantity(qtbot, removing, "15")  # cert-B, the newest, is selected first
     boxes.answer(Button.Yes)
@@ -108,19 +113,23 @@ def test_removing_part_of_a_certificate_leaves_the_rest_on_it(
     type_quantity(qtbot, again, "7")
     assert again.quantity.maximum() == 5 and again.quantity.value() <= 5  # what is left after the staged 15
     again.reject()
-    qtbot.keyClick(dialog, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not dialog.isVisible())
+    with qtbot.waitSignal(dialog.finished):
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)
     assert {
         c.purchase_id: c.remaining for c in store.ledger.certificates("SQL Server", LicenseMode.PER_SERVER)
     }[cert_b] == 5
 
 
 def test_without_a_certificate_selected_remove_says_so_and_stages_nothing(
-    qtbot: Any, certificates: tuple[Store, int, int], boxes: MessageBoxes, store_snapshot: Any
+    qtbot: Any,
+    gateway: StoreGateway,
+    certificates: tuple[Store, int, int],
+    boxes: MessageBoxes,
+    store_snapshot: Any,
 ) -> None:
-    store, _cert_a, _cert_b = certificates
+    _store, _cert_a, _cert_b = certificates
     before = store_snapshot()
-    dialog = open_dialog(qtbot, store, product="SQL Server")
+    dialog = open_dialog(qtbot, gateway, product="SQL Server")
     removing = open_remove(qtbot, dialog)
     # Ctrl+click on the selected row takes the selection away.
     rect = removing.table.visualRect(removing.model.index(0, 0))
@@ -140,29 +149,34 @@ def test_without_a_certificate_selected_remove_says_so_and_stages_nothing(
 
 
 def test_with_only_staged_licenses_left_there_is_no_certificate_to_remove_from(
-    qtbot: Any, certificates: tuple[Store, int, int], boxes: MessageBoxes, snapshot: Snapshot
+    qtbot: Any,
+    gateway: StoreGateway,
+    certificates: tuple[Store, int, int],
+    boxes: MessageBoxes,
+    snapshot: Snapshot,
 ) -> None:
     store, cert_a, cert_b = certificates
     store.ledger.remove("SQL Server", 20, "alice", certificate=cert_b)
     store.ledger.remove("SQL Server", 5, "alice", certificate=cert_a)
-    dialog = open_dialog(qtbot, store, product="SQL Server")
+    dialog = open_dialog(qtbot, gateway, product="SQL Server")
     assert not dialog.remove_button.isEnabled()  # every certificate is spent
     agree(qtbot, add_licenses(qtbot, dialog, "3", "PO 9", snapshot), snapshot, "agreement")
     assert dialog.remove_button.isEnabled() and dialog.connections.text() == "3"
-    click(qtbot, dialog.remove_button)
+    nothing_left = "No certificate of SQL Server has licenses left to remove."
+    click(qtbot, dialog.remove_button)  # the certificates are read on the gateway, then the box
     # Licenses added in this dialog become a certificate on OK; until then there is nothing to draw from.
-    assert boxes.texts[-1] == "No certificate of SQL Server has licenses left to remove."
+    qtbot.waitUntil(lambda: nothing_left in boxes.texts)
     assert dialog.child_dialog is None
-    click(qtbot, dialog.ok_button)
-    qtbot.waitUntil(lambda: not dialog.isVisible())
+    with qtbot.waitSignal(dialog.finished):
+        click(qtbot, dialog.ok_button)
     assert store.products.get("SQL Server").concurrent_limit == 3
 
 
 def test_a_certificate_spent_meanwhile_is_not_drawn_twice(
-    qtbot: Any, certificates: tuple[Store, int, int], boxes: MessageBoxes
+    qtbot: Any, gateway: StoreGateway, certificates: tuple[Store, int, int], boxes: MessageBoxes
 ) -> None:
     store, cert_a, _cert_b = certificates
-    dialog = open_dialog(qtbot, store, product="SQL Server")
+    dialog = open_dialog(qtbot, gateway, product="SQL Server")
     removing = open_remove(qtbot, dialog)
     click_row(qtbot, removing, "cert-A")
     type_quantity(qtbot, removing, "5")
@@ -170,7 +184,8 @@ def test_a_certificate_spent_meanwhile_is_not_drawn_twice(
     click(qtbot, removing.ok_button)
     qtbot.waitUntil(lambda: not removing.isVisible())
     store.ledger.remove("SQL Server", 5, "someone else", certificate=cert_a)  # the CLI, meanwhile
-    click(qtbot, dialog.ok_button)
+    with qtbot.waitSignal(dialog.not_saved):
+        click(qtbot, dialog.ok_button)
     assert "was changed by someone else" in boxes.texts[-1]
     assert [line.quantity for line in store.ledger.history("SQL Server") if line.certificate == cert_a] == [
         -5

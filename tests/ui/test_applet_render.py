@@ -44,7 +44,8 @@ from applet.ui.licensing.choose_mode import ChooseLicensingModeDialog
 from applet.ui.licensing.help import HelpViewer
 from applet.ui.licensing.remove_licenses import RemoveLicensesDialog
 from applet.ui.licensing.replication import ReplicationDialog
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEventLoop, Qt, QTimer
+from applet.ui.gateway import StoreGateway
 DATA = {"Microsoft SQL Server", "Exchange", "35"}  # product names and numbers: data, not UI text
 out = Path(sys.argv[1])
 suffix = sys.argv[2]
@@ -55,18 +56,24 @@ with Store.open() as store:
     from applet.domain.products import LicenseMode
     store.products.add("Exchange", "setup", mode=LicenseMode.PER_SEAT)
     purchases = [line for line in store.ledger.history("Microsoft SQL Server") if line.quantity > 0]
+    gateway = StoreGateway(store.paths)
     dialogs = {
-        "choose-licensing-mode": ChooseLicensingModeDialog(store, product="Microsoft SQL Server"),
-        "choose-licensing-mode-per-seat": ChooseLicensingModeDialog(store, product="Exchange"),
+        "choose-licensing-mode": ChooseLicensingModeDialog(gateway, product="Microsoft SQL Server"),
+        "choose-licensing-mode-per-seat": ChooseLicensingModeDialog(gateway, product="Exchange"),
         "add-licenses": AddLicensesDialog("Microsoft SQL Server", 35),
         "remove-licenses": RemoveLicensesDialog("Microsoft SQL Server", purchases, 35),
         "agreement-per-server": AgreementDialog(AgreementKind.PER_SERVER, "Microsoft SQL Server", 10, 45),
         "agreement-per-seat": AgreementDialog(AgreementKind.PER_SEAT, "Microsoft SQL Server", per_server=35),
-        "replication": ReplicationDialog(store),
+        "replication": ReplicationDialog(gateway),
         "help": HelpViewer(),
     }
     for name, dialog in dialogs.items():
         dialog.show()
+        if not getattr(dialog, "is_loaded", True):  # what it read from the store, shown
+            waiting = QEventLoop()
+            dialog.loaded.connect(waiting.quit)
+            QTimer.singleShot(30_000, waiting.quit)
+            waiting.exec()
         app.processEvents()
         image = dialog.grab()
         image.save(str(out / f"{name}{suffix}.png"))
@@ -109,6 +116,7 @@ with Store.open() as store:
             "background": dialog.grab().toImage().pixelColor(2, 2).lightness(),
         }
         dialog.close()
+    gateway.close()
 print(json.dumps(report))
 """
 

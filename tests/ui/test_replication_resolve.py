@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtWidgets import QWidget
 
 from applet.store import Store
+from applet.ui.gateway import StoreGateway
 from applet.ui.licensing.replication import ReplicationDialog
 from tests.ui.test_applet_choose_mode import click
 
@@ -28,12 +29,12 @@ def type_server(qtbot: Any, dialog: ReplicationDialog, text: str) -> str:
 
 
 def test_the_dialog_shows_the_resolved_address_or_why_not(
-    qtbot: Any, store: Store, snapshot: Snapshot
+    qtbot: Any, gateway: StoreGateway, store: Store, snapshot: Snapshot
 ) -> None:
-    dialog = ReplicationDialog(store)
+    dialog = ReplicationDialog(gateway)
     qtbot.addWidget(dialog)
-    dialog.show()
-    qtbot.waitExposed(dialog)
+    with qtbot.waitSignal(dialog.loaded), qtbot.waitExposed(dialog):
+        dialog.show()
     # Domain Controller: where it leads.
     assert (
         "domain's master" in dialog.resolved_label.text()
@@ -55,7 +56,9 @@ def test_the_dialog_shows_the_resolved_address_or_why_not(
     snapshot(dialog, "replication-domain-controller")
 
 
-def test_resolving_runs_off_the_ui_thread(qtbot: Any, store: Store, monkeypatch: Any) -> None:
+def test_resolving_runs_off_the_ui_thread(
+    qtbot: Any, gateway: StoreGateway, store: Store, monkeypatch: Any
+) -> None:
     import applet.ui.licensing.replication as module
 
     release = threading.Event()
@@ -68,8 +71,10 @@ def test_resolving_runs_off_the_ui_thread(qtbot: Any, store: Store, monkeypatch:
         return real(*args)
 
     monkeypatch.setattr(module, "resolve_master", slow_resolve)
-    dialog = ReplicationDialog(store)
+    dialog = ReplicationDialog(gateway)
     qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.loaded):
+        dialog.show()
     dialog.enterprise_server.setChecked(True)
     with qtbot.waitSignal(dialog.resolved, timeout=10_000) as got:
         dialog.server_name.setText("127.0.0.1")

@@ -6,20 +6,32 @@ Remove Licenses...) and Per Seat; OK, Cancel, Replication..., Help.
 Every change is staged per product (:mod:`applet.ui.licensing.edits`) and written when OK is clicked;
 Cancel discards it. Sub-dialogs are opened with ``open()`` (window-modal, no nested event loop): the one
 open at a time is :attr:`ChooseLicensingModeDialog.child_dialog`, so tests and License Manager can reach
-it. Message boxes go through :mod:`applet.ui.messages`.
+it; what Add Licenses, Remove Licenses and the agreements stage is :mod:`applet.ui.licensing.license_steps`'s.
+Message boxes go through :mod:`applet.ui.messages`.
+
+The store is never touched on the UI thread: the dialog reads and writes through a
+:class:`~applet.ui.gateway.StoreGateway`. It opens showing "Loading…" with its controls disabled until
+the products arrive (``loaded``); OK writes every staged change in one gateway job and closes when the
+store has taken them, or shows why not and keeps every edit (a locked store keeps the dialog painting
+while the write waits for the lock).
 
 License Manager reuses the dialog (double-click a product in Server Browser)::
 
-    dialog = ChooseLicensingModeDialog(store, parent=window, product="SQL Server")
+    dialog = ChooseLicensingModeDialog(window.gateway, parent=window, product="SQL Server")
     dialog.committed.connect(window.refresh)
     dialog.open()
 
-Signals:
+Signals (``loaded`` and the guarded close come from :class:`~applet.ui.gateway_dialog.GatewayDialog`):
+    loaded: the products were read and are shown (after the first load and after every reload).
+    load_failed(error): the first load failed (a locked, missing or corrupt store, or the ``prepare``
+        job refused); the dialog says so in a message box and closes.
     committed: emitted after OK wrote the staged changes (before the dialog closes).
+    not_saved(error): OK's write was refused or failed; the dialog has said why and keeps the edits not
+        written (after a conflict it reloads the product, and ``loaded`` follows).
 """
 
+import copy
 from collections.abc import Callable
-from dataclasses import replace
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -41,47 +53,57 @@ from applet.domain.errors import LicensingError, UnknownProduct
 from applet.domain.products import LicenseMode
 from applet.store import Store, StoreError
 from applet.store.access import AdminAccess, store_access
+from applet.store.exit_codes import one_line
 from applet.store.products import ConcurrentChange
+from applet.store.records import ProductRecord
 from applet.ui import messages
+from applet.ui.gateway import StoreGateway
+from applet.ui.gateway_dialog import GatewayDialog
 from applet.ui.icons import icon
-from applet.ui.licensing.edits import ChangeKind, ProductDraft, StagedChange, commit_draft
+from applet.ui.licensing.edits import CommitOutcome, ProductDraft, commit_drafts
 from applet.ui.licensing.help import install_help_shortcut, show_help
+from applet.ui.licensing.license_steps import LicenseSteps
 
 
-class ChooseLicensingModeDialog(QDialog):
+class ChooseLicensingModeDialog(GatewayDialog):
     """The main dialog of the Licensing applet.
 
     Args:
-        store: the open store to read and write.
+        gateway: the store gateway every read and write goes through.
         parent: the owner window (License Manager), or None for the applet itself.
         product: the product to select first.
         only_product: show ``product`` alone (setup mode, or License Manager's per-product view).
         administrator: who the changes are recorded for (default: the OS user).
         access: whether the user may change the store (default: the rule of :mod:`applet.store.access`
             for the store's folder); read-only shows why and disables every change.
-
-    Raises:
-        StoreError: the products cannot be read (a locked or corrupt store).
+        prepare: a job run on the gateway before the first read (setup mode registers its product).
     """
 
+    load_failed = Signal(object)
     committed = Signal()
+    not_saved = Signal(object)
 
     def __init__(
         self,
-        store: Store,
+        gateway: StoreGateway,
         parent: QWidget | None = None,
         product: str | None = None,
         only_product: bool = False,
         administrator: str | None = None,
         access: AdminAccess | None = None,
+        prepare: Callable[[Store], object] | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.store = store
-        self.access = access if access is not None else store_access(store.paths)
+        super().__init__(gateway, parent)
+        # The folder's owner and the user's groups (no store call).
+        self.access = access if access is not None else store_access(gateway.paths)
         self._administrator = administrator
         self.only_product = product if only_product else None
         self.drafts: dict[str, ProductDraft] = {}
+        # The sub-dialog open over this one (Add or Remove Licenses, an agreement, Replication).
         self.child_dialog: QDialog | None = None
+        self.steps = LicenseSteps(self)
+        # A job of this dialog is on its way: controls off.
+        self._working = False
         self.setObjectName("choose_licensing_mode_dialog")
         self.setWindowTitle(self.tr("Choose Licensing Mode"))
         self.setWindowIcon(icon("licensing", recolor=False))
@@ -90,7 +112,7 @@ class ChooseLicensingModeDialog(QDialog):
         self._build()
         if not self.access.may_change:
             self._show_read_only()
-        self.reload(select=product)
+        self._load(product, keep_edits=True, prepare=prepare)
 
     # -- layout ---------------------------------------------------------------------------------------
 
@@ -102,6 +124,8 @@ class ChooseLicensingModeDialog(QDialog):
         self.product_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
+        # Shown in the empty combo until the products arrive.
+        self.product_combo.setPlaceholderText(self.tr("Loading…"))
         product_label = QLabel(self.tr("&Product:"), self)
         product_label.setBuddy(self.product_combo)
 
@@ -201,11 +225,11 @@ class ChooseLicensingModeDialog(QDialog):
         self.setTabOrder(self.cancel_button, self.replication_button)
         self.setTabOrder(self.replication_button, self.help_button)
 
-        self.product_combo.currentIndexChanged.connect(self._show_current)
+        self.product_combo.currentIndexChanged.connect(self.show_current)
         self.per_server.clicked.connect(self._per_server_clicked)
         self.per_seat.clicked.connect(self._per_seat_clicked)
-        self.add_button.clicked.connect(self._add_clicked)
-        self.remove_button.clicked.connect(self._remove_clicked)
+        self.add_button.clicked.connect(self.steps.add)
+        self.remove_button.clicked.connect(self.steps.remove)
         self.ok_button.clicked.connect(self.accept)
         self.cancel_button.clicked.connect(self.reject)
         self.replication_button.clicked.connect(self._replication_clicked)
@@ -236,12 +260,29 @@ class ChooseLicensingModeDialog(QDialog):
     # -- state ----------------------------------------------------------------------------------------
 
     def reload(self, select: str | None = None, keep_edits: bool = True) -> None:
-        """Read the products again; staged edits of products still at the same revision are kept."""
+        """Read the products again (``loaded`` follows); staged edits of products still at the same
+        revision are kept."""
+        self._load(select, keep_edits)
+
+    def _load(
+        self, select: str | None, keep_edits: bool, prepare: Callable[[Store], object] | None = None
+    ) -> None:
         current = select or self.product_combo.currentText() or None
-        records = self.store.products.list()
-        if self.only_product is not None:
-            wanted = self.only_product.strip().casefold()
-            records = [record for record in records if record.name.casefold() == wanted]
+        only = self.only_product
+
+        def job(store: Store) -> list[ProductRecord]:
+            if prepare is not None:
+                prepare(store)
+            records = store.products.list()
+            if only is not None:
+                wanted = only.strip().casefold()
+                records = [record for record in records if record.name.casefold() == wanted]
+            return records
+
+        self.set_working(True)
+        self.submit(job, lambda records: self._show_records(records, current, keep_edits), self._load_failed)
+
+    def _show_records(self, records: list[ProductRecord], current: str | None, keep_edits: bool) -> None:
         drafts: dict[str, ProductDraft] = {}
         for record in records:
             old = self.drafts.get(record.name)
@@ -258,8 +299,33 @@ class ChooseLicensingModeDialog(QDialog):
             wanted = current.strip().casefold()
             names = [name.casefold() for name in drafts]
             self.product_combo.setCurrentIndex(names.index(wanted) if wanted in names else 0)
+        elif drafts:
+            self.product_combo.setCurrentIndex(0)
+        self.product_combo.setPlaceholderText("")
         self.product_combo.blockSignals(False)
-        self._show_current()
+        self.is_loaded = True
+        self.set_working(False)
+        self.loaded.emit()
+
+    def _load_failed(self, error: Exception) -> None:
+        """The first load failing closes the dialog (nothing to show); a reload keeps what it shows."""
+        if not isinstance(error, (StoreError, LicensingError)):
+            raise error
+        self.set_working(False)
+        if not self.is_loaded:
+            self.load_failed.emit(error)
+            self.close_unloaded(self.tr("Choose Licensing Mode"), error)
+        else:
+            messages.critical(self, self.tr("Choose Licensing Mode"), one_line(error))
+
+    def set_working(self, working: bool, writing: bool = False) -> None:
+        """Controls off while a job of the dialog is on its way; Cancel too while OK writes."""
+        self._working = working
+        self.writing = working and writing
+        self.cancel_button.setEnabled(not self.writing)
+        # The write may wait up to the store's busy timeout for another program's lock: say so on OK.
+        self.ok_button.setText(self.tr("Saving…") if self.writing else self.tr("OK"))
+        self.show_current()
 
     def current_draft(self) -> ProductDraft | None:
         """The draft of the selected product."""
@@ -269,13 +335,16 @@ class ChooseLicensingModeDialog(QDialog):
         """Products with staged changes."""
         return [draft for draft in self.drafts.values() if draft.dirty]
 
-    def _show_current(self) -> None:
-        """Show the selected product's mode and count (after its staged edits)."""
+    def show_current(self) -> None:
+        """Show the selected product's mode and count (after its staged edits); call it after staging."""
         draft = self.current_draft()
         empty = not self.drafts
-        self.empty_label.setVisible(empty)
-        self.product_combo.setEnabled(not empty and self.only_product is None)
-        self.mode_group.setEnabled(draft is not None and self.access.may_change)
+        usable = self.is_loaded and not self._working
+        self.empty_label.setVisible(empty and self.is_loaded)
+        self.product_combo.setEnabled(usable and not empty and self.only_product is None)
+        self.mode_group.setEnabled(usable and draft is not None and self.access.may_change)
+        self.ok_button.setEnabled(usable and self.access.may_change)
+        self.replication_button.setEnabled(usable and self.access.may_change)
         if draft is None:
             self.mode_buttons.setExclusive(False)
             self.per_server.setChecked(False)
@@ -299,11 +368,11 @@ class ChooseLicensingModeDialog(QDialog):
     def _per_seat_clicked(self) -> None:
         draft = self.current_draft()
         if draft is None or draft.mode is LicenseMode.PER_SEAT:
-            self._show_current()
+            self.show_current()
             return
         title = self.tr("Choose Licensing Mode")
         if not draft.record.flip_allowed:
-            self._show_current()
+            self.show_current()
             messages.critical(
                 self,
                 self.tr("License Violation"),
@@ -325,19 +394,19 @@ class ChooseLicensingModeDialog(QDialog):
         )
         if agreed:
             draft.stage_per_seat()
-        self._show_current()
+        self.show_current()
 
     def _per_server_clicked(self) -> None:
         draft = self.current_draft()
         if draft is None or draft.mode is LicenseMode.PER_SERVER:
-            self._show_current()
+            self.show_current()
             return
         if draft.flip_staged:
             # Not written yet: clicking Per Server takes the staged change back.
             draft.unstage_per_seat()
-            self._show_current()
+            self.show_current()
             return
-        self._show_current()  # the radio goes back to Per Seat before the refusal is shown
+        self.show_current()  # the radio goes back to Per Seat before the refusal is shown
         messages.critical(
             self,
             self.tr("License Violation"),
@@ -348,140 +417,12 @@ class ChooseLicensingModeDialog(QDialog):
             informative=self.tr("To use Per Server licensing again, contact your license vendor."),
         )
 
-    # -- licenses -------------------------------------------------------------------------------------
-
-    def _open_child(self, dialog: QDialog, on_accept: Callable[[QDialog], None]) -> None:
-        """Open ``dialog`` window-modal; ``on_accept(dialog)`` runs when it is accepted."""
-        self.child_dialog = dialog
-
-        def finished(result: int) -> None:
-            if self.child_dialog is dialog:
-                self.child_dialog = None
-            if result == QDialog.DialogCode.Accepted:
-                on_accept(dialog)
-            # Not WA_DeleteOnClose: the values are read above, and deleting a dialog from inside
-            # its own close crashes PySide when Python still holds the object.
-            dialog.deleteLater()
-
-        dialog.finished.connect(finished)
-        dialog.open()
-
-    def _add_clicked(self) -> None:
-        from applet.ui.licensing.add_licenses import AddLicensesDialog
-
-        draft = self.current_draft()
-        if draft is None or draft.mode is not LicenseMode.PER_SERVER:
-            return
-        dialog = AddLicensesDialog(draft.name, draft.per_server_licenses, self)
-
-        def added(accepted: QDialog) -> None:
-            assert isinstance(accepted, AddLicensesDialog)
-            quantity, comment = accepted.values()
-            try:
-                change = draft.stage_add(quantity, comment)
-            except LicensingError as error:
-                messages.warning(self, self.tr("Add Licenses"), str(error))
-                return
-            self._show_current()
-            # The Per Server agreement follows at once, as in the original.
-            self._ask_agreement(draft, change, on_refused=lambda: self._drop(draft, change))
-
-        self._open_child(dialog, added)
-
-    def _drop(self, draft: ProductDraft, change: StagedChange) -> None:
-        if change in draft.changes:
-            draft.changes.remove(change)
-        self._show_current()
-
-    def _remove_clicked(self) -> None:
-        from applet.ui.licensing.remove_licenses import RemoveLicensesDialog
-
-        draft = self.current_draft()
-        if draft is None or draft.mode is not LicenseMode.PER_SERVER:
-            return
-        try:
-            stored = self.store.ledger.certificates(draft.name, LicenseMode.PER_SERVER)
-        except (StoreError, UnknownProduct) as error:
-            messages.critical(self, self.tr("Remove Licenses"), str(error))
-            return
-        # What is left on each certificate once this dialog's staged removals are written; spent ones
-        # are not offered.
-        available = [
-            replace(line, remaining=left)
-            for line in stored
-            if (left := (line.remaining or 0) - draft.staged_from(line.purchase_id)) > 0
-        ]
-        if not available:
-            messages.information(
-                self,
-                self.tr("Remove Licenses"),
-                self.tr("No certificate of %1 has licenses left to remove.").replace("%1", draft.name),
-                informative=self.tr("Licenses added in this dialog can be removed after you click OK."),
-            )
-            return
-        dialog = RemoveLicensesDialog(draft.name, available, draft.per_server_licenses, self)
-
-        def chosen(accepted: QDialog) -> None:
-            assert isinstance(accepted, RemoveLicensesDialog)
-            quantity, comment, certificate = accepted.values()
-            sure = messages.question(
-                self,
-                self.tr("Remove Licenses"),
-                self.tr("Remove %n Per Server license(s) of %1?", "", quantity).replace("%1", draft.name),
-                informative=self.tr("The removal is recorded in the purchase history when you click OK."),
-            )
-            if not sure:
-                return
-            try:
-                draft.stage_remove(quantity, comment, certificate)
-            except LicensingError as error:
-                messages.warning(self, self.tr("Remove Licenses"), str(error))
-            self._show_current()
-
-        self._open_child(dialog, chosen)
-
-    def _ask_agreement(
-        self,
-        draft: ProductDraft,
-        change: StagedChange,
-        on_agreed: Callable[[], None] | None = None,
-        on_refused: Callable[[], None] | None = None,
-    ) -> None:
-        from applet.ui.licensing.agreement import AgreementDialog, AgreementKind
-
-        if change.kind is ChangeKind.ADD:
-            dialog = AgreementDialog(
-                AgreementKind.PER_SERVER,
-                draft.name,
-                quantity=change.quantity,
-                total=draft.per_server_licenses,
-                parent=self,
-            )
-        else:
-            dialog = AgreementDialog(
-                AgreementKind.PER_SEAT, draft.name, per_server=draft.record.per_server_licenses, parent=self
-            )
-
-        def agreed(_dialog: QDialog) -> None:
-            change.agreed = True
-            if on_agreed is not None:
-                on_agreed()
-
-        self._open_child(dialog, agreed)
-        if on_refused is not None:
-            dialog.rejected.connect(on_refused)
-
     # -- buttons --------------------------------------------------------------------------------------
 
     def _replication_clicked(self) -> None:
         from applet.ui.licensing.replication import ReplicationDialog
 
-        try:
-            dialog = ReplicationDialog(self.store, self)
-        except StoreError as error:
-            messages.critical(self, self.tr("Configure Replication"), str(error))
-            return
-        self._open_child(dialog, lambda _dialog: None)
+        self.steps.open_child(ReplicationDialog(self.gateway, self), lambda _dialog: None)
 
     def show_help(self) -> None:
         """Open the applet's help."""
@@ -492,65 +433,79 @@ class ChooseLicensingModeDialog(QDialog):
         if not self.access.may_change:  # read-only (OK is disabled): nothing can have been staged
             super().reject()
             return
+        if self._working:
+            return
         for draft in self.dirty_drafts():
             for change in draft.changes:
                 if change.needs_agreement:
                     if draft.name != self.product_combo.currentText():
                         self.product_combo.setCurrentText(draft.name)
                     # Agreed: carry on with OK; refused: stay in the dialog, nothing written.
-                    self._ask_agreement(draft, change, on_agreed=self.accept)
+                    self.steps.ask_agreement(draft, change, on_agreed=self.accept)
                     return
-        if self._commit():
+        dirty = self.dirty_drafts()
+        if not dirty:
             super().accept()
+            return
+        # The worker writes copies: the drafts shown stay as they are until the outcome comes back.
+        copies = copy.deepcopy(dirty)
+        administrator = self.administrator
+        self.set_working(True, writing=True)
+        self.submit(
+            lambda store: commit_drafts(store, copies, administrator), self._committed, self._commit_failed
+        )
 
-    def _commit(self) -> bool:
-        """Write all staged changes; on failure tell the administrator and keep the dialog open.
+    def _committed(self, outcome: CommitOutcome) -> None:
+        """OK's write came back: close, or tell the administrator and keep the dialog open.
 
         ``committed`` is emitted whenever something was written, even if a later change failed.
         """
-        wrote = False
-        try:
-            for draft in self.dirty_drafts():
-                before = len(draft.changes)
-                try:
-                    commit_draft(self.store, draft, self.administrator)
-                finally:
-                    wrote = wrote or len(draft.changes) < before
-        except (ConcurrentChange, UnknownProduct):
+        for draft in outcome.drafts:
+            self.drafts[draft.name] = draft
+        self.set_working(False)
+        failed, error = outcome.failed, outcome.error
+        if failed is None:
+            if outcome.wrote:
+                self.committed.emit()
+            super().accept()
+            return
+        if isinstance(error, (ConcurrentChange, UnknownProduct)):
             messages.warning(
                 self,
                 self.tr("Choose Licensing Mode"),
                 self.tr(
                     "%1 was changed by someone else (another window or the lls command) while this "
                     "dialog was open. Your changes to it were not saved."
-                ).replace("%1", draft.name),
+                ).replace("%1", failed.name),
                 informative=self.tr("The current settings are shown now; review them and try again."),
             )
-            self._reload_after_conflict(draft)
-            return False
-        except StoreError as error:
-            messages.critical(
-                self,
-                self.tr("Choose Licensing Mode"),
-                self.tr("The license store could not be written. Nothing you entered was lost."),
-                informative=f"{error}\n\n" + self.tr("Click OK again to retry, or Cancel to discard."),
-            )
-            self._show_current()
-            return False
-        except LicensingError as error:
+            self._reload_after_conflict(failed)
+        elif isinstance(error, StoreError):
+            self._show_store_fault(error)
+        else:
             messages.warning(self, self.tr("Choose Licensing Mode"), str(error))
-            self._reload_after_conflict(draft)
-            return False
-        finally:
-            if wrote:
-                self.committed.emit()
-        return True
+            self._reload_after_conflict(failed)
+        if outcome.wrote:
+            self.committed.emit()
+        self.not_saved.emit(error)
+
+    def _commit_failed(self, error: Exception) -> None:
+        """The write could not start (the store could not be opened): every edit is still staged."""
+        self.set_working(False)
+        if not isinstance(error, StoreError):
+            raise error
+        self._show_store_fault(error)
+        self.not_saved.emit(error)
+
+    def _show_store_fault(self, error: StoreError) -> None:
+        messages.critical(
+            self,
+            self.tr("Choose Licensing Mode"),
+            self.tr("The license store could not be written. Nothing you entered was lost."),
+            informative=f"{error}\n\n" + self.tr("Click OK again to retry, or Cancel to discard."),
+        )
 
     def _reload_after_conflict(self, draft: ProductDraft) -> None:
         draft.changes.clear()
-        selected = self.product_combo.currentText()
-        try:
-            self.drafts.pop(draft.name, None)
-            self.reload(select=selected)
-        except StoreError as error:
-            messages.critical(self, self.tr("Choose Licensing Mode"), str(error))
+        self.drafts.pop(draft.name, None)
+        self.reload(select=self.product_combo.currentText())

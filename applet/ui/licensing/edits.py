@@ -5,7 +5,8 @@ The dialog stages every change (added licenses, removed licenses, the Per Seat f
 them through the store API in the order they were made. Each write carries the product revision the
 dialog last saw, so a change made meanwhile by the CLI or another window raises ``ConcurrentChange``
 instead of being overwritten. A change is removed from the draft as soon as it is written, so retrying
-after a failure (a locked store) never writes anything twice.
+after a failure (a locked store) never writes anything twice. OK writes every product in one job on the
+store gateway's worker thread (:func:`commit_drafts`), which reports how far it got instead of raising.
 
 No Qt here: the rules of staging are tested without widgets.
 """
@@ -13,10 +14,10 @@ No Qt here: the rules of staging are tested without widgets.
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from applet.domain.errors import InsufficientLicenses, InvalidInput
+from applet.domain.errors import InsufficientLicenses, InvalidInput, LicensingError
 from applet.domain.products import LicenseMode
 from applet.domain.validation import MAX_QUANTITY, clean_comment, parse_quantity
-from applet.store import Store
+from applet.store import Store, StoreError
 from applet.store.records import ProductRecord
 
 
@@ -178,3 +179,33 @@ def commit_draft(store: Store, draft: ProductDraft, administrator: str) -> Produ
         draft.record = store.products.get(draft.name)
         expected = draft.record.revision
     return draft.record
+
+
+@dataclass
+class CommitOutcome:
+    """How far OK got: the drafts as they are afterwards (written changes gone), and the first failure.
+
+    ``failed`` is the draft whose change was refused (its unwritten changes are still staged), with the
+    ``error``; both are None when everything was written.
+    """
+
+    drafts: list[ProductDraft]
+    wrote: bool
+    failed: ProductDraft | None = None
+    error: LicensingError | StoreError | None = None
+
+
+def commit_drafts(store: Store, drafts: list[ProductDraft], administrator: str) -> CommitOutcome:
+    """Write the drafts in order with :func:`commit_draft`, stopping at the first refusal or store fault.
+
+    Each product goes by name, so a conflict on one still leaves the products before it written.
+    """
+    wrote = False
+    for draft in drafts:
+        before = len(draft.changes)
+        try:
+            commit_draft(store, draft, administrator)
+        except (LicensingError, StoreError) as error:
+            return CommitOutcome(drafts, wrote or len(draft.changes) < before, draft, error)
+        wrote = wrote or len(draft.changes) < before
+    return CommitOutcome(drafts, wrote)

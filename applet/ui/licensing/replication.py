@@ -11,6 +11,11 @@ Below the Enterprise Server box the dialog shows what the name resolves to, or w
 (:func:`applet.store.master_lookup.resolve_master`, as ``lls replication set`` prints it). Resolving
 can wait on DNS or NetBIOS for seconds, so it runs on a thread of its own, a moment after typing
 stops; :attr:`ReplicationDialog.resolved` says when the line is up to date.
+
+The store is read and written through the :class:`~applet.ui.gateway.StoreGateway`, never on the UI
+thread: the dialog opens with "Loading…" and its controls disabled until the settings arrive
+(``loaded``, from :class:`~applet.ui.gateway_dialog.GatewayDialog`), and OK's write is one gateway
+job (the dialog closes when the store has taken it).
 """
 
 import contextlib
@@ -19,7 +24,6 @@ from concurrent.futures import ThreadPoolExecutor
 from PySide6.QtCore import QObject, Qt, QTime, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QDialog,
     QGridLayout,
     QGroupBox,
     QLabel,
@@ -32,12 +36,14 @@ from PySide6.QtWidgets import (
 )
 
 from applet.domain.errors import LicensingError
-from applet.store import Store, StoreError
+from applet.store import StoreError
 from applet.store.identity import current_administrator
 from applet.store.master_lookup import resolve_master
 from applet.store.records import ReplicationSettings
 from applet.store.replication import MAX_EVERY_HOURS, validate_replication
 from applet.ui import messages
+from applet.ui.gateway import StoreGateway
+from applet.ui.gateway_dialog import GatewayDialog
 from applet.ui.icons import icon
 from applet.ui.licensing.help import ok_cancel_help_buttons, show_help
 
@@ -71,23 +77,23 @@ class _Resolver(QObject):
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-class ReplicationDialog(QDialog):
+class ReplicationDialog(GatewayDialog):
     """Master Server (Domain Controller / Enterprise Server) and Replication Frequency.
 
     Signals:
+        loaded: the settings were read and are shown.
         resolved(str, str): the Enterprise Server text that was resolved and the line now shown for it.
     """
 
     resolved = Signal(str, str)
 
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.store = store
+    def __init__(self, gateway: StoreGateway, parent: QWidget | None = None) -> None:
+        super().__init__(gateway, parent)
         self.setObjectName("replication_dialog")
         self.setWindowTitle(self.tr("Configure Replication"))
         self.setWindowIcon(icon("replication"))
 
-        master = QGroupBox(self.tr("Master Server"), self)
+        master = self.master_box = QGroupBox(self.tr("Master Server"), self)
         self.domain_controller = QRadioButton(self.tr("&Domain Controller"), master)
         self.domain_controller.setObjectName("domain_controller_radio")
         self.domain_controller.setAccessibleName(self.tr("Domain Controller"))
@@ -123,7 +129,7 @@ class ReplicationDialog(QDialog):
         master_layout.addWidget(self.resolved_label, 2, 0, 1, 2)
         master_layout.setColumnStretch(1, 1)
 
-        frequency = QGroupBox(self.tr("Replication Frequency"), self)
+        frequency = self.frequency_box = QGroupBox(self.tr("Replication Frequency"), self)
         self.start_at = QRadioButton(self.tr("Start &At:"), frequency)
         self.start_at.setObjectName("start_at_radio")
         self.start_at.setAccessibleName(self.tr("Start At"))
@@ -152,10 +158,14 @@ class ReplicationDialog(QDialog):
         frequency_layout.setColumnStretch(3, 1)
 
         self.buttons = ok_cancel_help_buttons(self, self.show_help)
+        # "Loading…" until the settings arrive, "Saving…" while OK's write is on its way.
+        self.status_label = QLabel(self.tr("Loading…"), self)
+        self.status_label.setObjectName("replication_status_label")
 
         layout = QVBoxLayout(self)
         layout.addWidget(master)
         layout.addWidget(frequency)
+        layout.addWidget(self.status_label)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 60)
 
@@ -175,7 +185,29 @@ class ReplicationDialog(QDialog):
         self.setTabOrder(self.start_at, self.start_time)
         self.setTabOrder(self.start_time, self.start_every)
         self.setTabOrder(self.start_every, self.every_hours)
-        self.load(store.replication.get())
+        self._set_busy(True)
+        self.submit(lambda store: store.replication.get(), self._arrived, self._load_failed)
+
+    def _set_busy(self, busy: bool) -> None:
+        """Controls off while the settings load or OK writes them (Help stays on)."""
+        for box in (self.master_box, self.frequency_box):
+            box.setEnabled(not busy)
+        standard = self.buttons.StandardButton
+        self.buttons.button(standard.Ok).setEnabled(not busy)
+        self.buttons.button(standard.Cancel).setEnabled(not self.writing)
+        self.status_label.setVisible(busy)
+
+    def _arrived(self, settings: ReplicationSettings) -> None:
+        self.load(settings)
+        self.is_loaded = True
+        self._set_busy(False)
+        self.loaded.emit()
+
+    def _load_failed(self, error: Exception) -> None:
+        """Nothing to show: say why and close."""
+        if not isinstance(error, StoreError):
+            raise error
+        self.close_unloaded(self.tr("Configure Replication"), error)
 
     def load(self, settings: ReplicationSettings) -> None:
         """Show ``settings``."""
@@ -245,6 +277,8 @@ class ReplicationDialog(QDialog):
 
     def accept(self) -> None:
         """Validate and save; on a refusal or a store fault keep the dialog open."""
+        if not self.is_loaded or self.writing:
+            return
         title = self.tr("Configure Replication")
         try:
             clean = validate_replication(self.settings())
@@ -254,14 +288,29 @@ class ReplicationDialog(QDialog):
                 self.server_name.setFocus()
                 self.server_name.selectAll()
             return
-        try:
-            self.store.replication.set(clean, current_administrator())
-        except StoreError as error:
+        administrator = current_administrator()
+
+        def saved(_result: object) -> None:
+            self.writing = False
+            self._set_busy(False)
+            super(ReplicationDialog, self).accept()
+
+        def failed(error: Exception) -> None:
+            self.writing = False
+            self._set_busy(False)
+            if isinstance(error, LicensingError):
+                messages.warning(self, title, self.tr("The replication settings were not saved."), str(error))
+                return
+            if not isinstance(error, StoreError):
+                raise error
             messages.critical(
                 self,
                 title,
                 self.tr("The replication settings could not be saved. Nothing you typed was lost."),
                 str(error),
             )
-            return
-        super().accept()
+
+        self.writing = True
+        self.status_label.setText(self.tr("Saving…"))
+        self._set_busy(True)
+        self.submit(lambda store: store.replication.set(clean, administrator), saved, failed)

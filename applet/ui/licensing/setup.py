@@ -6,7 +6,8 @@ It stands in for the original applet's setup entry point and the unattended-setu
 * the product is registered if it is not (Per Server with 0 concurrent connections, the default of the
   original product setups);
 * interactive: Choose Licensing Mode opens on that product alone, with the requested mode and number
-  of concurrent connections already staged; OK still asks for the license agreements;
+  of concurrent connections staged as soon as it has loaded (the registration is the first job of its
+  store gateway, off the UI thread); OK still asks for the license agreements;
 * ``--unattended``: the changes are written at once, without any window; the installer accepts the
   license terms on the administrator's behalf, as the unattended answer file did.
 
@@ -30,6 +31,7 @@ from applet.store.product_setup import (
 )
 
 if TYPE_CHECKING:
+    from applet.ui.gateway import StoreGateway
     from applet.ui.licensing.choose_mode import ChooseLicensingModeDialog
 
 
@@ -53,32 +55,49 @@ def run_unattended(data_dir: str | None, product: str, mode: str | None, users: 
 
 
 def open_setup_dialog(
-    store: Store, product: str, mode: str | None, users: str | None
+    gateway: "StoreGateway", product: str, mode: str | None, users: str | None
 ) -> "ChooseLicensingModeDialog":
-    """Register the product if needed and build Choose Licensing Mode on it alone, changes staged.
+    """Build Choose Licensing Mode on ``product`` alone; its first load registers the product if needed
+    and checks the requested mode, and the request is staged once the product is shown (``loaded``).
+
+    A refusal of the request (Per Seat back to Per Server) or a store fault comes through the dialog's
+    ``load_failed`` signal, before anything is shown or staged.
 
     Raises:
-        LicensingError: bad ``--mode``/``--users``, or Per Seat back to Per Server.
-        StoreError: the store cannot be read or written.
+        LicensingError: bad ``--mode``/``--users`` (checked at once, before any store work).
     """
     from applet.domain.products import Product
     from applet.ui.licensing.choose_mode import ChooseLicensingModeDialog
 
     chosen, count = parse_setup(mode, users)
-    record = register_product(store, product, current_administrator())
-    if chosen is not None:
-        # The same rule as OK will apply, checked now so an impossible request fails before any window.
-        Product(record.name, record.mode, flip_allowed=record.flip_allowed).change_mode(chosen, agreed=True)
-    dialog = ChooseLicensingModeDialog(store, product=record.name, only_product=True)
-    draft = dialog.current_draft()
-    assert draft is not None
-    if count is not None and record.mode is LicenseMode.PER_SERVER:
-        change = per_server_change(record, count)
-        if change > 0:
-            draft.stage_add(change, SETUP_COMMENT)
-        elif change < 0:
-            draft.stage_remove(-change, SETUP_COMMENT)
-    if chosen is LicenseMode.PER_SEAT and record.mode is LicenseMode.PER_SERVER:
-        draft.stage_per_seat()
-    dialog.reload(select=record.name)
+    administrator = current_administrator()
+
+    def register(store: Store) -> None:
+        record = register_product(store, product, administrator)
+        if chosen is not None:
+            # The same rule as OK will apply, checked now so an impossible request fails before it shows.
+            current = Product(record.name, record.mode, flip_allowed=record.flip_allowed)
+            current.change_mode(chosen, agreed=True)
+
+    dialog = ChooseLicensingModeDialog(gateway, product=product, only_product=True, prepare=register)
+    staged = False
+
+    def stage() -> None:
+        nonlocal staged
+        draft = dialog.current_draft()
+        if staged or draft is None:
+            return
+        staged = True  # once: a reload after a conflict shows the store as it is
+        record = draft.record
+        if count is not None and record.mode is LicenseMode.PER_SERVER:
+            change = per_server_change(record, count)
+            if change > 0:
+                draft.stage_add(change, SETUP_COMMENT)
+            elif change < 0:
+                draft.stage_remove(-change, SETUP_COMMENT)
+        if chosen is LicenseMode.PER_SEAT and record.mode is LicenseMode.PER_SERVER:
+            draft.stage_per_seat()
+        dialog.show_current()
+
+    dialog.loaded.connect(stage)
     return dialog

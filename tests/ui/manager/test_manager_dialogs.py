@@ -258,7 +258,14 @@ def test_server_browser_double_click_opens_choose_licensing_mode(
     dialog = manager.child_dialog
     assert isinstance(dialog, ChooseLicensingModeDialog)
     assert dialog.isVisible()
+    # Read on the window's gateway (no store of its own, nothing on the UI thread), then shown.
+    assert dialog.gateway is manager.gateway
+    if not dialog.is_loaded:
+        with qtbot.waitSignal(dialog.loaded):
+            pass
     snapshot(dialog, "choose-mode-from-manager")
+    assert [dialog.product_combo.itemText(i) for i in range(dialog.product_combo.count())] == ["Web Server"]
+    assert dialog.connections.text() == "5" and dialog.administrator == manager.administrator
     dialog.reject()
 
 
@@ -338,4 +345,10 @@ def test_right_click_menus_and_server_replication(
     replication.trigger()
     dialog = manager.child_dialog
     assert isinstance(dialog, ReplicationDialog) and dialog.isVisible()
+    assert dialog.gateway is manager.gateway
+    if not dialog.is_loaded:
+        with qtbot.waitSignal(dialog.loaded):
+            pass
+    snapshot(dialog, "replication-from-manager")
+    assert dialog.domain_controller.isChecked() and dialog.every_hours.value() == 24
     dialog.reject()

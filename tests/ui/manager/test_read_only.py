@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 from applet.store import Store
 from applet.store.access import AdminAccess, CallerFacts, StoreFacts, decide_access
 from applet.store.paths import resolve_paths
+from applet.ui.gateway import StoreGateway
 from applet.ui.licensing.choose_mode import ChooseLicensingModeDialog
 from applet.ui.manager.dialogs.client_properties import ClientPropertiesDialog
 from applet.ui.manager.window import CLIENTS, SERVERS, ManagerWindow
@@ -38,12 +39,17 @@ def not_an_administrator(data_dir: Path) -> AdminAccess:
 
 
 def test_the_applet_opens_read_only_with_the_reason(
-    seeded: Store, not_an_administrator: AdminAccess, qtbot: QtBot, data_dir: Path, snapshot: Snapshot
+    seeded: Store,
+    gateway: StoreGateway,
+    not_an_administrator: AdminAccess,
+    qtbot: QtBot,
+    data_dir: Path,
+    snapshot: Snapshot,
 ) -> None:
     before = store_rows(data_dir)
-    dialog = ChooseLicensingModeDialog(seeded, product="Web Server", access=not_an_administrator)
+    dialog = ChooseLicensingModeDialog(gateway, product="Web Server", access=not_an_administrator)
     qtbot.addWidget(dialog)
-    with qtbot.waitExposed(dialog):
+    with qtbot.waitSignal(dialog.loaded), qtbot.waitExposed(dialog):
         dialog.show()
     banner = dialog.read_only_banner
     assert banner.isVisible() and banner.text() == not_an_administrator.reason
@@ -73,9 +79,13 @@ def test_the_applet_opens_read_only_with_the_reason(
     assert store_rows(data_dir) == before
 
 
-def test_the_applet_for_an_administrator_has_no_banner(seeded: Store, qtbot: QtBot) -> None:
-    dialog = ChooseLicensingModeDialog(seeded, access=AdminAccess(True))
+def test_the_applet_for_an_administrator_has_no_banner(
+    seeded: Store, gateway: StoreGateway, qtbot: QtBot
+) -> None:
+    dialog = ChooseLicensingModeDialog(gateway, access=AdminAccess(True))
     qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.loaded):
+        dialog.show()
     assert not hasattr(dialog, "read_only_banner")
     assert dialog.ok_button.isEnabled() and dialog.add_button.isEnabled()
 
@@ -140,6 +150,9 @@ def test_license_manager_opens_read_only_with_the_reason(
     window.servers.choose_licensing_mode(product.text())
     applet = window.child_dialog
     assert isinstance(applet, ChooseLicensingModeDialog)
+    if not applet.is_loaded:
+        with qtbot.waitSignal(applet.loaded):
+            pass
     assert applet.read_only_banner.text() == not_an_administrator.reason
     assert not applet.ok_button.isEnabled() and not applet.add_button.isEnabled()
     snapshot(applet, "manager-choose-mode-read-only")

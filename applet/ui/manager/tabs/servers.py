@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QAbstractItemView, QLabel, QMenu, QTreeView, QVBox
 from applet.store import Store
 from applet.store.records import ProductRecord
 from applet.store.reports import TabFilter, servers_table
-from applet.ui import messages
 from applet.ui.icons import icon
 from applet.ui.manager.models.columns import ITEM_KIND_ROLE, RECORD_ROLE
 from applet.ui.manager.models.server_tree import build_server_tree
@@ -139,36 +138,18 @@ class ServersTab(ManagerTab):
         if first.data(ITEM_KIND_ROLE) == "product":
             self.choose_licensing_mode(str(first.data(RECORD_ROLE)))
 
-    def _open_store(self, title: str) -> Store | None:
-        try:
-            return Store(self.host.paths)
-        except Exception as error:  # a store fault: say so, the window stays
-            messages.critical(self.view.window(), title, " ".join(str(error).split()))
-            return None
-
     def replication(self) -> None:
-        """Server -> Replication...: the applet's Replication Configuration dialog."""
+        """Server -> Replication...: the applet's Configure Replication dialog, on the window's gateway."""
         from applet.ui.licensing.replication import ReplicationDialog
 
-        store = self._open_store(self.tr("Replication"))
-        if store is None:
-            return
-        dialog = ReplicationDialog(store, self.view.window())
-        dialog.finished.connect(lambda _result: store.close())
-        self.host.open_dialog(dialog)
+        self.host.open_dialog(ReplicationDialog(self.host.gateway, self.view.window()))
 
     def choose_licensing_mode(self, product: str) -> None:
-        """Open the Licensing applet's Choose Licensing Mode dialog for ``product``.
-
-        The applet's dialog works on a store of its own, opened here and closed with the dialog.
-        """
+        """Open the applet's Choose Licensing Mode dialog for ``product``, on the window's gateway."""
         from applet.ui.licensing.choose_mode import ChooseLicensingModeDialog
 
-        store = self._open_store(self.tr("Choose Licensing Mode"))
-        if store is None:
-            return
         dialog = ChooseLicensingModeDialog(
-            store,
+            self.host.gateway,
             self.view.window(),
             product=product,
             only_product=True,
@@ -176,5 +157,4 @@ class ServersTab(ManagerTab):
             access=self.host.access,
         )
         dialog.committed.connect(self.host.refresh)
-        dialog.finished.connect(lambda _result: store.close())
         self.host.open_dialog(dialog)
