@@ -1,7 +1,7 @@
 """Frozen entry of the console executable ``lls``: the CLI and the service (``lls service run``).
 
 On Windows, ``lls.exe --windows-service`` is the program the Service Control Manager starts for the
-``LicenseService`` service (applet/winservice.py).
+``LicenseService`` service (applet/service/control/windows.py).
 """
 
 import sys
@@ -16,7 +16,7 @@ if __name__ == "__main__":
 
         multiprocessing.freeze_support()
         if sys.argv[1:2] == ["--windows-service"]:
-            from applet.winservice import main as windows_service_main
+            from applet.service.control.windows import main as windows_service_main
 
             raise SystemExit(windows_service_main())
     if sys.argv[1:3] == ["-m", "applet"]:

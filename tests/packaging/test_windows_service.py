@@ -1,5 +1,6 @@
 """The Windows service registration command lines and the service host's command line, checked on any
-platform (nothing is registered on the test machine), and the host's refusal outside Windows."""
+platform (nothing is registered on the test machine), and the host's refusal outside Windows
+(applet/service/control/windows.py, and the module name earlier releases registered)."""
 
 import os
 import subprocess
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from applet import winservice
+from applet.service.control import windows as winservice
 
 
 def _options(command: list[str]) -> dict[str, str]:
@@ -25,7 +26,7 @@ def test_install_registers_license_service(tmp_path: Path) -> None:
     assert options["DisplayName="] == "License Logging Service"
     # binPath is one Windows command line; the folder with a space is quoted.
     assert options["binPath="] == subprocess.list2cmdline(
-        [sys.executable, "-m", "applet.winservice", "--data-dir", str(data_dir)]
+        [sys.executable, "-m", "applet.service.control.windows", "--data-dir", str(data_dir)]
     )
     assert _options(config)["binPath="] == options["binPath="]
     assert description[:3] == ["sc.exe", "description", "LicenseService"]
@@ -70,9 +71,11 @@ def test_command_line_is_parsed() -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="checks the refusal outside Windows")
-def test_refused_outside_windows_with_one_line() -> None:
+# The host's module, and the name a service registered by an earlier release still starts.
+@pytest.mark.parametrize("module", ["applet.service.control.windows", "applet.winservice"])
+def test_refused_outside_windows_with_one_line(module: str) -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "applet.winservice", "install", "--data-dir", "x"],
+        [sys.executable, "-m", module, "install", "--data-dir", "x"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -117,9 +120,7 @@ def test_config_updates_only_an_earlier_registration(
     env, calls = _fake_sc(tmp_path, create_exit)
     monkeypatch.setenv("PATH", env["PATH"])
     # sc.exe's "already exists" is 1073, more than a POSIX exit status holds: the stand-in says 73.
-    from applet.service.control import windows as windows_control
-
-    monkeypatch.setattr(windows_control, "ERROR_SERVICE_EXISTS", 73)
-    windows_control.run_sc(winservice.install_commands(tmp_path / "data", "manual"))
+    monkeypatch.setattr(winservice, "ERROR_SERVICE_EXISTS", 73)
+    winservice.run_sc(winservice.install_commands(tmp_path / "data", "manual"))
     verbs = [line.split()[0] for line in calls.read_text(encoding="utf-8").splitlines()]
     assert verbs == ["create", *(["config"] if configured else []), "description", "failure"]
