@@ -67,9 +67,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh, empty data folder for this test, also exported as ``LLS_DATA_DIR``."""
+    """A fresh, empty data folder for this test, also exported as ``LLS_DATA_DIR``.
+
+    No configuration file of the machine or of the user running the tests is read either: the
+    machine-wide file and the per-user folder point into the test's folder (empty), and
+    ``$LLS_CONFIG`` and ``$LLS_MACHINE_WIDE`` are unset.
+    """
     folder = tmp_path / "data"
     monkeypatch.setenv("LLS_DATA_DIR", str(folder))
+    monkeypatch.setenv("LLS_MACHINE_CONFIG", str(tmp_path / "etc-licensing" / "licensing.toml"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-config"))
+    monkeypatch.delenv("LLS_CONFIG", raising=False)
+    monkeypatch.delenv("LLS_MACHINE_WIDE", raising=False)
     return folder
 
 

@@ -6,6 +6,7 @@ with the OS user as administrator.
 """
 
 import argparse
+import sys
 import time
 from typing import Any
 
@@ -177,11 +178,17 @@ def _product_dict(record: ProductRecord) -> dict[str, Any]:
 
 
 def cmd_paths(args: argparse.Namespace) -> None:
-    paths = resolve_paths(args.data_dir).as_dict()
+    from applet.store.paths import machine_store_warning
+
+    resolved = resolve_paths(args.data_dir)
+    paths = resolved.as_dict()
+    warning = machine_store_warning(resolved)
     if args.json:
-        print_json(paths)
+        print_json({**paths, "warning": warning})
     else:
         print_fields(list(paths.items()))
+    if warning:
+        print(f"lls: warning: {warning}", file=sys.stderr)
 
 
 def cmd_product_list(args: argparse.Namespace) -> None:

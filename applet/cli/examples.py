@@ -9,6 +9,8 @@ examples (and any option without help): a new command gets a line here or an ``e
 EXAMPLES: dict[str, tuple[str, ...]] = {
     "": ("lls product list", "lls --json events --product 'SQL Server'"),
     "paths": ("lls paths", "lls --data-dir /var/lib/licensing paths"),
+    "config": ("lls config show", "lls --config /etc/licensing/licensing.toml --json config show"),
+    "config show": ("lls config show", "lls --config ./licensing.toml --json config show"),
     "product": ("lls product add 'SQL Server' --limit 25 --agree", "lls product list"),
     "product list": ("lls product list", "lls --json product list"),
     "product show": ("lls product show 'SQL Server'",),

@@ -16,9 +16,10 @@ from types import ModuleType
 from typing import Any, NoReturn
 
 from applet import __version__
-from applet.cli import admin, completion, gui, manager_command, operations, replication
+from applet.cli import admin, completion, config_command, gui, manager_command, operations, replication
 from applet.cli import service as service_commands
 from applet.cli.errors import EXIT_OK, EXIT_USAGE, classify
+from applet.store.config import check_configuration
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -51,17 +52,26 @@ COMMAND_GROUPS: tuple[ModuleType, ...] = (
     gui,
     manager_command,
     completion,
+    config_command,
 )
 
 
 def common_options() -> argparse.ArgumentParser:
-    """``--data-dir`` and ``--json``, accepted before or after the sub-command."""
+    """``--data-dir``, ``--config`` and ``--json``, accepted before or after the sub-command."""
     common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="read this configuration file alone (default: $LLS_CONFIG, else the per-user licensing.toml "
+        "over /etc/licensing/licensing.toml; see `lls config show`)",
+    )
     common.add_argument(
         "--data-dir",
         metavar="DIR",
         default=argparse.SUPPRESS,
-        help="the store's folder (default: $LLS_DATA_DIR, else the per-user data folder)",
+        help="the store's folder (default: $LLS_DATA_DIR, else data_dir of the configuration file, else the "
+        "per-user data folder)",
     )
     common.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
@@ -93,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.json = getattr(args, "json", False)
     handler: Handler = args.handler
     try:
+        check_configuration(getattr(args, "config", None))
         return handler(args) or EXIT_OK
     except KeyboardInterrupt:
         return 130

@@ -74,7 +74,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         parser.add_argument(
             "--enterprise-database",
             metavar="URL",
-            help=f"postgresql://... (default: ${ENTERPRISE_DATABASE_ENV}, else SQLite in the data folder)",
+            help=f"postgresql://... (default: ${ENTERPRISE_DATABASE_ENV}, else the configuration file's, "
+            "else SQLite in the data folder)",
         )
         return parser
 
@@ -313,7 +314,12 @@ def cmd_status(args: argparse.Namespace) -> None:
 
 
 def _location(args: argparse.Namespace) -> str | None:
-    return args.enterprise_database or os.environ.get(ENTERPRISE_DATABASE_ENV) or None
+    """``--enterprise-database`` > ``$LLS_ENTERPRISE_DATABASE`` > the configuration file's
+    ``replication.enterprise_database`` > None (SQLite in the data folder)."""
+    from applet.store.config import load_configuration
+
+    configured = load_configuration().get("replication.enterprise_database")
+    return args.enterprise_database or os.environ.get(ENTERPRISE_DATABASE_ENV) or configured
 
 
 def _read(args: argparse.Namespace, which: str, reader: Any, query: str = "") -> Any:

@@ -121,6 +121,8 @@ def _service_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace, foreground: bool) -> tuple[Any, set[str]]:
+    """The service's settings: the command line's options over the configuration file's (the store's
+    settings table comes after both, when the service has opened the store)."""
     from applet.service.settings import (
         DEFAULT_HOST,
         DEFAULT_PORT,
@@ -128,19 +130,21 @@ def _settings(args: argparse.Namespace, foreground: bool) -> tuple[Any, set[str]
         positive_count,
         positive_seconds,
     )
+    from applet.store.config import load_configuration
 
     port = DEFAULT_PORT
+    given: set[str] = set()
     if args.port is not None:
         if not str(args.port).isdigit() or int(args.port) > 65535:
             raise CommandError(f"not a TCP port: {args.port!r}", EXIT_USAGE)
         port = int(args.port)
-    explicit: set[str] = set()
+        given.add("port")
     values: dict[str, Any] = {}
     for option in ("heartbeat", "expiry", "violation_interval"):
         text = getattr(args, option)
         if text is not None:
             values[option] = positive_seconds(text, "--" + option.replace("_", "-"))
-            explicit.add(option)
+            given.add(option)
     if args.max_lease is not None:
         values["max_lease_seconds"] = positive_seconds(args.max_lease, "--max-lease")
     for option in ("max_leases", "max_leases_per_client", "max_connections"):
@@ -149,9 +153,20 @@ def _settings(args: argparse.Namespace, foreground: bool) -> tuple[Any, set[str]
             values[option] = positive_count(text, "--" + option.replace("_", "-"))
     if args.replication_retry is not None:
         values["replication_retry"] = positive_seconds(args.replication_retry, "--replication-retry")
+        given.add("replication_retry")
     database = args.enterprise_database or os.environ.get("LLS_ENTERPRISE_DATABASE") or None
     if database is not None and not database.startswith(("postgresql://", "postgres://")):
         raise CommandError("--enterprise-database must be a postgresql:// URL", EXIT_USAGE)
+    given.update(
+        name
+        for name, value in (
+            ("host", args.host),
+            ("tls_cert", args.tls_cert),
+            ("tls_key", args.tls_key),
+            ("enterprise_database", database),
+        )
+        if value
+    )
     settings = ServiceSettings(
         host=args.host or DEFAULT_HOST,
         enterprise_database=database,
@@ -162,6 +177,7 @@ def _settings(args: argparse.Namespace, foreground: bool) -> tuple[Any, set[str]
         foreground=foreground,
         **values,
     )
+    settings, explicit = settings.with_configuration(load_configuration(), given)
     settings.check()
     return settings, explicit
 
@@ -344,21 +360,35 @@ def _startup_type(paths: DataPaths) -> str:
         return store.setting(SETTING_STARTUP, "manual") or "manual"
 
 
+def _configured_settings() -> Any:
+    """The service's settings as the configuration file makes them, checked: a unit or Windows service
+    that would not start with the file's host, port and TLS files is refused now (exit 2)."""
+    from applet.service.settings import ServiceSettings
+    from applet.store.config import load_configuration
+
+    settings, _ = ServiceSettings(foreground=False).with_configuration(load_configuration(), set())
+    settings.check()
+    return settings
+
+
 @changes_store
 def cmd_startup(args: argparse.Namespace) -> None:
     from applet.service.control import ServiceControlError
     from applet.store import Store
 
     paths = resolve_paths(args.data_dir)
+    settings = _configured_settings() if args.type != "disabled" else None
     try:
         if sys.platform == "win32":
             from applet.service.control.windows import set_start_type
 
             detail = set_start_type(args.type)
         elif sys.platform.startswith("linux"):
-            from applet.service.control.systemd import set_startup
+            from applet.service.control.systemd import is_system, set_startup, unit_config_file
+            from applet.store.config import load_configuration
 
-            detail = set_startup(paths, args.type)
+            config_file = unit_config_file(load_configuration(), paths, is_system())
+            detail = set_startup(paths, args.type, config_file, settings.port if settings else None)
         else:
             raise ServiceControlError(
                 f"setting the startup type is not supported on {sys.platform}; "

@@ -62,7 +62,7 @@ from applet.store.outbox import (
     sender_state,
     server_identity,
 )
-from applet.store.replication import SETTING_DOMAIN, SETTING_DOMAIN_MASTER
+from applet.store.replication import SETTING_CA_FILE, SETTING_DOMAIN, SETTING_DOMAIN_MASTER
 
 if TYPE_CHECKING:
     from applet.service.runner import Service
@@ -413,7 +413,7 @@ async def _read_limited(request: web.Request, limit: int) -> bytes:
 
 def _client_ssl(store: Store) -> ssl.SSLContext:
     context = ssl.create_default_context()
-    ca_file = store.setting("replication.ca_file")
+    ca_file = store.setting(SETTING_CA_FILE)
     if ca_file:
         context.load_verify_locations(ca_file)
     return context

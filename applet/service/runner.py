@@ -119,6 +119,14 @@ class Service:
 
         self.replication = Replication(self)
         await self.replication.start()
+        # After the enterprise database answered (a wrong URL stops the start, changing nothing).
+        if self.settings.configured_replication:
+            # The configuration file's [replication] keys become the store's settings (what the
+            # Replication dialog and `lls replication show` then show), recorded as its change.
+            configured = dict(self.settings.configured_replication)
+            source = self.settings.configuration_file
+            if await self.worker.call(lambda store: store.replication.apply_configured(configured, source)):
+                log.info("replication settings taken from %s", source)
         app = build_app(self)
         # Shutdown must not wait on clients: at most 2 s for requests in progress, and a body the
         # service did not read (a refused request) is drained for at most 1 s, not aiohttp's 10 s.

@@ -1,6 +1,7 @@
 """The service's tunables: where it listens, lease timing, event throttling, batching.
 
-Precedence: a command-line flag > a value in the store's ``settings`` table (keys below) > the default.
+Precedence: a command-line flag > the configuration file (``licensing.toml``, :mod:`applet.store.config`)
+> a value in the store's ``settings`` table (keys below) > the default.
 """
 
 from dataclasses import dataclass, replace
@@ -11,13 +12,14 @@ from applet.domain.errors import InvalidInput
 from applet.domain.events import ViolationThrottle
 from applet.domain.replication import DEFAULT_SERVICE_PORT, RETRY_INTERVAL_SECONDS, is_loopback
 from applet.service.leases import DEFAULT_MAX_PER_HOLDER, DEFAULT_MAX_TOTAL, LeaseCaps
+from applet.store.config import MAX_SECONDS, Configuration
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = DEFAULT_SERVICE_PORT
 DEFAULT_HEARTBEAT = 60.0
 EXPIRY_FACTOR = 2.0
 # The longest time any setting in seconds may take.
-MAX_LEASE_SECONDS = 7 * 24 * 3600.0
+MAX_LEASE_SECONDS = MAX_SECONDS
 # The longest lease a caller may ask for by default (``lease_seconds``, e.g. ``lls request --lease``).
 DEFAULT_MAX_LEASE_SECONDS = 24 * 3600.0
 # A connection must send a complete request header within this time (and may idle this long).
@@ -27,6 +29,28 @@ DEFAULT_HEADER_TIMEOUT = 10.0
 SETTING_HEARTBEAT = "service.heartbeat_seconds"
 SETTING_EXPIRY = "service.expiry_seconds"
 SETTING_VIOLATION_INTERVAL = "service.violation_interval_seconds"
+
+# The service's fields the configuration file may set, and their keys there (the TLS pair goes together).
+CONFIGURED_FIELDS = {
+    "host": "service.host",
+    "port": "service.port",
+    "heartbeat": "service.heartbeat_seconds",
+    "expiry": "service.expiry_seconds",
+    "violation_interval": "service.violation_interval_seconds",
+    "replication_retry": "replication.retry_seconds",
+    "enterprise_database": "replication.enterprise_database",
+}
+# The store's replication settings the configuration file may set (applied at start, see the runner).
+CONFIGURED_REPLICATION = (
+    "master",
+    "enterprise_server",
+    "frequency",
+    "start_at",
+    "every_hours",
+    "ca_file",
+    "domain",
+    "domain_master",
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +81,10 @@ class ServiceSettings:
     header_timeout: float = DEFAULT_HEADER_TIMEOUT
     # Serve GET /metrics without a token off loopback too (applet/service/metrics.py).
     metrics: bool = False
+    # Replication settings from the configuration file, written into the store at start when they
+    # differ from it ((name, value) pairs of CONFIGURED_REPLICATION), and the file they come from.
+    configured_replication: tuple[tuple[str, object], ...] = ()
+    configuration_file: str = ""
 
     @property
     def lease_expiry(self) -> float:
@@ -86,6 +114,34 @@ class ServiceSettings:
                 continue
             changes[field_name] = positive_seconds(text, key)
         return replace(self, **changes) if changes else self
+
+    def with_configuration(
+        self, configuration: Configuration, given: set[str]
+    ) -> tuple["ServiceSettings", set[str]]:
+        """Fill the fields not ``given`` on the command line from the configuration file.
+
+        Returns the settings and the fields the store's settings table must no longer change (the
+        command line's and the file's). The TLS pair is taken from the file only when neither file was
+        given on the command line.
+        """
+        changes: dict[str, Any] = {}
+        for field_name, key in CONFIGURED_FIELDS.items():
+            value = configuration.get(key)
+            if field_name not in given and value is not None:
+                changes[field_name] = value
+        if not {"tls_cert", "tls_key"} & given:
+            for field_name in ("tls_cert", "tls_key"):
+                value = configuration.get(f"service.{field_name}")
+                if value is not None:
+                    changes[field_name] = Path(str(value))
+        replication = configuration.section("replication")
+        configured = tuple(
+            (name, replication[name][0]) for name in CONFIGURED_REPLICATION if name in replication
+        )
+        if configured:
+            changes["configured_replication"] = configured
+            changes["configuration_file"] = str(replication[configured[0][0]][1])
+        return (replace(self, **changes) if changes else self), given | set(changes)
 
     def check(self) -> None:
         """Refuse settings the service must not run with (raises :class:`InvalidInput`)."""

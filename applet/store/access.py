@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from applet.store.database import StoreError
-from applet.store.paths import DataPaths, machine_wide_dir
+from applet.store.paths import DataPaths, machine_store_dir, machine_wide_dir
 
 # Membership in any of these makes a POSIX user an administrator of Licensing. ``licensing-admins`` is
 # Licensing's own (for delegating without sudo); the others are the distributions' administrator groups.
@@ -155,7 +155,10 @@ def _same_folder(first: Path, second: Path) -> bool:
 
 def store_facts(paths: DataPaths) -> StoreFacts:
     """The facts about ``paths``' data folder, from the file system."""
-    machine_wide = paths.source == MACHINE_WIDE_SOURCE or _same_folder(paths.data_dir, machine_wide_dir())
+    # The machine-wide store as the machine-wide configuration file names it (else machine_wide_dir()).
+    machine_wide = paths.source == MACHINE_WIDE_SOURCE or any(
+        _same_folder(paths.data_dir, folder) for folder in {machine_wide_dir(), machine_store_dir()}
+    )
     owner: int | None = None
     if sys.platform != "win32":
         try:

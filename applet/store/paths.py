@@ -1,9 +1,20 @@
-"""The one resolver of where Licensing keeps its files.
+"""The one resolver of where Licensing keeps its files, and the one place that says in which order.
 
-Order: an explicit ``--data-dir`` > the ``LLS_DATA_DIR`` environment variable > machine-wide mode
-(``LLS_MACHINE_WIDE=1``: ProgramData on Windows, /var/lib/licensing elsewhere) > the per-user
-platformdirs data folder. The GUI, the CLI and the service all call :func:`resolve_paths`, so they
-agree on the store by default.
+The data folder (the store), first match wins:
+
+1. ``--data-dir DIR`` (every program, and the service's systemd unit);
+2. ``$LLS_DATA_DIR``;
+3. ``$LLS_MACHINE_WIDE=1``: the machine-wide store (below);
+4. ``data_dir`` in the configuration in force (:mod:`applet.store.config`): the ``--config FILE`` (or
+   ``$LLS_CONFIG``) alone, else the per-user ``licensing.toml`` over the machine-wide
+   ``/etc/licensing/licensing.toml`` (``%ProgramData%\\Licensing\\licensing.toml`` on Windows);
+5. the per-user platformdirs data folder.
+
+The machine-wide store is the ``data_dir`` of the machine-wide configuration file, else
+/var/lib/licensing (``%ProgramData%\\Licensing`` on Windows): where ``install.sh --service`` and the Windows
+installer put the service's store. The GUI, the CLI and the service all call :func:`resolve_paths`, so
+they agree on the store; :func:`machine_store_warning` says when one of them does not use an existing
+machine-wide store.
 """
 
 import os
@@ -24,7 +35,10 @@ class DataPaths:
     """Every location the product uses, derived from one data folder."""
 
     data_dir: Path
+    # What chose the folder: "--data-dir", "LLS_DATA_DIR", "LLS_MACHINE_WIDE", "config" or "default".
     source: str
+    # The configuration file whose data_dir chose it (source "config").
+    config_file: Path | None = None
 
     @property
     def database(self) -> Path:
@@ -78,19 +92,68 @@ def machine_wide_dir() -> Path:
     return Path("/var/lib/licensing")
 
 
+def machine_store_dir() -> Path:
+    """The machine-wide store: ``data_dir`` of the machine-wide configuration file, else
+    :func:`machine_wide_dir`. Raises :class:`applet.store.config.ConfigError` for a bad file."""
+    from applet.store.config import read_machine_configuration
+
+    machine = read_machine_configuration()
+    configured = machine.values.get("data_dir") if machine is not None else None
+    return Path(str(configured)) if configured else machine_wide_dir()
+
+
 def resolve_paths(data_dir: str | os.PathLike[str] | None = None) -> DataPaths:
-    """Decide the data folder: ``data_dir`` > ``LLS_DATA_DIR`` > machine-wide > per-user default."""
+    """Decide the data folder in the order of the module docstring.
+
+    Raises :class:`applet.store.config.ConfigError` when a configuration file it reads is bad.
+    """
     if data_dir:
         return DataPaths(Path(data_dir).expanduser().absolute(), "--data-dir")
     env = os.environ.get("LLS_DATA_DIR")
     if env:
         return DataPaths(Path(env).expanduser().absolute(), "LLS_DATA_DIR")
     if os.environ.get("LLS_MACHINE_WIDE") == "1":
-        return DataPaths(machine_wide_dir(), "LLS_MACHINE_WIDE")
-    # Imported here so that a CLI call with --data-dir never pays for it.
+        return DataPaths(machine_store_dir(), "LLS_MACHINE_WIDE")
+    # Imported here: a CLI call with --data-dir never pays for it.
+    from applet.store.config import load_configuration
+
+    configured = load_configuration().lookup("data_dir")
+    if configured is not None:
+        return DataPaths(Path(str(configured[0])), "config", configured[1])
     from platformdirs import user_data_path
 
     return DataPaths(user_data_path(APP_NAME, APP_AUTHOR, roaming=False), "default")
+
+
+def store_reason(paths: DataPaths) -> str:
+    """Why this store is the one in use, as a sentence for ``lls config show``."""
+    reasons = {
+        "--data-dir": "--data-dir was given",
+        "LLS_DATA_DIR": "$LLS_DATA_DIR is set",
+        "LLS_MACHINE_WIDE": "$LLS_MACHINE_WIDE=1 selects the machine-wide store",
+        "config": f"data_dir in {paths.config_file}",
+        "default": "no data folder is configured: the per-user default",
+    }
+    return reasons.get(paths.source, paths.source)
+
+
+def machine_store_warning(paths: DataPaths) -> str | None:
+    """A line for ``lls paths`` and the GUIs' status bars when a machine-wide store exists (the
+    service's, after ``install.sh --service``) and ``paths`` is another one; None otherwise."""
+    machine = machine_store_dir()
+    if not (machine / DATABASE_FILE).exists() or _same_folder(machine, paths.data_dir):
+        return None
+    return (
+        f"a machine-wide store exists in {machine}, but this uses {paths.data_dir} "
+        f"({store_reason(paths)}); use --data-dir {machine} or set data_dir in the configuration"
+    )
+
+
+def _same_folder(first: Path, second: Path) -> bool:
+    try:
+        return first.exists() and second.exists() and first.samefile(second)
+    except OSError:
+        return first.absolute() == second.absolute()
 
 
 def make_private_folder(folder: Path) -> None:

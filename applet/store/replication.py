@@ -1,6 +1,8 @@
 """Replication settings (Configure Replication) and the servers of the enterprise view."""
 
 import re
+from dataclasses import replace
+from typing import Any
 
 from applet.domain.errors import InvalidInput
 from applet.domain.replication import parse_master_address
@@ -19,6 +21,15 @@ SETTING_EVERY_SECONDS = "replication.every_seconds"
 # comes before any DNS lookup. Changing the master or frequency keeps both.
 SETTING_DOMAIN = "replication.domain"
 SETTING_DOMAIN_MASTER = "replication.domain_master"
+# The CA certificate that a master off loopback is checked against (``lls replication set --ca-file``).
+SETTING_CA_FILE = "replication.ca_file"
+# The configuration file's [replication] keys that are settings of the store (the others are the fields
+# of ReplicationSettings): what :meth:`ReplicationRepository.apply_configured` writes.
+CONFIGURED_SETTINGS = {
+    "ca_file": SETTING_CA_FILE,
+    "domain": SETTING_DOMAIN,
+    "domain_master": SETTING_DOMAIN_MASTER,
+}
 
 
 def validate_replication(settings: ReplicationSettings) -> ReplicationSettings:
@@ -41,6 +52,17 @@ def validate_replication(settings: ReplicationSettings) -> ReplicationSettings:
             f"replication interval must be 1 to {MAX_EVERY_HOURS} hours, not {settings.every_hours}"
         )
     return ReplicationSettings(settings.master, server, settings.frequency, start_at, settings.every_hours)
+
+
+def _schedule(settings: ReplicationSettings) -> tuple[str, str, str, str, int]:
+    """The settings without who changed them and when."""
+    return (
+        settings.master,
+        settings.enterprise_server,
+        settings.frequency,
+        settings.start_at,
+        settings.every_hours,
+    )
 
 
 class ReplicationRepository(Repository):
@@ -76,6 +98,43 @@ class ReplicationRepository(Repository):
             self.audit(connection, administrator, "replication", None, repr(clean))
             self.bump_configuration(connection)
         return self.get()
+
+    def apply_configured(self, configured: dict[str, Any], source: str) -> bool:
+        """Make the store's settings what the configuration file ``source`` says (its ``[replication]``
+        keys named as :class:`ReplicationSettings`' fields, and :data:`CONFIGURED_SETTINGS`); the keys it
+        does not set
+        keep the store's values. Recorded as a change by ``source`` only when something differs.
+        Returns True when something changed. Raises :class:`InvalidInput` for settings that do not go
+        together (an enterprise server named nowhere)."""
+        current = self.get()
+        fields = {name: value for name, value in configured.items() if name not in CONFIGURED_SETTINGS}
+        if fields.get("enterprise_server") and "master" not in fields:
+            fields["master"] = "enterprise-server"
+        if "every_hours" in fields and "frequency" not in fields:
+            fields["frequency"] = "every"
+        if "start_at" in fields and "frequency" not in fields:
+            fields["frequency"] = "start-at"
+        wanted = validate_replication(replace(current, **fields))
+        changed = False
+        if _schedule(wanted) != _schedule(current):
+            self.set(wanted, source)
+            changed = True
+        for name, key in CONFIGURED_SETTINGS.items():
+            value = configured.get(name)
+            if value is None:
+                continue
+            with self.db.transaction() as connection:
+                row = connection.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+                if row is None or row[0] != str(value):
+                    connection.execute(
+                        "INSERT INTO settings (key, value) VALUES (?, ?) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        (key, str(value)),
+                    )
+                    self.audit(connection, source, "replication", None, f"{name}={value}")
+                    self.bump_configuration(connection)
+                    changed = True
+        return changed
 
     def servers(self) -> list[ServerRecord]:
         """Known servers, the local one first."""

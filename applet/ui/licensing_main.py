@@ -2,8 +2,8 @@
 
 Usage::
 
-    licensing [--data-dir DIR] [--self-test]
-    licensing --manager [--data-dir DIR] [--self-test]
+    licensing [--data-dir DIR] [--config FILE] [--self-test]
+    licensing --manager [--data-dir DIR] [--config FILE] [--self-test]
     licensing [--data-dir DIR] [--self-test [--grab PNG]]
     licensing --setup --product NAME [--mode per-server|per-seat] [--users N] [--unattended]
 
@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="licensing", description="The Licensing applet: Choose Licensing Mode."
     )
     parser.add_argument("--data-dir", metavar="DIR", help="the store's folder (default: $LLS_DATA_DIR, ...)")
+    parser.add_argument(
+        "--config", metavar="FILE", help="read this configuration file alone (see `lls config show`)"
+    )
     parser.add_argument("--self-test", action="store_true", help="exit right after the first paint")
     parser.add_argument(
         MANAGER_FLAG, action="store_true", help="open License Manager instead (as license-manager does)"
@@ -67,6 +70,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.setup and not args.product:
         print("licensing: error: --setup needs --product NAME", file=sys.stderr)
+        return 2
+    from applet.store.config import ConfigError, check_configuration
+
+    try:
+        check_configuration(args.config)
+    except ConfigError as error:  # before any window: one line, exit 2, nothing opened
+        print(f"licensing: error: {error}", file=sys.stderr)
         return 2
     if args.setup:
         # Setup changes the store: on a machine-wide one, only an administrator's (applet.store.access).
@@ -104,7 +114,7 @@ def _run_gui(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QEvent, QObject, QTimer
 
     from applet.store.exit_codes import exit_status
-    from applet.store.paths import resolve_paths
+    from applet.store.paths import machine_store_warning, resolve_paths
     from applet.ui import messages
     from applet.ui.app import application
     from applet.ui.gateway import StoreGateway
@@ -114,7 +124,8 @@ def _run_gui(args: argparse.Namespace) -> int:
     messages.set_help_handler(show_help)
     # The store is opened (created and migrated on a new machine) by the gateway's worker thread, while
     # the dialog paints "Loading…"; nothing here waits on it.
-    gateway = StoreGateway(resolve_paths(args.data_dir), create=True)
+    paths = resolve_paths(args.data_dir)
+    gateway = StoreGateway(paths, create=True)
     try:
         if args.setup:
             from applet.ui.licensing.setup import open_setup_dialog
@@ -139,6 +150,10 @@ def _run_gui(args: argparse.Namespace) -> int:
             print(f"licensing: error: {message}", file=sys.stderr)
 
         dialog.load_failed.connect(load_failed)
+        # Stat calls only: whether a machine-wide store exists that this dialog does not show.
+        warning = machine_store_warning(paths)
+        if warning:
+            dialog.show_store_warning(warning)
         if args.self_test:
 
             def grab_and_quit() -> None:

@@ -6,10 +6,11 @@
 #   sudo Licensing/_internal/linux/install.sh [--service]      # from the copied folder
 #   bash packaging/linux/install.sh --from dist/Licensing      # from a source tree, after build.sh
 #
-# As root: /opt/licensing, /usr/local/bin, /usr/share/{applications,icons,man,...}, store /var/lib/licensing.
+# As root: /opt/licensing, /usr/local/bin, /usr/share/{applications,icons,man,...}; with --service also the
+# system user "licensing", /etc/licensing/licensing.toml (if missing) and the store /var/lib/licensing.
 # Otherwise: ~/.local/opt/licensing, ~/.local/bin, ~/.local/share/{applications,icons,man,...}, the
 # per-user store.
-# LICENSING_PREFIX, LICENSING_BIN_DIR and LICENSING_SHARE_DIR override the three folders.
+# LICENSING_PREFIX, LICENSING_BIN_DIR, LICENSING_SHARE_DIR and LICENSING_CONFIG_DIR override the folders.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -75,7 +76,21 @@ fi
 
 if [ "$service" = yes ]; then
   if [ "$(id -u)" = 0 ]; then
-    LLS_MACHINE_WIDE=1 "$prefix/lls" service startup automatic
+    # The service runs as its own system user, which owns the machine-wide store (/var/lib/licensing,
+    # the unit's StateDirectory). The machine-wide configuration names that store, so lls and both GUIs
+    # use it too, for every user (see `lls config show`).
+    if ! id -u licensing >/dev/null 2>&1; then
+      useradd --system --user-group --home-dir /var/lib/licensing --no-create-home \
+        --shell /usr/sbin/nologin --comment "License Logging Service" licensing
+      echo "install.sh: created the system user licensing"
+    fi
+    config_dir="${LICENSING_CONFIG_DIR:-/etc/licensing}"
+    if [ ! -e "$config_dir/licensing.toml" ]; then
+      mkdir -p "$config_dir"
+      install -m 0644 "$prefix/_internal/linux/licensing.toml" "$config_dir/licensing.toml"
+      echo "install.sh: wrote $config_dir/licensing.toml (the machine-wide configuration)"
+    fi
+    LLS_MACHINE_WIDE=1 LLS_MACHINE_CONFIG="$config_dir/licensing.toml" "$prefix/lls" service startup automatic
   else
     "$prefix/lls" service startup automatic
   fi

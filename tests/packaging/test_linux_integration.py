@@ -18,21 +18,51 @@ def _ini(text: str) -> configparser.ConfigParser:
     return parser
 
 
-def _filled_unit(exec_start: str) -> str:
+def _filled_unit(exec_start: str, system: bool = True) -> str:
     template = read_resource_text("systemd", "licensing.service.in")
-    return template.replace("@EXEC_START@", exec_start).replace("@WANTED_BY@", "multi-user.target")
+    return (
+        template.replace("@EXEC_START@", exec_start)
+        .replace("@WANTED_BY@", "multi-user.target" if system else "default.target")
+        .replace("@SYSTEM@", "" if system else "# ")
+        .replace("@DATA_DIR@", "/var/lib/licensing")
+        .replace("@PROTECT_HOME@", "yes")
+        .replace("@CAPABILITIES@", "")
+    )
 
 
 def test_unit_template_has_only_the_documented_placeholders() -> None:
     template = read_resource_text("systemd", "licensing.service.in")
     placeholders = set(re.findall(r"@[A-Z_]+@", template))
-    assert placeholders == {"@EXEC_START@", "@WANTED_BY@"}
+    assert placeholders == {
+        "@EXEC_START@",
+        "@WANTED_BY@",
+        "@SYSTEM@",
+        "@DATA_DIR@",
+        "@PROTECT_HOME@",
+        "@CAPABILITIES@",
+    }
     unit = _ini(_filled_unit("/opt/licensing/lls service run"))
-    assert unit["Service"]["ExecStart"] == "/opt/licensing/lls service run"
-    assert unit["Service"]["Restart"] == "on-failure"
-    assert unit["Service"]["UMask"] == "0077"
+    service = unit["Service"]
+    assert service["ExecStart"] == "/opt/licensing/lls service run"
+    assert service["Restart"] == "on-failure"
+    assert service["UMask"] == "0077"
     # systemd's default soft limit of 1,024 open files is what idle connections used to exhaust.
-    assert int(unit["Service"]["LimitNOFILE"]) >= 8192
+    assert int(service["LimitNOFILE"]) >= 8192
+    # The machine's service: a dedicated user, its state folder, and the usual hardening.
+    assert (service["User"], service["Group"], service["StateDirectory"]) == ("licensing",) * 3
+    for option, value in {
+        "NoNewPrivileges": "yes",
+        "ProtectSystem": "strict",
+        "ProtectHome": "yes",
+        "PrivateTmp": "yes",
+        "PrivateDevices": "yes",
+        "ReadWritePaths": "/var/lib/licensing",
+        "CapabilityBoundingSet": "",
+    }.items():
+        assert service[option] == value, option
+    # A user unit runs as its user, without the system-only lines (systemd refuses User= there).
+    user = _ini(_filled_unit("/opt/licensing/lls service run", system=False))["Service"]
+    assert "User" not in user and "StateDirectory" not in user and user["NoNewPrivileges"] == "yes"
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")

@@ -148,10 +148,11 @@ def _tcp_port(text: str) -> int:
 
 
 def service_data_dir(data_dir: str | None) -> Path:
-    """The store the service uses: ``--data-dir``, else the machine-wide folder (ProgramData)."""
-    from applet.store.paths import machine_wide_dir
+    """The store the service uses: ``--data-dir``, else the machine-wide store (``data_dir`` of
+    ``%ProgramData%\\Licensing\\licensing.toml``, else ``%ProgramData%\\Licensing``)."""
+    from applet.store.paths import machine_store_dir
 
-    return Path(data_dir).absolute() if data_dir else machine_wide_dir()
+    return Path(data_dir).absolute() if data_dir else machine_store_dir()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -195,6 +196,7 @@ def _service_class(data_dir: Path, port: int | None) -> type:
 
     from applet.service.runner import Service
     from applet.service.settings import DEFAULT_PORT, ServiceSettings
+    from applet.store.config import load_configuration
     from applet.store.paths import resolve_paths
 
     class LicenseWindowsService(win32serviceutil.ServiceFramework):  # type: ignore[misc]  # pywin32: untyped
@@ -213,8 +215,13 @@ def _service_class(data_dir: Path, port: int | None) -> type:
 
         async def _serve(self) -> None:
             self._loop = asyncio.get_running_loop()
-            settings = ServiceSettings(port=DEFAULT_PORT if port is None else port, foreground=False)
-            self._service = Service(resolve_paths(data_dir), settings)
+            # The configuration file's host, port, TLS, timing and replication, as `lls service run`
+            # reads them; a --port given at install outranks the file's.
+            settings, explicit = ServiceSettings(
+                port=DEFAULT_PORT if port is None else port, foreground=False
+            ).with_configuration(load_configuration(), set() if port is None else {"port"})
+            settings.check()
+            self._service = Service(resolve_paths(data_dir), settings, explicit)
             await self._service.start()
             self.ReportServiceStatus(win32service.SERVICE_RUNNING)
             if self._stop_requested:  # the SCM asked to stop while the service was starting

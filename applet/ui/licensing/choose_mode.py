@@ -209,6 +209,7 @@ class ChooseLicensingModeDialog(GatewayDialog):
         left.addWidget(self.empty_label)
         left.addWidget(self.mode_group)
         left.addStretch(1)
+        self._left_column = left
         layout = QHBoxLayout(self)
         layout.addLayout(left, 1)
         layout.addSpacing(self.fontMetrics().averageCharWidth() * 2)
@@ -509,3 +510,14 @@ class ChooseLicensingModeDialog(GatewayDialog):
         draft.changes.clear()
         self.drafts.pop(draft.name, None)
         self.reload(select=self.product_combo.currentText())
+
+    def show_store_warning(self, text: str) -> None:
+        """A line under the mode group: this is not the machine-wide store (the service's)."""
+        label = QLabel(self.tr("Warning: %1").replace("%1", text), self)
+        label.setObjectName("store_warning")
+        label.setWordWrap(True)
+        label.setStyleSheet("color: #c62828;")
+        # As wide as the mode group: a long folder name wraps instead of widening the fixed-size dialog.
+        label.setMaximumWidth(self.mode_group.sizeHint().width())
+        label.setAccessibleName(self.tr("Store warning"))
+        self._left_column.addWidget(label)

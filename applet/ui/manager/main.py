@@ -57,14 +57,24 @@ def run(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The GUI entry point: ``license-manager [--data-dir DIR]``."""
+    """The GUI entry point: ``license-manager [--data-dir DIR] [--config FILE]``."""
     parser = argparse.ArgumentParser(prog="license-manager", description="License Manager (Licensing).")
     parser.add_argument("--data-dir", metavar="DIR", default=None, help="the store's folder")
+    parser.add_argument(
+        "--config", metavar="FILE", help="read this configuration file alone (see `lls config show`)"
+    )
     parser.add_argument("--self-test", action="store_true", help="exit once the first tab has loaded")
     parser.add_argument("--grab", metavar="PNG", help="with --self-test: save the loaded window as PNG")
     args, qt_args = parser.parse_known_args(argv if argv is not None else sys.argv[1:])
     if args.grab and not args.self_test:
         parser.error("--grab needs --self-test")
+    from applet.store.config import ConfigError, check_configuration
+
+    try:
+        check_configuration(args.config)
+    except ConfigError as error:  # before any window: one line, exit 2, nothing opened
+        print(f"license-manager: error: {error}", file=sys.stderr)
+        return 2
     return run(args.data_dir, [sys.argv[0], *qt_args], args.self_test, args.grab)
 
 

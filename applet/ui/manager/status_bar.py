@@ -15,8 +15,9 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton
 
 from applet.domain.replication import DEFAULT_SERVICE_PORT
 from applet.programs import lls_command
+from applet.store.config import load_configuration
 from applet.store.endpoint import ServiceEndpoint
-from applet.store.paths import DataPaths
+from applet.store.paths import DataPaths, machine_store_dir, machine_store_warning
 from applet.ui import messages
 from applet.ui.manager.live import LivePoller
 
@@ -60,7 +61,12 @@ class ManagerStatusBar(QObject):
         self._window = window
         self._process: QProcess | None = None
         self.endpoint: ServiceEndpoint | None = None
-        self.start_port = DEFAULT_SERVICE_PORT
+        # Start Service runs `lls service start`, which reads the configuration file: its port is the
+        # one to check and, when free, to leave to it.
+        configuration = load_configuration()
+        self._configured_port = int(configuration.get("service.port") or DEFAULT_SERVICE_PORT)
+        self._host = str(configuration.get("service.host") or SERVICE_HOST)
+        self.start_port = self._configured_port
         # False on a store the user may not change (applet.store.access): no Start Service either.
         self.may_start = True
         self.text = QLabel()
@@ -76,12 +82,31 @@ class ManagerStatusBar(QObject):
         self.start_button.setAccessibleName(self.tr("Start the License Logging service"))
         self.start_button.clicked.connect(self.start_service)
         self.start_button.hide()
+        # A machine-wide store (the service's) exists and this window shows another one.
+        self.store_warning = QLabel()
+        self.store_warning.setObjectName("store_warning")
+        self.store_warning.setStyleSheet("color: #c62828;")
+        self.store_warning.hide()
         bar = window.statusBar()
         bar.addWidget(self.text, 1)
         bar.addWidget(self.fault, 2)
+        bar.addWidget(self.store_warning, 2)
+        self.show_store_warning(machine_store_warning(paths))
         bar.addPermanentWidget(self.service)
         bar.addPermanentWidget(self.start_button)
         poller.service_changed.connect(self.service_changed)
+
+    def show_store_warning(self, warning: str | None) -> None:
+        """Say that this is not the machine-wide store (full text in the tooltip); None hides it."""
+        if not warning:
+            self.store_warning.hide()
+            return
+        self.store_warning.setText(
+            self.tr("Not the machine-wide store %1").replace("%1", str(machine_store_dir()))
+        )
+        self.store_warning.setToolTip(warning)
+        self.store_warning.setAccessibleName(warning)
+        self.store_warning.show()
 
     def show_fault(self, message: str) -> None:
         """Say that the store could not be read (the data shown stays)."""
@@ -114,7 +139,7 @@ class ManagerStatusBar(QObject):
         if self._process is not None:
             return
         port = self.start_port
-        if port_taken(SERVICE_HOST, port):
+        if port_taken(self._host if self._host not in ("0.0.0.0", "::") else SERVICE_HOST, port):
             offer = messages.question(
                 self._window,
                 self.tr("Start Service"),
@@ -128,7 +153,7 @@ class ManagerStatusBar(QObject):
             if not offer:
                 return
             port = 0
-        options = [] if port == DEFAULT_SERVICE_PORT else ["--port", str(port)]
+        options = [] if port == self._configured_port else ["--port", str(port)]
         process = QProcess(self)
         process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
         self._process = process
