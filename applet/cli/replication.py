@@ -91,9 +91,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     remove = enterprise_command("remove", "revoke a server's secret (its data is kept)")
     remove.add_argument("server", help="the enrolled server's name")
     remove.set_defaults(handler=cmd_remove)
-    enterprise_command(
+    products = enterprise_command(
         "products", "per product: the enterprise Per Seat pool; Per Server per server"
-    ).set_defaults(handler=cmd_products)
+    )
+    products.add_argument("--server", metavar="NAME", help="one server's products as this master has them")
+    products.set_defaults(handler=cmd_products)
     clients = enterprise_command("clients", "Per Seat users of the enterprise")
     clients.add_argument("--product", metavar="NAME", help="only this product's users")
     clients.add_argument("--limit", type=int, default=1000, help="at most this many users (default 1000)")
@@ -354,13 +356,14 @@ def _read(args: argparse.Namespace, which: str, reader: Any, query: str = "") ->
 
 def _enterprise(args: argparse.Namespace) -> Any:
     from applet.store.enterprise import open_enterprise
-    from applet.store.outbox import server_identity
+    from applet.store.outbox import instance_id, server_identity
 
     location = _location(args)
     with Store.open(args.data_dir) as store:
         identity = server_identity(store, store.paths)
+        instance = instance_id(store)
         data_dir = store.paths.data_dir
-    return open_enterprise(location, data_dir, identity)
+    return open_enterprise(location, data_dir, identity, instance)
 
 
 @changes_store
@@ -425,6 +428,9 @@ def cmd_remove(args: argparse.Namespace) -> None:
 
 
 def cmd_products(args: argparse.Namespace) -> None:
+    if args.server is not None:
+        _server_products(args)
+        return
     products = _read(args, "products", lambda enterprise: enterprise.products())
     if args.json:
         print_json(products)
@@ -440,6 +446,22 @@ def cmd_products(args: argparse.Namespace) -> None:
             [product["product"], seat["purchased"], seat["allocated"], seat["unlicensed"], per_server]
         )
     print_table(["Product", "Per Seat purchased", "Allocated", "Unlicensed", "Per Server (peak)"], rows)
+
+
+def _server_products(args: argparse.Namespace) -> None:
+    from urllib.parse import quote
+
+    from applet.domain.replication import clean_server_name
+
+    server = clean_server_name(args.server)
+    query = f"&server={quote(server, safe='')}"
+    products = _read(args, "products", lambda enterprise: enterprise.server_products(server), query)
+    if args.json:
+        print_json(products)
+        return
+    columns = ("product", "mode", "per_server_licenses", "per_seat_licenses", "peak", "seat_users")
+    rows = [[entry[column] for column in columns] for entry in products]
+    print_table(["Product", "Mode", "Per Server", "Per Seat", "Peak", "Per Seat users"], rows)
 
 
 def cmd_clients(args: argparse.Namespace) -> None:

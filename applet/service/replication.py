@@ -18,8 +18,9 @@ large); each is logged and nothing is stored. Event 201 for users the enterprise
 221 when a pool is over, throttled like a server's own.
 
 The master's own license data enters its enterprise database every few seconds through the same batches
-(with no network), so the enterprise reports include the master itself (not with a shared PostgreSQL:
-see :meth:`Replication.ingest_own`).
+(with no network), so the enterprise reports include the master itself; with a shared PostgreSQL each
+instance enters its own (see :meth:`Replication.ingest_own`). A master with a master of its own
+forwards what its servers replicated to it (:mod:`applet.store.enterprise.forward`).
 
 Admin routes: ``POST /v1/admin/replication/now`` (replicate now, answer what was sent) and
 ``GET /v1/admin/enterprise/products``, ``/clients``, ``/servers``.
@@ -45,9 +46,11 @@ from applet.domain.replication import MasterAddress, is_loopback, next_run, pars
 from applet.service.tokens import Role
 from applet.store import Store
 from applet.store.enterprise import EnterpriseStore, ReplicationRefused, open_enterprise
-from applet.store.enterprise.batch import MAX_BATCH_BYTES, Batch, parse_batch
+from applet.store.enterprise.batch import MAX_BATCH_BYTES, MAX_BATCH_ROWS, Batch, parse_batch
 from applet.store.enterprise.dialect import EnterpriseDatabaseError, describe
-from applet.store.enterprise.master import ENTERPRISE_FILE, IngestResult, NotAuthorized
+from applet.store.enterprise.forward import forward_rows
+from applet.store.enterprise.master import ENTERPRISE_FILE, NotAuthorized
+from applet.store.enterprise.pools import IngestResult
 from applet.store.master_lookup import MasterNotFound, find_domain_master
 from applet.store.outbox import (
     REMOTE,
@@ -55,7 +58,10 @@ from applet.store.outbox import (
     SELF,
     acknowledge,
     batch_rows,
+    forwarded_marks,
+    instance_id,
     prepare_batch,
+    prepare_forward_batch,
     read_token,
     record_failure,
     replication_schedule,
@@ -71,6 +77,8 @@ T = TypeVar("T")
 log = logging.getLogger("applet.service.replication")
 SEND_TIMEOUT = 60.0
 SELF_INTERVAL = 2.0
+# A bound on one run, so data that keeps changing cannot keep it going; the rest goes the next time.
+MAX_BATCHES_PER_RUN = 10_000
 
 
 class ReplicationFailed(Exception):
@@ -84,10 +92,11 @@ class ReplicationFailed(Exception):
 class EnterpriseWorker:
     """The enterprise database on one thread of its own (its connection is not shared)."""
 
-    def __init__(self, location: str | None, data_dir: Path, self_name: str) -> None:
+    def __init__(self, location: str | None, data_dir: Path, self_name: str, instance: str) -> None:
         self.location = location
         self.data_dir = data_dir
         self.self_name = self_name
+        self.instance = instance
         self.description = describe(location or data_dir / ENTERPRISE_FILE)
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="lls-enterprise"
@@ -106,7 +115,7 @@ class EnterpriseWorker:
 
     def _open(self) -> EnterpriseStore:
         if self._store is None:
-            self._store = open_enterprise(self.location, self.data_dir, self.self_name)
+            self._store = open_enterprise(self.location, self.data_dir, self.self_name, self.instance)
         return self._store
 
     def close(self) -> None:
@@ -130,8 +139,9 @@ class Replication:
         self.service = service
         paths = service.paths
         self.identity = service.worker.call_blocking(lambda store: server_identity(store, paths))
+        instance = service.worker.call_blocking(instance_id)
         self.enterprise = EnterpriseWorker(
-            service.settings.enterprise_database, paths.data_dir, self.identity
+            service.settings.enterprise_database, paths.data_dir, self.identity, instance
         )
         self._send_lock = asyncio.Lock()
 
@@ -232,8 +242,11 @@ class Replication:
         sent: list[dict[str, Any]] = []
         timeout = ClientTimeout(total=SEND_TIMEOUT)
         async with ClientSession(timeout=timeout) as session:
-            while True:
+            # Until nothing is left: this server's own data first, then what it forwards as a master.
+            for _batch in range(MAX_BATCHES_PER_RUN):
                 document = await self.service.worker.call(lambda store: prepare_batch(store, server))
+                if document is None:
+                    document = await self._forward_batch(server)
                 if document is None:
                     break
                 answer = await self._post(session, url, secret, document, ssl_context, host)
@@ -245,11 +258,20 @@ class Replication:
                         f"the master at {authority} answered without acknowledging batch {seq}"
                     )
                 await self.service.worker.call(_acknowledge(REMOTE, seq, acknowledged, chain))
-                rows = batch_rows(document)
-                sent.append({"seq": seq, "rows": rows})
-                if max(rows.values()) < ROWS_PER_KIND:
-                    break
+                sent.append({"seq": seq, "rows": batch_rows(document)})
         return {"master": authority, "server": server, "batches": sent}
+
+    async def _forward_batch(self, server: str) -> dict[str, Any] | None:
+        """On a master with a master: the next upward batch of its servers' rows, or None."""
+        if not self.enterprise.active:
+            return None
+        marks = await self.service.worker.call(forwarded_marks)
+        rows, after = await self.enterprise.call(
+            lambda store: forward_rows(store.db, store.self_key, marks, MAX_BATCH_ROWS)
+        )
+        if not rows:
+            return None
+        return await self.service.worker.call(lambda store: prepare_forward_batch(store, server, rows, after))
 
     async def _post(
         self,
@@ -291,13 +313,14 @@ class Replication:
     async def ingest_own(self) -> None:
         """On a master: enter this server's own changes into the enterprise database.
 
-        Not with a shared PostgreSQL: its instances are front ends of one database, often on one host
-        under one name, and their local stores are not the enterprise's.
+        Also with a shared PostgreSQL: each instance enters its own data under its own name (see
+        :meth:`EnterpriseStore._ensure_self`), so every master that is also a server counts its users.
         """
-        if not self.enterprise.active or self.enterprise.location is not None:
+        if not self.enterprise.active:
             return
+        name = await self.enterprise.call(lambda store: store.self_name)
         while True:
-            document = await self.service.worker.call(lambda store: prepare_batch(store, self.identity, SELF))
+            document = await self.service.worker.call(lambda store: prepare_batch(store, name, SELF))
             if document is None:
                 return
             result = await self.enterprise.call(_ingest_own(parse_batch(document)))
@@ -453,9 +476,10 @@ async def enterprise_report(request: web.Request) -> web.Response:
     if wanted is not None and wanted != enterprise.description:
         return error_reply(409, f"this service keeps its enterprise data in {enterprise.description}")
     product = request.query.get("product")
+    server = request.query.get("server")
     limit = limit_query(request)
     readers: dict[str, Callable[[EnterpriseStore], Any]] = {
-        "products": lambda store: store.products(),
+        "products": lambda store: store.products() if server is None else store.server_products(server),
         "clients": lambda store: store.clients(product, limit),
         "servers": lambda store: store.servers(),
     }

@@ -12,6 +12,8 @@ master, the one that enters the master's own data into its enterprise database (
 import hashlib
 import json
 import os
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,9 @@ REMOTE = "replication."
 SELF = "replication.self."
 ROWS_PER_KIND = 4000
 TOKEN_FILE = "replication.token"
+INSTANCE = "replication.instance"
+# The fingerprint of "no license groups": a server that never had any sends no group rows.
+_NO_GROUPS = hashlib.sha256(b"[]").hexdigest()
 REPLICATED_EVENTS = (int(EventId.NO_LICENSE), int(EventId.OUT_OF_LICENSES), int(EventId.OVER_LICENSED))
 
 
@@ -61,12 +66,39 @@ def batch_rows(document: dict[str, Any]) -> dict[str, int]:
     """Rows per kind of a batch document."""
     return {
         kind: len(document.get(kind, []))
-        for kind in ("products", "seat_uses", "samples", "purchases", "events")
+        for kind in ("products", "seat_uses", "samples", "purchases", "events", "deletions", "groups")
     }
 
 
 def prepare_batch(store: Store, server: str, prefix: str = REMOTE) -> dict[str, Any] | None:
     """The batch to send next: the saved one, else a new one; None when nothing changed."""
+    return _next_batch(
+        store,
+        server,
+        prefix,
+        lambda connection, document, marks: _own_rows(connection, document, marks, server),
+    )
+
+
+def _own_rows(connection: Any, document: dict[str, Any], marks: dict[str, Any], server: str) -> None:
+    _products(connection, document, marks, server)
+    _groups(connection, document, marks, server)
+    _purchases(connection, document, marks, server)
+    _events(connection, document, marks, server)
+    _deletions(connection, document, marks, server)
+    if len(document["deletions"]) < ROWS_PER_KIND:
+        _seat_uses(connection, document, marks, server)
+    else:
+        # A use sent before an older deletion of the same client would be deleted by it on the
+        # master: uses wait until every deletion before them has gone.
+        document["seat_uses"] = []
+    _samples(connection, document, marks, server)
+
+
+def _next_batch(
+    store: Store, server: str, prefix: str, fill: Callable[[Any, dict[str, Any], dict[str, Any]], None]
+) -> dict[str, Any] | None:
+    """The saved batch, else a new one that ``fill`` gives rows and advances marks for, saved with them."""
     with store.db.transaction() as connection:
         row = connection.execute("SELECT value FROM settings WHERE key = ?", (prefix + "pending",)).fetchone()
         if row is not None:
@@ -80,11 +112,7 @@ def prepare_batch(store: Store, server: str, prefix: str = REMOTE) -> dict[str, 
             "seq": acknowledged + 1,
             "created": utc_now(),
         }
-        _products(connection, document, marks, server)
-        _purchases(connection, document, marks, server)
-        _events(connection, document, marks, server)
-        _seat_uses(connection, document, marks, server)
-        _samples(connection, document, marks, server)
+        fill(connection, document, marks)
         if not any(batch_rows(document).values()):
             return None
         for key, value in ((prefix + "pending", json.dumps(document)), (prefix + "marks", json.dumps(marks))):
@@ -94,6 +122,32 @@ def prepare_batch(store: Store, server: str, prefix: str = REMOTE) -> dict[str, 
                 (key, value),
             )
     return document
+
+
+def forwarded_marks(store: Store, prefix: str = REMOTE) -> dict[str, int]:
+    """Per sender of this master's enterprise database: the highest of its batches forwarded upwards."""
+    forwarded: dict[str, int] = _marks(store, prefix).get("forwarded", {})
+    return forwarded
+
+
+def prepare_forward_batch(
+    store: Store,
+    server: str,
+    rows: dict[str, list[dict[str, Any]]],
+    after: dict[str, int],
+    prefix: str = REMOTE,
+) -> dict[str, Any] | None:
+    """Number and save an upward batch of forwarded rows (:mod:`applet.store.enterprise.forward`).
+
+    Saved with the forwarding marks after it in one transaction, as :func:`prepare_batch` saves its
+    own, so a crash never rebuilds the batch differently. A batch already pending goes first.
+    """
+
+    def fill(_connection: Any, document: dict[str, Any], marks: dict[str, Any]) -> None:
+        document.update(rows)
+        marks["forwarded"] = after
+
+    return _next_batch(store, server, prefix, fill)
 
 
 def _products(connection: Any, document: dict[str, Any], marks: dict[str, Any], server: str) -> None:
@@ -123,28 +177,72 @@ def _products(connection: Any, document: dict[str, Any], marks: dict[str, Any], 
     ]
 
 
+def _groups(connection: Any, document: dict[str, Any], marks: dict[str, Any], server: str) -> None:
+    # License groups are few: sent whole when any changed; a group removed since the last batch is
+    # sent once with no licenses and no members (a group that covers nobody, as on one server).
+    members: dict[int, list[str]] = {}
+    for group_id, user in connection.execute("SELECT group_id, user FROM group_members ORDER BY user"):
+        members.setdefault(group_id, []).append(user)
+    groups = [
+        (name, int(licenses), members.get(group_id, []))
+        for group_id, name, licenses in connection.execute(
+            "SELECT id, name, licenses FROM license_groups ORDER BY name"
+        )
+    ]
+    fingerprint = hashlib.sha256(json.dumps(groups).encode()).hexdigest()
+    if fingerprint == marks.get("groups", _NO_GROUPS):
+        document["groups"] = []
+        return
+    names = [name for name, _licenses, _members in groups]
+    current = {name.casefold() for name in names}
+    removed = [name for name in marks.get("group_names", []) if name.casefold() not in current]
+    marks["groups"] = fingerprint
+    marks["group_names"] = names
+    document["groups"] = [
+        {"origin": server, "name": name, "licenses": licenses, "members": users}
+        for name, licenses, users in [*groups, *((name, 0, []) for name in removed)]
+    ]
+
+
+def _deletions(connection: Any, document: dict[str, Any], marks: dict[str, Any], server: str) -> None:
+    sql = (
+        "SELECT d.id, p.name, d.user FROM seat_deletions d JOIN products p ON p.id = d.product_id "
+        "WHERE d.id > ? ORDER BY d.id LIMIT ?"
+    )
+    _by_id(connection, document, marks, server, ("deletions", "deletion", sql, ("product", "user")))
+
+
 def _purchases(connection: Any, document: dict[str, Any], marks: dict[str, Any], server: str) -> None:
-    rows = connection.execute(
-        "SELECT u.id, p.name, u.mode, u.quantity, u.administrator, u.comment, u.created FROM purchases u "
-        "JOIN products p ON p.id = u.product_id WHERE u.id > ? ORDER BY u.id LIMIT ?",
-        (marks.get("purchase", 0), ROWS_PER_KIND),
-    ).fetchall()
-    if rows:
-        marks["purchase"] = rows[-1][0]
+    sql = (
+        "SELECT u.id, u.id, p.name, u.mode, u.quantity, u.administrator, u.comment, u.created "
+        "FROM purchases u JOIN products p ON p.id = u.product_id WHERE u.id > ? ORDER BY u.id LIMIT ?"
+    )
     keys = ("id", "product", "mode", "quantity", "administrator", "comment", "created")
-    document["purchases"] = [{"origin": server, **dict(zip(keys, row, strict=True))} for row in rows]
+    _by_id(connection, document, marks, server, ("purchases", "purchase", sql, keys))
 
 
 def _events(connection: Any, document: dict[str, Any], marks: dict[str, Any], server: str) -> None:
-    rows = connection.execute(
-        f"SELECT id, event_id, type, time, product, message FROM events WHERE id > ? "
-        f"AND event_id IN ({', '.join('?' * len(REPLICATED_EVENTS))}) ORDER BY id LIMIT ?",
-        (marks.get("event", 0), *REPLICATED_EVENTS, ROWS_PER_KIND),
-    ).fetchall()
-    if rows:
-        marks["event"] = rows[-1][0]
+    sql = (
+        f"SELECT id, id, event_id, type, time, product, message FROM events WHERE id > ? "
+        f"AND event_id IN ({', '.join(map(str, REPLICATED_EVENTS))}) ORDER BY id LIMIT ?"
+    )
     keys = ("id", "event_id", "type", "time", "product", "message")
-    document["events"] = [{"origin": server, **dict(zip(keys, row, strict=True))} for row in rows]
+    _by_id(connection, document, marks, server, ("events", "event", sql, keys))
+
+
+def _by_id(
+    connection: Any,
+    document: dict[str, Any],
+    marks: dict[str, Any],
+    server: str,
+    kind: tuple[str, str, str, tuple[str, ...]],
+) -> None:
+    """Rows of an append-only table after the watermark ``mark`` (the query's first column is the id)."""
+    name, mark, sql, keys = kind
+    rows = connection.execute(sql, (marks.get(mark, 0), ROWS_PER_KIND)).fetchall()
+    if rows:
+        marks[mark] = rows[-1][0]
+    document[name] = [{"origin": server, **dict(zip(keys, row[1:], strict=True))} for row in rows]
 
 
 def _seat_uses(connection: Any, document: dict[str, Any], marks: dict[str, Any], server: str) -> None:
@@ -289,6 +387,17 @@ def server_identity(store: Store, paths: DataPaths) -> str:
         return token[0]
     local = [server.name for server in store.replication.servers() if server.is_local]
     return local[0] if local else "localhost"
+
+
+def instance_id(store: Store) -> str:
+    """This master instance's id (random, made once, kept in its own store): which self row is its own
+    in an enterprise database several instances share (:class:`applet.store.enterprise.EnterpriseStore`)."""
+    existing = store.setting(INSTANCE)
+    if existing:
+        return existing
+    created = secrets.token_hex(8)
+    store.set_setting(INSTANCE, created)
+    return created
 
 
 def every_seconds(store: Store, settings: ReplicationSettings) -> int:

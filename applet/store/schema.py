@@ -220,5 +220,24 @@ def _v3_certificates(connection: sqlite3.Connection) -> None:
         )
 
 
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_seat_licensing_order, _v3_certificates]
+def _v4_seat_deletions(connection: sqlite3.Connection) -> None:
+    """Deleted Per Seat clients, so a deletion replicates to the master (applet.store.outbox).
+
+    A trigger records every deleted ``seat_clients`` row, whichever path deleted it (``lls clients
+    delete``, a revoked product, ``lls reset usage``): the outbox sends them in order of ``id`` and
+    the master forgets that use. Product and user are kept by name: a product is never deleted, only
+    marked removed.
+    """
+    connection.execute(
+        "CREATE TABLE seat_deletions (id INTEGER PRIMARY KEY, product_id INTEGER NOT NULL, "
+        "user TEXT NOT NULL, deleted TEXT NOT NULL)"
+    )
+    connection.execute(
+        "CREATE TRIGGER seat_clients_deleted AFTER DELETE ON seat_clients BEGIN "
+        "INSERT INTO seat_deletions (product_id, user, deleted) "
+        "VALUES (old.product_id, old.user, strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')); END"
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_seat_licensing_order, _v3_certificates, _v4_seat_deletions]
 SCHEMA_VERSION = len(MIGRATIONS)

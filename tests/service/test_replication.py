@@ -426,3 +426,223 @@ def test_a_server_that_is_no_master_refuses_batches_and_stays_no_master(service:
     code, answer = service.http("POST", "/v1/replication/batches", batch, token="x" * 43)
     assert code == 401 and "not enrolled" in answer["error"]
     assert not (data_dir / "enterprise.sqlite3").exists()
+
+
+def own_numbers(folder: Path) -> dict[str, tuple[Any, ...]]:
+    """What a server shows for itself: per product its mode, licenses, peak and Per Seat users."""
+    users: dict[str, int] = {}
+    for row in ok(folder, "--json", "clients"):
+        users[row["product"]] = users.get(row["product"], 0) + 1
+    return {
+        p["name"]: (
+            p["mode"],
+            p.get("per_server_licenses", 0),
+            p.get("per_seat_licenses", 0),
+            p.get("peak_in_use", 0) if p["mode"] == "per-server" else None,
+            users.get(p["name"], 0),
+        )
+        for p in ok(folder, "--json", "product", "list")
+    }
+
+
+def masters_numbers(master: Path, server: str) -> dict[str, tuple[Any, ...]]:
+    """The master's numbers for one server (lls enterprise products --server)."""
+    return {
+        p["product"]: (
+            p["mode"],
+            p["per_server_licenses"],
+            p["per_seat_licenses"],
+            p["peak"] if p["mode"] == "per-server" else None,
+            p["seat_users"],
+        )
+        for p in ok(master, "--json", "enterprise", "products", "--server", server)
+    }
+
+
+def test_a_servers_own_numbers_and_the_masters_agree_also_after_deletions(
+    start_service: Callable[..., Any], tmp_path: Path, wait_for: Callable[..., float]
+) -> None:
+    """KB824196: the original's counts on a server and on its master disagreed; here they agree."""
+    master_dir = tmp_path / "master"
+    master = start_service(folder=master_dir)
+    users = {"S1": ("alice", "bob", "carol"), "S2": ("ALICE", "dave")}
+    servers = {}
+    for name in users:
+        folder = tmp_path / name
+        set_up_server(folder, master.endpoint.port, enroll(master_dir, name, tmp_path))
+        ok(folder, "licenses", "add", "Exchange", "2", "--agree")
+        ok(folder, "product", "add", "SQL", "--mode", "per-server", "--limit", "5", "--agree")
+        servers[name] = start_service("--replication-retry", "1", folder=folder)
+        use(servers[name], *users[name])
+        count = len(users[name])
+        wait_for(lambda folder=folder, n=count: seat_users(folder) == n)
+        lease = servers[name].client().request("SQL", "admin1")  # a peak of 1 on SQL
+        servers[name].client().free(lease.handle)
+        wait_for(lambda folder=folder: own_numbers(folder)["SQL"][3] == 1)
+        ok(folder, "replication", "now")
+
+    def agree() -> None:
+        for name in users:
+            assert masters_numbers(master_dir, name) == own_numbers(tmp_path / name)
+
+    agree()
+    assert pool(master_dir) == {"purchased": 4, "allocated": 4, "unlicensed": 0, "users": 4}
+    # alice deleted on S1: still S2's user, so still one enterprise user; then deleted on S2 too.
+    ok(tmp_path / "S1", "clients", "delete", "alice")
+    ok(tmp_path / "S1", "replication", "now")
+    agree()
+    assert pool(master_dir)["users"] == 4
+    clients = {c["user"].casefold(): c for c in ok(master_dir, "--json", "enterprise", "clients")}
+    assert clients["alice"]["servers"] == ["S2"]
+    ok(tmp_path / "S2", "clients", "delete", "ALICE")
+    sent = ok(tmp_path / "S2", "--json", "replication", "now")
+    assert sent["batches"][0]["rows"]["deletions"] == 1
+    assert "Nothing new to send" in ok(tmp_path / "S2", "replication", "now")  # the deletion went once
+    agree()
+    assert pool(master_dir) == {"purchased": 4, "allocated": 3, "unlicensed": 0, "users": 3}
+    assert "alice" not in {c["user"].casefold() for c in ok(master_dir, "--json", "enterprise", "clients")}
+    # The product revoked for one client (its usage deleted) reaches the master the same way.
+    ok(tmp_path / "S1", "--json", "clients", "delete", "bob")
+    ok(tmp_path / "S1", "replication", "now")
+    agree()
+    assert pool(master_dir)["users"] == 2
+
+
+def test_domain_masters_forward_to_the_enterprise_server_a_user_counted_once(
+    start_service: Callable[..., Any], tmp_path: Path, wait_for: Callable[..., float]
+) -> None:
+    """Two servers -> domain master D1 -> enterprise server E, and S3 -> D2 -> E: every row keeps its
+    origin on the way up, so alice, seen on S1 (under D1) and S3 (under D2), is one user at E."""
+    top = tmp_path / "E"
+    ok(top, "product", "add", "Exchange", "--mode", "per-seat")
+    ok(top, "licenses", "add", "Exchange", "4", "--agree")
+    enterprise = start_service(folder=top)
+    tree = {"D1": ("S1", "S2"), "D2": ("S3",)}
+    users = {"S1": ("alice", "bob"), "S2": ("carol",), "S3": ("ALICE", "dave"), "D1": ("erin",)}
+    services: dict[str, Any] = {}
+    for domain, servers in tree.items():
+        folder, port = tmp_path / domain, free_port()
+        set_up_server(folder, enterprise.endpoint.port, enroll(top, domain, tmp_path))
+        for name in servers:
+            set_up_server(tmp_path / name, port, enroll(folder, name, tmp_path))
+        services[domain] = start_service("--port", str(port), "--replication-retry", "1", folder=folder)
+    for servers in tree.values():
+        for name in servers:
+            services[name] = start_service("--replication-retry", "1", folder=tmp_path / name)
+    for name, names in users.items():
+        use(services[name], *names)
+        count = len(names)
+        wait_for(lambda folder=tmp_path / name, n=count: seat_users(folder) == n)
+    for name in ("S1", "S2", "S3", "D1", "D2"):
+        ok(tmp_path / name, "replication", "now")
+    # D1 sent its own user (erin) and forwarded S1's and S2's rows; the domain masters' pools count
+    # their own subtree (no licenses there: all unlicensed).
+    assert pool(tmp_path / "D1")["users"] == 4 and pool(tmp_path / "D2")["users"] == 2
+    assert pool(top) == {"purchased": 4, "allocated": 4, "unlicensed": 1, "users": 5}
+    clients = {c["user"].casefold(): c for c in ok(top, "--json", "enterprise", "clients")}
+    assert clients["alice"]["servers"] == ["S1", "S3"]
+    assert clients["erin"]["servers"] == ["D1"] and clients["carol"]["servers"] == ["S2"]
+    listed = {s["name"]: s["state"] for s in ok(top, "--json", "enterprise", "servers")}
+    assert listed["D1"] == listed["D2"] == "replicating"
+    # The enterprise server's numbers for a server two levels down are that server's own.
+    assert masters_numbers(top, "S1") == own_numbers(tmp_path / "S1")
+    # Everything went once: nothing is left to send, and sending again stores nothing twice.
+    assert "Nothing new to send" in ok(tmp_path / "D1", "replication", "now")
+    # A deletion two levels down reaches the top: bob leaves, the waiting user takes his license.
+    ok(tmp_path / "S1", "clients", "delete", "bob")
+    ok(tmp_path / "S1", "replication", "now")
+    ok(tmp_path / "D1", "replication", "now")
+    assert pool(top) == {"purchased": 4, "allocated": 4, "unlicensed": 0, "users": 4}
+    assert masters_numbers(top, "S1") == own_numbers(tmp_path / "S1")
+    # An origin reaches E through one domain master only: S1 enrolled at E directly is refused there.
+    direct = tmp_path / "S1-direct.token"
+    ok(top, "enterprise", "enroll", "S1", "--token-file", str(direct))
+    secret = json.loads(direct.read_text())["secret"]
+    document = {
+        "protocol": 2,
+        "server": "S1",
+        "seq": 1,
+        "created": "2026-01-01T00:00:00+00:00",
+        "seat_uses": [
+            {
+                "origin": "S1",
+                "product": "Exchange",
+                "user": "zed",
+                "first_used": "2026-01-01T00:00:00+00:00",
+                "last_used": "2026-01-01T00:00:00+00:00",
+                "usage_count": 1,
+            }
+        ],
+    }
+    code, answer = enterprise.http("POST", "/v1/replication/batches", document, token=secret)
+    assert code == 409 and "through another server" in answer["error"]
+    assert pool(top)["users"] == 4
+
+
+def test_masters_sharing_postgresql_each_count_their_own_users_once(
+    start_service: Callable[..., Any], tmp_path: Path, wait_for: Callable[..., float], postgres_url: str
+) -> None:
+    database = ("--enterprise-database", postgres_url)
+    first_dir, second_dir = tmp_path / "M1", tmp_path / "M2"
+    for folder in (first_dir, second_dir):
+        ok(folder, "product", "add", "Exchange", "--mode", "per-seat")
+    ok(first_dir, "licenses", "add", "Exchange", "2", "--agree")
+    first = start_service(*database, folder=first_dir)
+    second = start_service(*database, folder=second_dir)
+    token = enroll(first_dir, "S1", tmp_path, *database)
+    set_up_server(tmp_path / "S1", second.endpoint.port, token)
+    server = start_service("--replication-retry", "1", folder=tmp_path / "S1")
+    # Each master is also a server: its own users count, entered by itself, once.
+    use(first, "alice")
+    use(second, "alice", "bob")
+    use(server, "carol")
+    wait_for(lambda: seat_users(tmp_path / "S1") == 1)
+    ok(tmp_path / "S1", "replication", "now")
+    wait_for(lambda: pool(first_dir, *database).get("users") == 3, timeout=30)
+    assert pool(second_dir, *database) == {"purchased": 2, "allocated": 2, "unlicensed": 1, "users": 3}
+    selves = [
+        s for s in ok(first_dir, "--json", "enterprise", "servers", *database) if s["state"] == "this master"
+    ]
+    assert len(selves) == 2 and all(s["last_seq"] >= 1 for s in selves)
+    clients = {c["user"]: c for c in ok(second_dir, "--json", "enterprise", "clients", *database)}
+    assert len(clients["alice"]["servers"]) == 2 and clients["carol"]["servers"] == ["S1"]
+    # Restarted, each instance goes on under its own name: nothing doubled.
+    first.stop()
+    start_service(*database, folder=first_dir)
+    use(second, "dave")
+    wait_for(lambda: pool(first_dir, *database).get("users") == 4, timeout=30)
+    again = [
+        s for s in ok(first_dir, "--json", "enterprise", "servers", *database) if s["state"] == "this master"
+    ]
+    assert sorted(s["name"] for s in again) == sorted(s["name"] for s in selves)
+
+
+def test_a_license_group_defined_on_the_master_takes_its_licenses_enterprise_wide(
+    start_service: Callable[..., Any], tmp_path: Path, wait_for: Callable[..., float]
+) -> None:
+    master_dir = tmp_path / "master"
+    ok(master_dir, "product", "add", "Exchange", "--mode", "per-seat")
+    ok(master_dir, "licenses", "add", "Exchange", "3", "--agree")
+    ok(master_dir, "group", "add", "Lab", "--licenses", "2")
+    ok(master_dir, "group", "members", "Lab", "add", "carol", "dave")
+    master = start_service(folder=master_dir)
+    users = {"S1": ("alice", "carol"), "S2": ("dave", "erin", "frank")}
+    for name, names in users.items():
+        folder = tmp_path / name
+        set_up_server(folder, master.endpoint.port, enroll(master_dir, name, tmp_path))
+        service = start_service("--replication-retry", "1", folder=folder)
+        use(service, *names)
+        count = len(names)
+        wait_for(lambda folder=folder, n=count: seat_users(folder) == n)
+        ok(folder, "replication", "now")
+    # As on one server: alice holds one license, Lab (carol and dave, on two servers) two; erin and
+    # frank wait.
+    wait_for(lambda: pool(master_dir).get("users") == 5, timeout=15)
+    assert pool(master_dir) == {"purchased": 3, "allocated": 3, "unlicensed": 2, "users": 5}
+    licensed = {c["user"] for c in ok(master_dir, "--json", "enterprise", "clients") if c["licensed"]}
+    assert licensed == {"alice", "carol", "dave"}
+    # The group loses a member on the master: dave holds a license of his own, which is not free.
+    ok(master_dir, "group", "members", "Lab", "remove", "dave")
+    wait_for(lambda: pool(master_dir).get("unlicensed") == 3, timeout=15)
+    licensed = {c["user"] for c in ok(master_dir, "--json", "enterprise", "clients") if c["licensed"]}
+    assert licensed == {"alice", "carol"}

@@ -122,7 +122,7 @@ def test_refused_batches_store_nothing(
 @pytest.mark.parametrize(
     ("change", "match"),
     [
-        ({"protocol": 2}, "protocol"),
+        ({"protocol": 3}, "protocol"),
         ({"seq": 0}, "seq"),
         ({"seq": "1"}, "seq"),
         ({"created": "2999-01-01T00:00:00+00:00"}, "future"),
@@ -211,3 +211,187 @@ def test_two_connections_share_one_database(enterprise: EnterpriseStore, tmp_pat
         assert pool(enterprise)["users"] == 2
     finally:
         other.close()
+
+
+def deletion(user: str, product: str = "Exchange") -> dict[str, Any]:
+    return {"product": product, "user": user}
+
+
+def licensed_users(store: EnterpriseStore) -> set[str]:
+    return {c["user"].casefold() for c in store.clients() if c["licensed"]}
+
+
+def test_a_deleted_client_leaves_the_pool_once_no_server_has_it(enterprise: EnterpriseStore) -> None:
+    secrets = {name: enterprise.enroll(name) for name in ("S1", "S2")}
+    enterprise.ingest(
+        batch("S1", 1, purchases=[buy(1, 1)], seat_uses=[use("alice"), use("bob")]), secrets["S1"]
+    )
+    enterprise.ingest(batch("S2", 1, seat_uses=[use("alice")]), secrets["S2"])
+    assert pool(enterprise) == {"purchased": 1, "allocated": 1, "unlicensed": 1, "users": 2}
+    # Deleted on S1, alice is still S2's user: she keeps her license.
+    enterprise.ingest(batch("S1", 2, deletions=[deletion("alice")]), secrets["S1"])
+    assert pool(enterprise)["users"] == 2 and licensed_users(enterprise) == {"alice"}
+    assert {c["user"]: c["servers"] for c in enterprise.clients()}["alice"] == ["S2"]
+    # Deleted on S2 too: she is gone and her license goes to bob, the oldest waiting.
+    gone = batch("S2", 2, deletions=[deletion("ALICE")])
+    enterprise.ingest(gone, secrets["S2"])
+    assert pool(enterprise) == {"purchased": 1, "allocated": 1, "unlicensed": 0, "users": 1}
+    assert licensed_users(enterprise) == {"bob"}
+    stored = everything(enterprise)
+    assert enterprise.ingest(gone, secrets["S2"]).duplicate  # redelivered: stored once
+    assert everything(enterprise) == stored
+    # Deleted and used again since the last batch: the deletion comes first, she is back (waiting).
+    enterprise.ingest(batch("S2", 3, deletions=[deletion("bob")], seat_uses=[use("alice")]), secrets["S2"])
+    assert pool(enterprise) == {"purchased": 1, "allocated": 1, "unlicensed": 1, "users": 2}
+    # A deletion of a client the master never heard of changes nothing.
+    before = pool(enterprise)
+    enterprise.ingest(batch("S2", 4, deletions=[deletion("nobody")]), secrets["S2"])
+    assert pool(enterprise) == before
+
+
+def group(name: str, licenses: int, *members: str) -> dict[str, Any]:
+    return {"name": name, "licenses": licenses, "members": list(members)}
+
+
+def test_license_groups_take_their_licenses_enterprise_wide_as_on_one_server(
+    enterprise: EnterpriseStore,
+) -> None:
+    from applet.domain.counting import PerSeatAllocator
+
+    secrets = {name: enterprise.enroll(name) for name in ("S1", "S2")}
+    # The group is defined on S1 only; its members use the product on S2 as well.
+    enterprise.ingest(
+        batch("S1", 1, purchases=[buy(1, 4)], groups=[group("Lab", 2, "carol", "dave", "frank")]),
+        secrets["S1"],
+    )
+    order = ["alice", "carol", "bob", "dave", "erin", "frank", "gina"]
+    enterprise.ingest(batch("S1", 2, seat_uses=[use(u) for u in order[:3]]), secrets["S1"])
+    enterprise.ingest(batch("S2", 1, seat_uses=[use(u) for u in order[3:]]), secrets["S2"])
+    one_server = PerSeatAllocator(4, {"lab": 2}, {"carol": "lab", "dave": "lab", "frank": "lab"})
+    expected = {user for user in order if one_server.use(user).licensed}
+    assert licensed_users(enterprise) == expected == {"alice", "carol", "bob", "dave", "frank"}
+    assert pool(enterprise) == {"purchased": 4, "allocated": 4, "unlicensed": 2, "users": 7}
+    # The group gets a third license: it waits again and the rule settles (as on one server).
+    one_server.set_group_licenses("lab", 3)
+    enterprise.ingest(batch("S1", 3, groups=[group("Lab", 3, "carol", "dave", "frank")]), secrets["S1"])
+    expected = {user for user in order if one_server.is_licensed(user)}
+    assert licensed_users(enterprise) == expected
+    assert pool(enterprise)["allocated"] == 4
+    # The group is removed on S1 (sent once with no licenses): its members hold licenses of their own.
+    one_server.set_group_licenses("lab", None)
+    enterprise.ingest(batch("S1", 4, groups=[group("Lab", 0)]), secrets["S1"])
+    expected = {user for user in order if one_server.is_licensed(user)}
+    assert licensed_users(enterprise) == expected
+    assert pool(enterprise) == {"purchased": 4, "allocated": 4, "unlicensed": 3, "users": 7}
+
+
+def test_a_user_who_joins_a_licensed_group_shares_its_license(enterprise: EnterpriseStore) -> None:
+    secret = enterprise.enroll("S1")
+    enterprise.ingest(
+        batch("S1", 1, purchases=[buy(1, 2)], groups=[group("Lab", 1, "carol")], seat_uses=[use("carol")]),
+        secret,
+    )
+    enterprise.ingest(batch("S1", 2, seat_uses=[use("alice"), use("bob")]), secret)
+    assert licensed_users(enterprise) == {"carol", "alice"}
+    enterprise.ingest(batch("S1", 3, groups=[group("Lab", 1, "carol", "alice")]), secret)
+    # alice gives up her own license and shares the group's: bob, waiting, gets the one freed.
+    assert licensed_users(enterprise) == {"carol", "alice", "bob"}
+    assert pool(enterprise) == {"purchased": 2, "allocated": 2, "unlicensed": 0, "users": 3}
+
+
+def test_an_enterprise_database_of_release_1_is_migrated_and_goes_on(
+    request: pytest.FixtureRequest, tmp_path: Path, backend: str
+) -> None:
+    import sqlite3
+
+    fixture = Path(__file__).parent / "fixtures" / "enterprise-release-1.sql"
+    script = fixture.read_text()
+    secret = script.splitlines()[1].split("secret ")[1].split(",")[0]
+    if backend == "sqlite":
+        (tmp_path / "master").mkdir()
+        with sqlite3.connect(tmp_path / "master" / "enterprise.sqlite3") as connection:
+            connection.executescript(script)
+        location = None
+    else:
+        import psycopg
+
+        location = request.getfixturevalue("postgres_url")
+        with psycopg.connect(location, autocommit=True) as connection:
+            connection.execute(script.encode())
+    store = open_enterprise(location, tmp_path / "master", "MASTER")
+    try:
+        assert int(store.db.execute("SELECT value FROM ent_meta WHERE key = 'schema_version'")[0][0]) == 2
+        assert pool(store) == {"purchased": 2, "allocated": 2, "unlicensed": 1, "users": 3}
+        # Release 1's rows forward as S1's batch 1; the stream goes on at batch 2.
+        assert {row[0] for row in store.db.execute("SELECT via_seq FROM ent_seat_uses")} == {1}
+        store.ingest(batch("S1", 2, deletions=[deletion("alice")]), secret)
+        assert pool(store) == {"purchased": 2, "allocated": 2, "unlicensed": 0, "users": 2}
+    finally:
+        store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def test_a_replicating_store_of_release_3_sends_its_deletions_and_groups_after_upgrade(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from applet.store import Store
+    from applet.store.outbox import prepare_batch
+    from applet.store.schema import SCHEMA_VERSION
+
+    data_dir = tmp_path / "S1"
+    data_dir.mkdir()
+    with sqlite3.connect(data_dir / "licensing.sqlite3") as connection:
+        connection.executescript(
+            (Path(__file__).parent / "fixtures" / "release-3-replicating.sql").read_text()
+        )
+    with Store.open(data_dir) as store:
+        assert store.db.schema_version() == SCHEMA_VERSION
+        store.clients.delete("alice", "admin")
+        document = prepare_batch(store, "S1")
+    assert document is not None and document["seq"] == 2 and document["protocol"] == 2
+    # Only what changed since batch 1: the deletion, and the groups (never sent by release 3).
+    assert [(d["product"], d["user"]) for d in document["deletions"]] == [("Exchange", "alice")]
+    assert [(g["name"], g["licenses"], g["members"]) for g in document["groups"]] == [("Lab", 1, ["carol"])]
+    assert document["seat_uses"] == [] and document["purchases"] == []
+
+
+def test_master_instances_sharing_a_database_each_enter_their_own_data_once(
+    enterprise: EnterpriseStore, tmp_path: Path
+) -> None:
+    location = None if enterprise.db.dialect == "sqlite" else enterprise.db.description
+
+    def instance(name: str) -> EnterpriseStore:
+        return open_enterprise(location, tmp_path / "master", "HOST", name)
+
+    first, second = instance("aaaaaa01"), instance("bbbbbb02")
+    try:
+        # One host name, two instances: the second takes the name with its id appended.
+        assert (first.self_name, second.self_name) == ("HOST", "HOST-bbbbbb")
+        first.ingest(batch("HOST", 1, seat_uses=[use("alice"), use("bob")]), None)
+        own = batch("HOST-bbbbbb", 1, seat_uses=[use("bob"), use("carol")])
+        second.ingest(own, None)
+        assert second.ingest(own, None).duplicate  # entered again after a crash: stored once
+        with pytest.raises(NotAuthorized):
+            second.ingest(batch("HOST-bbbbbb", 2, seat_uses=[use("dave")]), "x" * 43)  # never over HTTP
+    finally:
+        first.close()
+        second.close()
+    # Restarted, each keeps its own name and its own batch numbers.
+    first, second = instance("aaaaaa01"), instance("bbbbbb02")
+    try:
+        assert (first.self_name, second.self_name) == ("HOST", "HOST-bbbbbb")
+        assert second.ingest(batch("HOST-bbbbbb", 2, seat_uses=[use("dave")]), None).acknowledged == 2
+        selves = {s["name"]: s["last_seq"] for s in first.servers() if s["state"] == "this master"}
+        assert selves == {"MASTER": 0, "HOST": 1, "HOST-bbbbbb": 2}
+        assert pool(first)["users"] == 4
+        clients = {c["user"]: c["servers"] for c in first.clients()}
+        assert clients["bob"] == ["HOST", "HOST-bbbbbb"]
+    finally:
+        first.close()
+        second.close()

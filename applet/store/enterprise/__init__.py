@@ -10,7 +10,9 @@ file ``enterprise.sqlite3`` in its data folder by default (embedded, nothing to 
 PostgreSQL database (``lls service run --enterprise-database postgresql://...``) that several master
 instances may share. The master's own license data enters the same database through the same batches
 (origin: the master's server name), so "the enterprise" is one set of rows whoever recorded them.
-Instances sharing PostgreSQL are front ends of one database and do not enter their own local data.
+Instances sharing PostgreSQL each enter their own local data too, each under a name of its own.
+A master with a master of its own forwards upwards what its servers sent it, each row with its origin
+(:mod:`applet.store.enterprise.forward`).
 
 Enrolment. ``lls enterprise enroll SERVER`` creates a random 256-bit secret for the server, shows it
 once (or writes it owner-only to a token file) and keeps only its SHA-256 in the database. The token file
@@ -41,16 +43,20 @@ The protocol: numbered, acknowledged batches per server.
       ahead of the master's clock) or when it exceeds the size limit.
 
 What replicates: each product with its mode, Per Server and Per Seat licenses and peak; Per Seat first
-and last uses per user and product; per-minute usage samples; the purchase ledger; violation events.
+and last uses per user and product; per-minute usage samples; the purchase ledger; violation events;
+deleted Per Seat clients (a deletion on the origin removes that origin's use on the master, and the
+user leaves the pool when no server has them any more); each origin's license groups (how the
+enterprise merges them: :class:`applet.store.enterprise.pools.Groups`).
 
 Enterprise-wide Per Seat. Per Seat licenses count for the whole enterprise: the pool of a product is the
 sum of its Per Seat purchases on every server. The master allocates the pool over the distinct users of
 all servers with the rules of one server (:class:`applet.domain.counting.PerSeatAllocator`): a user takes
 one license on the first use the master learns of, in arrival order; those beyond the pool are
 unlicensed, not refused; when the pool changes, the oldest holders keep their licenses. A user who uses
-the product on five servers takes one license. The allocation is kept in ``ent_seats`` as batches
-arrive, under a lock on the product's pool row, so reading it (``lls enterprise products``) is a small
-indexed query however many rows there are.
+the product on five servers takes one license. License groups, purchases and deletions settle the
+whole pool of a product with the same rule (:mod:`applet.store.enterprise.pools`). The allocation is
+kept in ``ent_seats`` as batches arrive, under a lock on the product's pool row, so reading it (``lls
+enterprise products``) is a small indexed query however many rows there are.
 
 Storage layer: psycopg 3 with a small dialect layer, not SQLAlchemy Core + Alembic. The queries this
 needs are few and plain (inserts with ``ON CONFLICT``, keyed updates, grouped counts), and SQLite 3.35+

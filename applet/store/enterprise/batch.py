@@ -7,7 +7,13 @@ A batch is a JSON object::
      "seat_uses": [{"origin", "product", "user", "first_used", "last_used", "usage_count"}],
      "samples":   [{"origin", "product", "minute", "max_in_use", "requests", "denials"}],
      "purchases": [{"origin", "id", "product", "mode", "quantity", "administrator", "comment", "created"}],
-     "events":    [{"origin", "id", "event_id", "type", "time", "product", "message"}]}
+     "events":    [{"origin", "id", "event_id", "type", "time", "product", "message"}],
+     "deletions": [{"origin", "product", "user"}],
+     "groups":    [{"origin", "name", "licenses", "members": [USER, ...]}]}
+
+Protocol 2 added ``deletions`` (a Per Seat client deleted on its origin, for one product) and ``groups``
+(an origin's license groups, each whole; a removed group is sent once with no licenses and no members);
+a master still accepts protocol 1 batches, which have neither.
 
 Anything else (a missing or mistyped field, an unknown mode, a negative count, a batch dated in the
 future) makes the whole batch malformed: :class:`InvalidInput`, and nothing of it is stored.
@@ -20,7 +26,9 @@ from typing import Any
 from applet.domain.errors import InvalidInput
 from applet.domain.replication import clean_server_name
 
-PROTOCOL = 1
+PROTOCOL = 2
+PROTOCOLS = (1, 2)
+MAX_GROUP_MEMBERS = 10_000
 MAX_BATCH_ROWS = 20_000
 MAX_BATCH_BYTES = 16 * 1024 * 1024
 CLOCK_TOLERANCE = timedelta(minutes=5)
@@ -73,11 +81,22 @@ ROW_FIELDS: dict[str, tuple[tuple[str, type], ...]] = {
         ("product", str),
         ("message", str),
     ),
+    "deletions": (
+        ("origin", str),
+        ("product", str),
+        ("user", str),
+    ),
+    "groups": (
+        ("origin", str),
+        ("name", str),
+        ("licenses", int),
+        ("members", list),
+    ),
 }
 # Integers that may be negative (a license removal); every other integer is >= 0.
 _SIGNED = {("purchases", "quantity"), ("products", "per_server_licenses"), ("products", "per_seat_licenses")}
 _OPTIONAL = {("events", "product")}
-_PRODUCT_FIELD = {"products": 1, "seat_uses": 1, "samples": 1, "purchases": 2}
+_PRODUCT_FIELD = {"products": 1, "seat_uses": 1, "samples": 1, "purchases": 2, "deletions": 1}
 
 
 @dataclass
@@ -115,9 +134,9 @@ def parse_batch(document: object, now: datetime | None = None) -> Batch:
     """Check a batch document and return it parsed; :class:`InvalidInput` says what is wrong."""
     if not isinstance(document, dict):
         raise InvalidInput("a batch must be a JSON object")
-    if document.get("protocol") != PROTOCOL:
+    if document.get("protocol") not in PROTOCOLS:
         raise InvalidInput(
-            f"unknown replication protocol {document.get('protocol')!r} (this master speaks 1)"
+            f"unknown replication protocol {document.get('protocol')!r} (this master speaks 1 and 2)"
         )
     server = clean_server_name(document.get("server"))
     seq = document.get("seq")
@@ -150,7 +169,14 @@ def _row(kind: str, fields: tuple[tuple[str, type], ...], item: object, origins:
         if value is None and (kind, name) in _OPTIONAL:
             values.append(None)
             continue
-        if kind_of is int:
+        if kind_of is list:
+            if (
+                not isinstance(value, list)
+                or len(value) > MAX_GROUP_MEMBERS
+                or not all(isinstance(member, str) and 0 < len(member) <= _MAX_TEXT for member in value)
+            ):
+                raise InvalidInput(f"{kind}.{name} must be a list of at most {MAX_GROUP_MEMBERS} names")
+        elif kind_of is int:
             if isinstance(value, bool) or not isinstance(value, int) or abs(value) >= _MAX_INT:
                 raise InvalidInput(f"{kind}.{name} must be a whole number")
             if value < 0 and (kind, name) not in _SIGNED:
@@ -161,6 +187,8 @@ def _row(kind: str, fields: tuple[tuple[str, type], ...], item: object, origins:
     row = tuple(values)
     if kind in ("products", "purchases") and row[3 if kind == "purchases" else 2] not in MODES:
         raise InvalidInput(f"{kind}: mode must be per-server or per-seat")
+    if kind == "groups" and not row[1].strip():
+        raise InvalidInput("groups: the group name must not be empty")
     if kind == "seat_uses":
         _time(row[3], "seat_uses.first_used")
         _time(row[4], "seat_uses.last_used")

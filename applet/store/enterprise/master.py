@@ -6,19 +6,18 @@ See the package docstring for the protocol. Every method opens its own transacti
 
 import hashlib
 import hmac
+import json
 import secrets
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from applet.domain.counting import PerSeatAllocator
 from applet.domain.errors import InvalidInput
 from applet.domain.replication import clean_server_name
 from applet.store.database import utc_now
 from applet.store.enterprise.batch import Batch
 from applet.store.enterprise.dialect import Connection, connect
+from applet.store.enterprise.pools import IngestResult, allocate, effective_groups
 from applet.store.enterprise.schema import migrate
 
 ENTERPRISE_FILE = "enterprise.sqlite3"
@@ -37,31 +36,22 @@ class NotAuthorized(ReplicationRefused):
     status = 401
 
 
-@dataclass
-class IngestResult:
-    """What storing a batch did."""
-
-    server: str
-    seq: int
-    acknowledged: int
-    duplicate: bool = False
-    rows: int = 0
-    # Per product: users the pool could not license in this batch, and (users, purchased) when over.
-    unlicensed: dict[str, list[str]] = field(default_factory=dict)
-    over: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-
 def secret_digest(secret: str) -> str:
     """What the database keeps of a server's secret (the secret is 256 random bits: no salt needed)."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def open_enterprise(location: str | Path | None, data_dir: Path, self_name: str) -> "EnterpriseStore":
-    """Open (creating and migrating) the enterprise database: a PostgreSQL URL, or the SQLite default."""
+def open_enterprise(
+    location: str | Path | None, data_dir: Path, self_name: str, instance: str | None = None
+) -> "EnterpriseStore":
+    """Open (creating and migrating) the enterprise database: a PostgreSQL URL, or the SQLite default.
+
+    ``instance``: this master instance's id (see :meth:`EnterpriseStore._ensure_self`).
+    """
     connection = connect(location or data_dir / ENTERPRISE_FILE)
     try:
         migrate(connection)
-        return EnterpriseStore(connection, self_name)
+        return EnterpriseStore(connection, self_name, instance)
     except BaseException:
         connection.close()
         raise
@@ -70,23 +60,53 @@ def open_enterprise(location: str | Path | None, data_dir: Path, self_name: str)
 class EnterpriseStore:
     """The enterprise database of a master (see the package docstring)."""
 
-    def __init__(self, connection: Connection, self_name: str) -> None:
+    def __init__(self, connection: Connection, self_name: str, instance: str | None = None) -> None:
         self.db = connection
         self.self_name = self_name
         self.self_key = self_name.casefold()
-        self._ensure_self()
+        self._ensure_self(instance)
 
     def close(self) -> None:
         """Close the connection."""
         self.db.close()
 
-    def _ensure_self(self) -> None:
-        # The master's own data arrives as batches from itself; it needs no secret (never over HTTP).
-        self.db.execute(
-            "INSERT INTO ent_servers (server_key, name, secret_sha256, is_self, enrolled) "
-            "VALUES (?, ?, '', 1, ?) ON CONFLICT (server_key) DO NOTHING",
-            (self.self_key, self.self_name, utc_now()),
-        )
+    def _ensure_self(self, instance: str | None) -> None:
+        """This master's own row: its own data arrives as batches from itself (no secret, no HTTP).
+
+        Several master instances may share one database (PostgreSQL), each entering its own data
+        under its own name, exactly once: the row is claimed by the instance (``instance``: a random
+        id kept in the instance's own store). An instance keeps the row it claimed; one whose name
+        another instance holds takes the name with its id appended (``HOST-1a2b3c``), so neither
+        one's data is taken for the other's.
+        """
+        if instance is None:
+            self.db.execute(
+                "INSERT INTO ent_servers (server_key, name, secret_sha256, is_self, enrolled) "
+                "VALUES (?, ?, '', 1, ?) ON CONFLICT (server_key) DO NOTHING",
+                (self.self_key, self.self_name, utc_now()),
+            )
+            return
+        with self.db.transaction() as db:
+            claimed = db.execute(
+                "SELECT name FROM ent_servers WHERE is_self = 1 AND instance = ? "
+                "ORDER BY server_key = ? DESC",
+                (instance, self.self_key),
+            )
+            if not claimed:
+                holder = db.execute(
+                    f"SELECT is_self, instance FROM ent_servers WHERE server_key = ?{db.for_update}",
+                    (self.self_key,),
+                )
+                if holder and not (holder[0][0] and holder[0][1] is None):
+                    self.self_name = f"{self.self_name}-{instance[:6]}"
+                db.execute(
+                    "INSERT INTO ent_servers (server_key, name, secret_sha256, is_self, enrolled, instance) "
+                    "VALUES (?, ?, '', 1, ?, ?) ON CONFLICT (server_key) DO UPDATE SET instance = ?",
+                    (self.self_name.casefold(), self.self_name, utc_now(), instance, instance),
+                )
+            else:
+                self.self_name = str(claimed[0][0])
+        self.self_key = self.self_name.casefold()
 
     # ------------------------------------------------------------------ enrolment
 
@@ -195,8 +215,9 @@ class EnterpriseStore:
                 )
             self._check_origins(db, batch, key)
             result = IngestResult(batch.server, batch.seq, batch.seq, rows=batch.count())
+            before = effective_groups(db) if batch.rows.get("groups") else None
             self._store_rows(db, batch)
-            self._allocate(db, batch, result)
+            allocate(db, batch, result, before)
             db.execute(
                 "UPDATE ent_servers SET last_seq = ?, last_replication = ?, batches = batches + 1, "
                 "rows_stored = rows_stored + ?, last_refusal = NULL WHERE server_key = ?",
@@ -234,18 +255,46 @@ class EnterpriseStore:
                 )
 
     def _store_rows(self, db: Connection, batch: Batch) -> None:
-        now = utc_now()
+        # Every row is stamped with the batch's number (``via_seq``): what a master forwards upwards.
+        now, seq = utc_now(), batch.seq
+        deletions = batch.rows.get("deletions", [])
+        if deletions:
+            # Before the uses: a client deleted and used again since the last batch is there again.
+            keyed = {(o.casefold(), p.casefold(), u.casefold()): (p, u) for o, p, u in deletions}
+            db.executemany(
+                "DELETE FROM ent_seat_uses WHERE origin_key = ? AND product_key = ? AND user_key = ?",
+                list(keyed),
+            )
+            db.executemany(
+                "INSERT INTO ent_seat_deletions (origin_key, product_key, user_key, product, user_name, "
+                "via_seq) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (origin_key, product_key, user_key) "
+                "DO UPDATE SET product = excluded.product, user_name = excluded.user_name, "
+                "via_seq = excluded.via_seq",
+                [(*key, product, user, seq) for key, (product, user) in keyed.items()],
+            )
+        groups = batch.rows.get("groups", [])
+        if groups:
+            db.executemany(
+                "INSERT INTO ent_groups (origin_key, group_key, name, licenses, members, via_seq) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (origin_key, group_key) DO UPDATE SET "
+                "name = excluded.name, licenses = excluded.licenses, members = excluded.members, "
+                "via_seq = excluded.via_seq",
+                [
+                    (o.casefold(), n.casefold(), n, licenses, json.dumps(members), seq)
+                    for o, n, licenses, members in groups
+                ],
+            )
         products = batch.rows.get("products", [])
         if products:
             db.executemany(
                 "INSERT INTO ent_products (origin_key, product_key, name, mode, per_server_licenses, "
-                "per_seat_licenses, peak, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "per_seat_licenses, peak, updated, via_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (origin_key, product_key) DO UPDATE SET name = excluded.name, "
                 "mode = excluded.mode, per_server_licenses = excluded.per_server_licenses, "
                 "per_seat_licenses = excluded.per_seat_licenses, peak = excluded.peak, "
-                "updated = excluded.updated",
+                "updated = excluded.updated, via_seq = excluded.via_seq",
                 [
-                    (o.casefold(), n.casefold(), n, m, srv, seat, peak, now)
+                    (o.casefold(), n.casefold(), n, m, srv, seat, peak, now, seq)
                     for o, n, m, srv, seat, peak in products
                 ],
             )
@@ -260,194 +309,39 @@ class EnterpriseStore:
             db.stage([(*key, *values) for key, values in staged.items()])
             db.execute(
                 "INSERT INTO ent_seat_uses (origin_key, product_key, user_key, user_name, first_used, "
-                "last_used, usage_count) SELECT origin_key, product_key, user_key, user_name, first_used, "
-                "last_used, usage_count FROM ent_stage WHERE true "
+                "last_used, usage_count, via_seq) SELECT origin_key, product_key, user_key, user_name, "
+                "first_used, last_used, usage_count, ? FROM ent_stage WHERE true "
                 "ON CONFLICT (origin_key, product_key, user_key) DO UPDATE SET "
                 "first_used = excluded.first_used, last_used = excluded.last_used, "
-                "usage_count = excluded.usage_count"
+                "usage_count = excluded.usage_count, via_seq = excluded.via_seq",
+                (seq,),
             )
         samples = batch.rows.get("samples", [])
         if samples:
             db.executemany(
-                "INSERT INTO ent_samples (origin_key, product_key, minute, max_in_use, requests, denials) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (origin_key, product_key, minute) DO UPDATE SET "
-                "max_in_use = excluded.max_in_use, requests = excluded.requests, denials = excluded.denials",
-                [(o.casefold(), p.casefold(), m, x, r, d) for o, p, m, x, r, d in samples],
+                "INSERT INTO ent_samples (origin_key, product_key, minute, max_in_use, requests, denials, "
+                "via_seq) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (origin_key, product_key, minute) "
+                "DO UPDATE SET max_in_use = excluded.max_in_use, requests = excluded.requests, "
+                "denials = excluded.denials, via_seq = excluded.via_seq",
+                [(o.casefold(), p.casefold(), m, x, r, d, seq) for o, p, m, x, r, d in samples],
             )
         purchases = batch.rows.get("purchases", [])
         if purchases:
             db.executemany(
                 "INSERT INTO ent_purchases (origin_key, origin_id, product_key, product, mode, quantity, "
-                "administrator, comment, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "administrator, comment, created, via_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (origin_key, origin_id) DO NOTHING",
-                [(o.casefold(), i, p.casefold(), p, m, q, a, c, t) for o, i, p, m, q, a, c, t in purchases],
+                [
+                    (o.casefold(), i, p.casefold(), p, m, q, a, c, t, seq)
+                    for o, i, p, m, q, a, c, t in purchases
+                ],
             )
         events = batch.rows.get("events", [])
         if events:
             db.executemany(
-                "INSERT INTO ent_events (origin_key, origin_id, event_id, type, time, product, message) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (origin_key, origin_id) DO NOTHING",
-                [(o.casefold(), *rest) for o, *rest in events],
-            )
-
-    # ------------------------------------------------------------------ the enterprise Per Seat pool
-
-    def _allocate(self, db: Connection, batch: Batch, result: IngestResult) -> None:
-        names: dict[str, str] = {}
-        for _origin, product, *_rest in batch.rows.get("seat_uses", []):
-            names.setdefault(product.casefold(), product)
-        used = set(names)
-        repriced = set()
-        for _origin, _id, product, mode, *_rest in batch.rows.get("purchases", []):
-            if mode == "per-seat":
-                repriced.add(product.casefold())
-                names.setdefault(product.casefold(), product)
-        # Pool rows are locked in one order by every master instance, so two never deadlock; under
-        # these locks no other instance can take the same users as new.
-        pools: dict[str, list[int]] = {}
-        for product_key in sorted(names):
-            db.execute(
-                "INSERT INTO ent_pools (product_key, product) VALUES (?, ?) "
-                "ON CONFLICT (product_key) DO NOTHING",
-                (product_key, names[product_key]),
-            )
-            row = db.execute(
-                "SELECT purchased, allocated, users, next_arrival, next_order FROM ent_pools "
-                f"WHERE product_key = ?{db.for_update}",
-                (product_key,),
-            )[0]
-            pool = [int(value) for value in row]
-            if product_key in repriced:
-                pool[0], pool[1], pool[4] = self._reprice(db, product_key, pool[0], pool[1], pool[4])
-            pools[product_key] = pool
-        if used:
-            # Per (product, user) of the batch: its first and last use (several origins may name one).
-            staged: dict[tuple[str, str], tuple[str, str]] = {}
-            for _origin, product, user, first, last, _count in batch.rows["seat_uses"]:
-                key = (product.casefold(), user.casefold())
-                seen = staged.get(key)
-                staged[key] = (first, last) if seen is None else (min(seen[0], first), max(seen[1], last))
-            self._new_users(db, pools, result, names, staged)
-        for product_key, (purchased, allocated, users, arrival, order) in pools.items():
-            db.execute(
-                "UPDATE ent_pools SET purchased = ?, allocated = ?, users = ?, next_arrival = ?, "
-                "next_order = ? WHERE product_key = ?",
-                (purchased, allocated, users, arrival, order, product_key),
-            )
-
-    def _reprice(
-        self, db: Connection, product_key: str, purchased: int, allocated: int, order: int
-    ) -> tuple[int, int, int]:
-        """A Per Seat purchase arrived: the pool's new size settled by the stable rule.
-
-        Returns (purchased, allocated, next licensing order). A removal takes licenses from the most
-        recently licensed first; an addition goes to the waiting users in order of first use.
-        """
-        total = db.execute(
-            "SELECT COALESCE(SUM(quantity), 0) FROM ent_purchases "
-            "WHERE product_key = ? AND mode = 'per-seat'",
-            (product_key,),
-        )[0][0]
-        new_total = max(int(total), 0)
-        if new_total == purchased:
-            return purchased, allocated, order
-        recorded = {
-            user_key: licensed_order
-            for user_key, licensed_order in db.execute(
-                "SELECT user_key, licensed_order FROM ent_seats WHERE product_key = ? ORDER BY arrival",
-                (product_key,),
-            )
-        }
-        allocator = PerSeatAllocator.restore(new_total, recorded.items())
-        changes = [
-            (holder.licensed_order, product_key, holder.key)
-            for holder in allocator.holders
-            if holder.licensed_order != recorded[holder.key]
-        ]
-        if changes:
-            db.executemany(
-                "UPDATE ent_seats SET licensed_order = ? WHERE product_key = ? AND user_key = ?", changes
-            )
-        given = [holder.licensed_order for holder in allocator.holders if holder.licensed_order is not None]
-        return new_total, allocator.allocated, max([order, *(number + 1 for number in given)])
-
-    def _new_users(
-        self,
-        db: Connection,
-        pools: dict[str, list[int]],
-        result: IngestResult,
-        names: dict[str, str],
-        staged: dict[tuple[str, str], tuple[str, str]],
-    ) -> None:
-        """Users of the staged uses new to the enterprise: licensed while the pool has licenses free.
-
-        The staged uses also move the first and last use of the users already known.
-        """
-        new: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
-        for product_key, user_key, user_name, first, last in db.execute(
-            "SELECT s.product_key, s.user_key, MIN(s.user_name), MIN(s.first_used), MAX(s.last_used) "
-            "FROM ent_stage s WHERE NOT EXISTS (SELECT 1 FROM ent_seats e "
-            "WHERE e.product_key = s.product_key AND e.user_key = s.user_key) "
-            "GROUP BY s.product_key, s.user_key"
-        ):
-            new[product_key].append((user_key, user_name, first, last))
-        inserts = []
-        for product_key, users in new.items():
-            purchased, allocated, count, arrival, order = pools[product_key]
-            # In the order of first use, as one server would have met them; the pool's free licenses
-            # are what a fresh allocator of that size hands out (the rule: a new holder is licensed
-            # when it fits in what is free).
-            users.sort(key=lambda user: (user[2], user[0]))
-            allocator = PerSeatAllocator(max(purchased - allocated, 0))
-            unlicensed = []
-            for offset, (user_key, user_name, first, last) in enumerate(users):
-                decision = allocator.use(user_key)
-                licensed_order = (
-                    None if decision.licensed_order is None else order + decision.licensed_order - 1
-                )
-                if licensed_order is None:
-                    unlicensed.append(user_name)
-                inserts.append(
-                    (product_key, user_key, user_name, arrival + offset, licensed_order, first, last)
-                )
-            pools[product_key] = [
-                purchased,
-                allocated + allocator.allocated,
-                count + len(users),
-                arrival + len(users),
-                order + allocator.allocated,
-            ]
-            if unlicensed:
-                result.unlicensed[names[product_key]] = unlicensed
-                result.over[names[product_key]] = (count + len(users), purchased)
-        if inserts:
-            db.bulk_insert(
-                "ent_seats",
-                (
-                    "product_key",
-                    "user_key",
-                    "user_name",
-                    "arrival",
-                    "licensed_order",
-                    "first_used",
-                    "last_used",
-                ),
-                inserts,
-            )
-        # Users already known: move their first and last use (keyed updates; a set-based UPDATE ... FROM
-        # the staging table was planned as a scan of all of ent_seats, slower with every batch).
-        added = {(row[0], row[1]) for row in inserts}
-        moved = [
-            (first, last, product_key, user_key, first, last)
-            for (product_key, user_key), (first, last) in staged.items()
-            if (product_key, user_key) not in added
-        ]
-        if moved:
-            db.executemany(
-                f"UPDATE ent_seats SET first_used = {db.least('first_used', '?')}, "
-                f"last_used = {db.greatest('last_used', '?')} WHERE product_key = ? AND user_key = ? "
-                "AND (? < first_used OR ? > last_used)",
-                moved,
+                "INSERT INTO ent_events (origin_key, origin_id, event_id, type, time, product, message, "
+                "via_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (origin_key, origin_id) DO NOTHING",
+                [(o.casefold(), *rest, seq) for o, *rest in events],
             )
 
     # ------------------------------------------------------------------ reports
@@ -466,13 +360,13 @@ class EnterpriseStore:
                 },
             )
 
-        for key, name, purchased, allocated, users in self.db.execute(
-            "SELECT product_key, product, purchased, allocated, users FROM ent_pools"
+        for key, name, purchased, allocated, users, unlicensed in self.db.execute(
+            "SELECT product_key, product, purchased, allocated, users, unlicensed FROM ent_pools"
         ):
             entry(key, name)["per_seat"] = {
                 "purchased": int(purchased),
                 "allocated": int(allocated),
-                "unlicensed": int(users) - int(allocated),
+                "unlicensed": int(unlicensed),
                 "users": int(users),
             }
         for key, name, server, mode, licenses, peak in self.db.execute(
@@ -530,7 +424,18 @@ class EnterpriseStore:
             )
 
     def server_products(self, server: str) -> list[dict[str, Any]]:
-        """The products as one server reported them (compare with that server's own ``lls product list``)."""
+        """The products as one server reported them (compare with that server's own ``lls product list``
+        and ``lls clients``): licenses, peak and its Per Seat users, deletions included."""
+        origin_key = server.casefold()
+        if not self.db.execute("SELECT 1 FROM ent_origins WHERE origin_key = ?", (origin_key,)):
+            raise InvalidInput(f"{server} has not replicated to this master")
+        users = {
+            product_key: int(count)
+            for product_key, count in self.db.execute(
+                "SELECT product_key, COUNT(*) FROM ent_seat_uses WHERE origin_key = ? GROUP BY product_key",
+                (origin_key,),
+            )
+        }
         return [
             {
                 "product": name,
@@ -538,10 +443,11 @@ class EnterpriseStore:
                 "per_server_licenses": int(srv),
                 "per_seat_licenses": int(seat),
                 "peak": int(peak),
+                "seat_users": users.get(product_key, 0),
             }
-            for name, mode, srv, seat, peak in self.db.execute(
-                "SELECT name, mode, per_server_licenses, per_seat_licenses, peak FROM ent_products "
-                "WHERE origin_key = ? ORDER BY product_key",
-                (server.casefold(),),
+            for product_key, name, mode, srv, seat, peak in self.db.execute(
+                "SELECT product_key, name, mode, per_server_licenses, per_seat_licenses, peak "
+                "FROM ent_products WHERE origin_key = ? ORDER BY product_key",
+                (origin_key,),
             )
         ]

@@ -109,7 +109,56 @@ V1 = (
     "INSERT INTO ent_meta (key, value) VALUES ('schema_version', '0')",
 )
 
-MIGRATIONS: tuple[Sequence[str], ...] = (V1,)
+# Release 2: what a master forwards to its own master, deletions, license groups.
+#   * ``via_seq`` on every replicated row: the number of the sender's batch that last wrote it, so a
+#     master that replicates upwards forwards what changed since the last batch of each sender it
+#     forwarded (rows stored before this migration count as the sender's batch 1);
+#   * ``ent_seat_deletions``: a Per Seat client (or one product's use of it) deleted on its origin,
+#     kept so the deletion travels further up;
+#   * ``ent_groups``: each origin's license groups (members as a JSON list of names);
+#   * ``ent_pools.unlicensed``: users waiting for a license;
+#   * ``ent_servers.instance``: which master instance a self row belongs to, so several masters
+#     sharing one PostgreSQL each enter their own data under their own name, once.
+V2 = (
+    *(
+        f"ALTER TABLE {table} ADD COLUMN via_seq BIGINT NOT NULL DEFAULT 0"
+        for table in ("ent_products", "ent_seat_uses", "ent_samples", "ent_purchases", "ent_events")
+    ),
+    *(
+        f"UPDATE {table} SET via_seq = 1"
+        for table in ("ent_products", "ent_seat_uses", "ent_samples", "ent_purchases", "ent_events")
+    ),
+    "CREATE INDEX ent_seat_uses_by_seq ON ent_seat_uses (origin_key, via_seq)",
+    "CREATE INDEX ent_samples_by_seq ON ent_samples (origin_key, via_seq)",
+    "CREATE INDEX ent_purchases_by_seq ON ent_purchases (origin_key, via_seq)",
+    "CREATE INDEX ent_events_by_seq ON ent_events (origin_key, via_seq)",
+    """CREATE TABLE ent_seat_deletions (
+        origin_key TEXT NOT NULL,
+        product_key TEXT NOT NULL,
+        user_key TEXT NOT NULL,
+        product TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        via_seq BIGINT NOT NULL,
+        PRIMARY KEY (origin_key, product_key, user_key)
+    )""",
+    "CREATE INDEX ent_seat_deletions_by_seq ON ent_seat_deletions (origin_key, via_seq)",
+    """CREATE TABLE ent_groups (
+        origin_key TEXT NOT NULL,
+        group_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        licenses BIGINT NOT NULL,
+        members TEXT NOT NULL,
+        via_seq BIGINT NOT NULL,
+        PRIMARY KEY (origin_key, group_key)
+    )""",
+    "ALTER TABLE ent_servers ADD COLUMN instance TEXT",
+    # With groups, a licensed holder may hold more licenses than it has users: unlicensed users are
+    # counted, no longer derived as users - allocated (which release 1's pools still are).
+    "ALTER TABLE ent_pools ADD COLUMN unlicensed BIGINT NOT NULL DEFAULT 0",
+    "UPDATE ent_pools SET unlicensed = users - allocated",
+)
+
+MIGRATIONS: tuple[Sequence[str], ...] = (V1, V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -176,14 +176,15 @@ def products(db: Connection) -> list[dict[str, Any]]:
         if mode == "per-server":
             record["per_server_purchased"] += int(per_server)
             record["per_server_peak"] += int(peak)
-    for key, name, purchased, allocated, users in db.execute(
-        "SELECT product_key, product, purchased, allocated, users FROM ent_pools"
+    # Unlicensed users are counted by the pool (a license group holds more licenses than it has users).
+    for key, name, purchased, allocated, users, unlicensed in db.execute(
+        "SELECT product_key, product, purchased, allocated, users, unlicensed FROM ent_pools"
     ):
         record = entry(key, name)
         record["per_seat_purchased"] = int(purchased)
         record["per_seat_allocated"] = int(allocated)
         record["per_seat_users"] = int(users)
-        record["per_seat_unlicensed"] = max(int(users) - int(allocated), 0)
+        record["per_seat_unlicensed"] = int(unlicensed)
     return [report[key] for key in sorted(report)]
 
 
