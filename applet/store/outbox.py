@@ -124,9 +124,10 @@ def _next_batch(
     return document
 
 
-def forwarded_marks(store: Store, prefix: str = REMOTE) -> dict[str, int]:
-    """Per sender of this master's enterprise database: the highest of its batches forwarded upwards."""
-    forwarded: dict[str, int] = _marks(store, prefix).get("forwarded", {})
+def forwarded_marks(store: Store, prefix: str = REMOTE) -> dict[str, Any]:
+    """How far this master forwarded upwards what its senders sent (the marks of
+    :func:`applet.store.enterprise.forward.forward_rows`)."""
+    forwarded: dict[str, Any] = _marks(store, prefix).get("forwarded", {})
     return forwarded
 
 

@@ -395,3 +395,51 @@ def test_master_instances_sharing_a_database_each_enter_their_own_data_once(
     finally:
         first.close()
         second.close()
+
+
+def test_a_master_forwards_everything_once_in_parts_when_a_batch_is_too_large(
+    enterprise: EnterpriseStore, tmp_path: Path
+) -> None:
+    """What a domain master forwards to the enterprise server, with a tiny upward batch: whole sender
+    batches where they fit, a larger one in parts by key; at the top every row arrives once."""
+    from applet.store.enterprise.forward import forward_rows
+
+    domain = enterprise  # MASTER, with S1 and S2 enrolled
+    secrets = {name: domain.enroll(name) for name in ("S1", "S2")}
+    domain.ingest(
+        batch("S1", 1, purchases=[buy(1, 3)], seat_uses=[use(f"u{n}") for n in range(7)]), secrets["S1"]
+    )
+    domain.ingest(
+        batch("S1", 2, deletions=[deletion("u0")], seat_uses=[use("u1", when="2026-01-02T10:00:00+00:00")]),
+        secrets["S1"],
+    )
+    domain.ingest(
+        batch("S2", 1, seat_uses=[use("u3"), use("zoe")], groups=[group("Lab", 1, "zoe")]), secrets["S2"]
+    )
+    top = open_enterprise(None, tmp_path / "top", "TOP")
+    try:
+        secret = top.enroll("MASTER")
+        marks: dict[str, Any] = {}
+        sizes = []
+        for seq in range(1, 20):
+            rows, marks = forward_rows(domain.db, domain.self_key, marks, budget=3)
+            if not rows:
+                break
+            sizes.append(sum(map(len, rows.values())))
+            document = {"protocol": 2, "server": "MASTER", "seq": seq, "created": T0, **rows}
+            top.ingest(parse_batch(document), secret)
+        assert max(sizes) <= 3 and len(sizes) >= 4  # S1's first batch (8 rows) went in parts
+        # Nothing left, and nothing more to send until a sender stores another batch.
+        assert forward_rows(domain.db, domain.self_key, marks, budget=3)[0] == {}
+        assert marks["done"] == {"s1": 2, "s2": 1} and marks["part"] == {}
+        assert pool(top) == pool(domain) == {"purchased": 3, "allocated": 3, "unlicensed": 4, "users": 7}
+        # (Who holds the three licenses is decided at the top by when it learnt of each user.)
+        assert len(licensed_users(top)) == 3
+        servers = {c["user"]: c["servers"] for c in top.clients()}
+        assert servers["u3"] == ["S1", "S2"] and "u0" not in servers
+        # A later batch of a sender is forwarded alone, whole.
+        domain.ingest(batch("S2", 2, seat_uses=[use("yan")]), secrets["S2"])
+        rows, marks = forward_rows(domain.db, domain.self_key, marks, budget=3)
+        assert [r["user"] for r in rows["seat_uses"]] == ["yan"] and marks["done"]["s2"] == 2
+    finally:
+        top.close()

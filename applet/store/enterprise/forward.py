@@ -10,8 +10,9 @@ the number of the sender's batch that last wrote it. The forwarder keeps, per se
 number it has forwarded (its *marks*, saved in this master's own store together with the upward batch
 they produced, so a batch is never rebuilt differently after a crash); the next upward batch carries the
 rows of that sender's batches after the mark, as they are now (a row written again later is sent with
-its newest values, once). A batch of a sender is never split, so the marks are exact; an upward batch
-takes whole sender batches up to the row limit of a batch.
+its newest values, once). An upward batch takes whole sender batches up to the row limit of a batch; a
+sender batch larger than that (the rows a release-1 database held, which its migration counts as batch
+1) is sent in parts, in the order of the rows' keys, the mark remembering the last key sent.
 
 This master's own data is not forwarded from here (it goes up from its own store). With several master
 instances sharing one PostgreSQL, the instance that replicates upwards forwards every instance's data;
@@ -21,99 +22,183 @@ origin replicates through one server).
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from applet.store.enterprise.dialect import Connection
 
-# Per kind of row: the query of one origin's rows in a range of batch numbers, and how a result row
-# becomes a batch row (the origin is added by the caller).
-_QUERIES: dict[str, str] = {
-    "products": "SELECT name, mode, per_server_licenses, per_seat_licenses, peak FROM ent_products "
-    "WHERE origin_key = ? AND via_seq > ? AND via_seq <= ? ORDER BY product_key",
-    "groups": "SELECT name, licenses, members FROM ent_groups "
-    "WHERE origin_key = ? AND via_seq > ? AND via_seq <= ? ORDER BY group_key",
-    "purchases": "SELECT origin_id, product, mode, quantity, administrator, comment, created "
-    "FROM ent_purchases WHERE origin_key = ? AND via_seq > ? AND via_seq <= ? ORDER BY origin_id",
-    "events": "SELECT origin_id, event_id, type, time, product, message FROM ent_events "
-    "WHERE origin_key = ? AND via_seq > ? AND via_seq <= ? ORDER BY origin_id",
-    # Deletions before uses, as the origin sent them (the receiving master applies them first).
-    "deletions": "SELECT product, user_name FROM ent_seat_deletions "
-    "WHERE origin_key = ? AND via_seq > ? AND via_seq <= ? ORDER BY product_key, user_key",
-    # Uses and samples keep only the product's key; its name is the pool's or the product's.
-    "seat_uses": "SELECT COALESCE(p.product, u.product_key), u.user_name, u.first_used, u.last_used, "
-    "u.usage_count FROM ent_seat_uses u LEFT JOIN ent_pools p ON p.product_key = u.product_key "
-    "WHERE u.origin_key = ? AND u.via_seq > ? AND u.via_seq <= ? ORDER BY u.product_key, u.user_key",
-    "samples": "SELECT COALESCE(p.name, s.product_key), s.minute, s.max_in_use, s.requests, s.denials "
-    "FROM ent_samples s LEFT JOIN ent_products p ON p.origin_key = s.origin_key "
-    "AND p.product_key = s.product_key WHERE s.origin_key = ? AND s.via_seq > ? AND s.via_seq <= ? "
-    "ORDER BY s.product_key, s.minute",
-}
-_FIELDS: dict[str, tuple[str, ...]] = {
-    "products": ("name", "mode", "per_server_licenses", "per_seat_licenses", "peak"),
-    "groups": ("name", "licenses", "members"),
-    "purchases": ("id", "product", "mode", "quantity", "administrator", "comment", "created"),
-    "events": ("id", "event_id", "type", "time", "product", "message"),
-    "deletions": ("product", "user"),
-    "seat_uses": ("product", "user", "first_used", "last_used", "usage_count"),
-    "samples": ("product", "minute", "max_in_use", "requests", "denials"),
-}
-_CONVERT: dict[str, Callable[[tuple[Any, ...]], tuple[Any, ...]]] = {
-    "groups": lambda row: (row[0], int(row[1]), json.loads(row[2])),
-}
+
+@dataclass(frozen=True)
+class _Kind:
+    """One kind of row: where it is, its key after the origin, and how a row becomes a batch row."""
+
+    name: str
+    source: str  # FROM ... (the row's table as ``t``)
+    keys: tuple[str, ...]
+    columns: str
+    fields: tuple[str, ...]
+    convert: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None
+
+    def select(self, after_key: bool) -> str:
+        """The rows of one origin in a range of batch numbers (``after_key``: past a key), in key order."""
+        keys = ", ".join(f"t.{key}" for key in self.keys)
+        after = f" AND ({keys}) > ({', '.join('?' * len(self.keys))})" if after_key else ""
+        return (
+            f"SELECT {keys}, {self.columns} FROM {self.source} WHERE t.origin_key = ? AND t.via_seq > ? "
+            f"AND t.via_seq <= ?{after} ORDER BY {keys} LIMIT ?"
+        )
+
+
+# Deletions before uses, as the origin sent them (the receiving master applies them first). Uses and
+# samples keep only the product's key; its name is the pool's or the product's.
+KINDS = (
+    _Kind(
+        "products",
+        "ent_products t",
+        ("product_key",),
+        "t.name, t.mode, t.per_server_licenses, t.per_seat_licenses, t.peak",
+        ("name", "mode", "per_server_licenses", "per_seat_licenses", "peak"),
+    ),
+    _Kind(
+        "groups",
+        "ent_groups t",
+        ("group_key",),
+        "t.name, t.licenses, t.members",
+        ("name", "licenses", "members"),
+        lambda row: (row[0], int(row[1]), json.loads(row[2])),
+    ),
+    _Kind(
+        "purchases",
+        "ent_purchases t",
+        ("origin_id",),
+        "t.origin_id, t.product, t.mode, t.quantity, t.administrator, t.comment, t.created",
+        ("id", "product", "mode", "quantity", "administrator", "comment", "created"),
+    ),
+    _Kind(
+        "events",
+        "ent_events t",
+        ("origin_id",),
+        "t.origin_id, t.event_id, t.type, t.time, t.product, t.message",
+        ("id", "event_id", "type", "time", "product", "message"),
+    ),
+    _Kind(
+        "deletions",
+        "ent_seat_deletions t",
+        ("product_key", "user_key"),
+        "t.product, t.user_name",
+        ("product", "user"),
+    ),
+    _Kind(
+        "seat_uses",
+        "ent_seat_uses t LEFT JOIN ent_pools p ON p.product_key = t.product_key",
+        ("product_key", "user_key"),
+        "COALESCE(p.product, t.product_key), t.user_name, t.first_used, t.last_used, t.usage_count",
+        ("product", "user", "first_used", "last_used", "usage_count"),
+    ),
+    _Kind(
+        "samples",
+        "ent_samples t LEFT JOIN ent_products p "
+        "ON p.origin_key = t.origin_key AND p.product_key = t.product_key",
+        ("product_key", "minute"),
+        "COALESCE(p.name, t.product_key), t.minute, t.max_in_use, t.requests, t.denials",
+        ("product", "minute", "max_in_use", "requests", "denials"),
+    ),
+)
 
 Rows = dict[str, list[dict[str, Any]]]
+Origins = list[tuple[Any, ...]]
 
 
 def forward_rows(
-    db: Connection, self_key: str, marks: dict[str, int], budget: int
-) -> tuple[Rows, dict[str, int]]:
-    """The rows to forward next (at most ``budget``, whole sender batches) and the marks after them.
+    db: Connection, self_key: str, marks: dict[str, Any], budget: int
+) -> tuple[Rows, dict[str, Any]]:
+    """The rows to forward next (at most ``budget``) and the marks after them.
 
-    ``marks``: per sender (its key), the highest batch number forwarded. Empty rows: nothing to forward.
+    ``marks``: ``{"done": {sender: highest batch forwarded}, "part": {sender: where the next part of
+    its next batch starts}}``. Empty rows: nothing to forward.
     """
-    rows: Rows = {kind: [] for kind in _QUERIES}
-    new_marks = dict(marks)
+    rows: Rows = {kind.name: [] for kind in KINDS}
+    done: dict[str, int] = dict(marks.get("done", {}))
+    part: dict[str, list[Any]] = dict(marks.get("part", {}))
     taken = 0
+
+    def result() -> tuple[Rows, dict[str, Any]]:
+        return (rows if taken else {}), {"done": done, "part": part}
+
     senders = db.execute(
         "SELECT server_key, last_seq FROM ent_servers WHERE server_key <> ? AND last_seq > 0 "
         "ORDER BY server_key",
         (self_key,),
     )
     for sender_key, last_seq in senders:
-        low, high = int(marks.get(sender_key, 0)), int(last_seq)
-        if high <= low:
-            continue
-        origins = db.execute("SELECT origin_key, origin FROM ent_origins WHERE via_key = ?", (sender_key,))
-        while (found := _read_range(db, origins, low, high, budget - taken + 1)) is None:
-            if high == low + 1:
-                # One whole batch of this sender does not fit in what is left: in the next batch.
-                return (rows if taken else {}), new_marks
-            high = low + max(1, (high - low) // 2)  # too many rows: fewer of the sender's batches
-        for kind, items in found.items():
-            rows[kind].extend(items)
-            taken += len(items)
-        new_marks[sender_key] = high
-        if high < int(last_seq):
-            break  # the budget is spent
-    return (rows if taken else {}), new_marks
+        low, last = int(done.get(sender_key, 0)), int(last_seq)
+        origins = sorted(
+            db.execute("SELECT origin_key, origin FROM ent_origins WHERE via_key = ?", (sender_key,))
+        )
+        while low < last and taken < budget:
+            if sender_key in part:
+                count, cursor = _read_part(db, origins, low + 1, part[sender_key], rows, budget - taken)
+                taken += count
+                if cursor is not None:
+                    part[sender_key] = cursor
+                    return result()
+                del part[sender_key]
+                low = done[sender_key] = low + 1
+                continue
+            high = last
+            while (found := _read_range(db, origins, low, high, budget - taken + 1)) is None:
+                if high == low + 1:
+                    break
+                high = low + max(1, (high - low) // 2)  # too many rows: fewer of the sender's batches
+            if found is None:
+                if taken:
+                    return result()  # this batch of the sender goes in the next upward batch
+                part[sender_key] = []  # larger than a whole upward batch: sent in parts
+                continue
+            for kind, items in found.items():
+                rows[kind].extend(items)
+                taken += len(items)
+            low = done[sender_key] = high
+    return result()
 
 
-def _read_range(
-    db: Connection, origins: list[tuple[Any, ...]], low: int, high: int, limit: int
-) -> Rows | None:
+def _batch_row(kind: _Kind, origin: str, row: tuple[Any, ...]) -> dict[str, Any]:
+    values = row[len(kind.keys) :]
+    return {
+        "origin": origin,
+        **dict(zip(kind.fields, kind.convert(values) if kind.convert else values, strict=True)),
+    }
+
+
+def _read_range(db: Connection, origins: Origins, low: int, high: int, limit: int) -> Rows | None:
     """The rows of batches ``low + 1 .. high`` of the origins, or None when they are ``limit`` or more."""
-    found: Rows = {kind: [] for kind in _QUERIES}
+    found: Rows = {kind.name: [] for kind in KINDS}
     count = 0
     for origin_key, origin in origins:
-        for kind, sql in _QUERIES.items():
-            result = db.execute(f"{sql} LIMIT ?", (origin_key, low, high, limit - count))
+        for kind in KINDS:
+            result = db.execute(kind.select(False), (origin_key, low, high, limit - count))
             count += len(result)
             if count >= limit:
                 return None
-            convert = _CONVERT.get(kind)
-            names = _FIELDS[kind]
-            found[kind].extend(
-                {"origin": origin, **dict(zip(names, convert(row) if convert else row, strict=True))}
-                for row in result
-            )
+            found[kind.name].extend(_batch_row(kind, origin, row) for row in result)
     return found
+
+
+def _read_part(
+    db: Connection, origins: Origins, seq: int, cursor: list[Any], rows: Rows, limit: int
+) -> tuple[int, list[Any] | None]:
+    """Rows of batch ``seq`` after ``cursor`` ([origin, kind, key...]; empty: from the start), at most
+    ``limit``, added to ``rows``; how many, and the cursor after them (None when the batch is done)."""
+    count = 0
+    start = (cursor[0], cursor[1]) if cursor else None
+    for origin_key, origin in origins:
+        for index, kind in enumerate(KINDS):
+            if start is not None and (origin_key, index) < start:
+                continue
+            after = list(cursor[2:]) if start == (origin_key, index) else []
+            found = db.execute(kind.select(bool(after)), (origin_key, seq - 1, seq, *after, limit - count))
+            rows[kind.name].extend(_batch_row(kind, origin, row) for row in found)
+            count += len(found)
+            if count >= limit:
+                return count, [origin_key, index, *found[-1][: len(kind.keys)]]
+    return count, None
