@@ -79,14 +79,21 @@ class Database:
 
     The connection runs in autocommit mode; :meth:`transaction` opens ``BEGIN IMMEDIATE`` so that a
     writer takes the write lock up front and waits at most the busy timeout for it.
+
+    A store whose folder this user cannot write but whose file it can read (a machine-wide store shared
+    for reading) is opened read-only (:attr:`read_only`): reads work, every write is
+    :class:`DataFolderUnwritable`.
     """
 
     def __init__(self, paths: DataPaths, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
         self.paths = paths
         self.path = paths.database
         self.busy_timeout = busy_timeout
-        self._ensure_folder()
+        self.read_only = not self._ensure_folder()
         self._refuse_empty_file()
+        if self.read_only:
+            self.connection = self._connect_read_only()
+            return
         try:
             old_umask = os.umask(0o077)
             try:
@@ -101,14 +108,55 @@ class Database:
         except sqlite3.Error as error:
             raise translate_error(error, self.path) from error
 
-    def _ensure_folder(self) -> None:
+    def _ensure_folder(self) -> bool:
+        """Create the folder if needed; False when only reading is possible (an existing, readable
+        store in a folder this user cannot write)."""
         folder = self.paths.data_dir
         try:
             make_private_folder(folder)
         except OSError as error:
             raise DataFolderUnwritable(f"cannot create the data folder {folder}: {error.strerror}") from error
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise DataFolderUnwritable(f"the data folder {folder} is not writable")
+        if os.access(folder, os.W_OK | os.X_OK):
+            return True
+        if os.access(folder, os.X_OK) and os.access(self.path, os.R_OK):
+            return False
+        raise DataFolderUnwritable(f"the data folder {folder} is not writable")
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """A read-only connection to a store in a folder this user cannot write.
+
+        SQLite reads a WAL store through its ``-wal`` and ``-shm`` files: while a writer (the service)
+        has them open, they are read as they are. Without them, and no way to create them, the file is
+        read as immutable: no writer has it open then, as a writer would have created them.
+        """
+        uri = self.path.absolute().as_uri()
+
+        def connect(options: str) -> sqlite3.Connection:
+            connection = sqlite3.connect(
+                f"{uri}?{options}",
+                uri=True,
+                timeout=self.busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            try:
+                connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except BaseException:
+                connection.close()
+                raise
+            return connection
+
+        try:
+            try:
+                connection = connect("mode=ro")
+            except sqlite3.OperationalError:
+                if self.path.with_name(self.path.name + "-wal").exists():
+                    raise  # a writer's log this user cannot read: reading past it would be wrong
+                connection = connect("mode=ro&immutable=1")
+            connection.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as error:
+            raise translate_error(error, self.path) from error
+        return connection
 
     def _refuse_empty_file(self) -> None:
         """A 0-byte store file (a failed copy, a truncated disk) is damaged, not new: SQLite would
@@ -214,6 +262,11 @@ class Database:
             )
         if current == target:
             return
+        if self.read_only:
+            raise DataFolderUnwritable(
+                f"the database {self.path} needs an upgrade (schema {current} to {target}), which needs "
+                f"write access to {self.paths.data_dir}; run Licensing once as its administrator"
+            )
         if current > 0:
             self._backup(current)
         for version in range(current, target):
