@@ -1,4 +1,4 @@
-"""A master server administered from another desk: License Manager's enterprise client.
+"""A master (or a server) administered from another desk: License Manager's enterprise clients.
 
 License Manager connects to a master by its address (``HOST[:PORT]``, as the Enterprise Server box takes
 it) with an administrator credential: the master's admin token in a file (its ``tokens/admin.token``,
@@ -10,15 +10,18 @@ Before anything else goes over a new connection the master proves that it holds 
 (:mod:`applet.domain.proof`) and says its API version; so a wrong or replaced token is refused before
 it is sent, and a master of another API version is refused with one message.
 
-Every failure is a :class:`MasterError` whose message is one line fit for a status bar:
-:class:`MasterUnreachable` (does not answer, or the token file cannot be read),
-:class:`MasterRefused` (the credential is wrong or was revoked), :class:`MasterVersionMismatch`,
-:class:`NotAMaster` (the service has no enrolled servers) and :class:`MasterAnswerError` (any other
+:class:`ServerAdminClient` is the same connection to one server of the enterprise, for its
+administrative operations (the server's own admin token).
+
+Every failure is a :class:`RemoteError` whose message is one line fit for a status bar:
+:class:`RemoteUnreachable` (does not answer, or the token file cannot be read),
+:class:`RemoteRefused` (the credential is wrong or was revoked), :class:`RemoteVersionMismatch`,
+:class:`NotAMaster` (the service has no enrolled servers) and :class:`RemoteAnswerError` (any other
 refusal, with the master's reason).
 """
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote, urlencode
 
 from applet.client.api import (
@@ -34,36 +37,39 @@ from applet.domain.replication import MasterAddress, is_loopback, parse_master_a
 from applet.store.endpoint import ServiceEndpoint
 
 
-class MasterError(ServiceError):
-    """The master could not be used; the message says why in one line."""
+class RemoteError(ServiceError):
+    """A master or server administered from this desk could not be used; the message says why."""
 
 
-class MasterUnreachable(MasterError):
-    """The master does not answer, or this desk cannot read its credential."""
+class RemoteUnreachable(RemoteError):
+    """It does not answer, or this desk cannot read its credential."""
 
 
-class MasterRefused(MasterError):
-    """The master does not accept the credential (wrong, or revoked)."""
+class RemoteRefused(RemoteError):
+    """It does not accept the credential (wrong, or revoked)."""
 
 
-class MasterVersionMismatch(MasterError):
-    """The master speaks another version of the API."""
+class RemoteVersionMismatch(RemoteError):
+    """It speaks another version of the API."""
 
 
-class NotAMaster(MasterError):
+class NotAMaster(RemoteError):
     """The service answers but has no enrolled servers."""
 
 
-class MasterAnswerError(MasterError):
-    """The master refused a request (bad input, unknown server, its database unavailable)."""
+class RemoteAnswerError(RemoteError):
+    """It refused a request (bad input, a rule, someone else's change, its database unavailable)."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
 
 
-class MasterClient:
-    """The enterprise views of one master (thread-safe: calls are serialised on one connection)."""
+class RemoteService:
+    """A License Logging service on another computer, with its administrator token (thread-safe:
+    calls are serialised on one connection). ``role`` names it in messages ("master", "server")."""
+
+    role = "service"
 
     def __init__(
         self,
@@ -90,22 +96,22 @@ class MasterClient:
         try:
             self._client = ServiceClient(self.endpoint, admin=True, timeout=timeout)
         except ServiceUnavailable as error:
-            raise MasterUnreachable(
+            raise RemoteUnreachable(
                 f"cannot read the administrator token file {self.token_file}: {error}"
             ) from None
         if not self._client.endpoint.token(admin=True):
-            raise MasterUnreachable(f"the administrator token file {self.token_file} is empty")
+            raise RemoteUnreachable(f"the administrator token file {self.token_file} is empty")
 
     @property
     def name(self) -> str:
-        """The master's address as the administrator typed it (``HOST`` or ``HOST:PORT``)."""
+        """The address as the administrator typed it (``HOST`` or ``HOST:PORT``)."""
         return str(self.address)
 
     def close(self) -> None:
         """Close the connection."""
         self._client.close()
 
-    def __enter__(self) -> "MasterClient":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -114,28 +120,36 @@ class MasterClient:
     # ------------------------------------------------------------------ transport
 
     def get(self, path: str, query: dict[str, Any] | None = None) -> Any:
-        """``GET path?query`` on the master; raises a :class:`MasterError`."""
+        """``GET path?query``; raises a :class:`RemoteError`."""
         shown = {key: _query_value(value) for key, value in (query or {}).items() if value is not None}
-        target = path + ("?" + urlencode(shown) if shown else "")
+        return self.call("GET", path + ("?" + urlencode(shown) if shown else ""))
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """One API call; raises a :class:`RemoteError` whose message names this master or server."""
+        word = f"the {self.role} {self.name}"
         try:
-            return self._client.call("GET", target)
+            return self._client.call(method, path, body)
         except ApiVersionMismatch as error:
-            raise MasterVersionMismatch(str(error).replace("License Logging service", "master")) from None
+            raise RemoteVersionMismatch(str(error).replace("License Logging service", self.role)) from None
         except ServiceNotProven:
-            raise MasterRefused(
-                f"the master {self.name} did not accept the token in {self.token_file} (wrong, or "
-                "replaced on the master), or it is not a License Logging service; nothing was sent"
+            raise RemoteRefused(
+                f"{word} did not accept the token in {self.token_file} (wrong, or replaced on the "
+                f"{self.role}), or it is not a License Logging service; nothing was sent"
             ) from None
         except ServiceUnavailable as error:
-            raise MasterUnreachable(f"the master {self.name} does not answer: {_detail(error)}") from None
+            raise RemoteUnreachable(f"{word} does not answer: {_detail(error)}") from None
         except ApiError as error:
             if error.status in (401, 403):
-                raise MasterRefused(
-                    f"the master {self.name} refused the credential in {self.token_file}: {error}"
-                ) from None
+                raise RemoteRefused(f"{word} refused the credential in {self.token_file}: {error}") from None
             if error.status == 404 and "not a master" in str(error):
                 raise NotAMaster(str(error)) from None
-            raise MasterAnswerError(error.status, f"the master {self.name} answered: {error}") from None
+            raise RemoteAnswerError(error.status, f"{word} answered: {error}") from None
+
+
+class MasterClient(RemoteService):
+    """The enterprise views of one master."""
+
+    role = "master"
 
     # ------------------------------------------------------------------ the enterprise views
 
@@ -188,7 +202,7 @@ class MasterClient:
         return rows
 
     def server_products(self, server: str) -> list[dict[str, Any]]:
-        """The products one server reported, with their modes (:class:`MasterAnswerError` 404: unknown)."""
+        """The products one server reported, with their modes (:class:`RemoteAnswerError` 404: unknown)."""
         if not server or "/" in server:
             raise InvalidInput(f"not a server name: {server!r}")
         rows: list[dict[str, Any]] = self.get(f"/v1/enterprise/servers/{quote(server, safe='')}/products")[
@@ -207,3 +221,70 @@ def _detail(error: Exception) -> str:
     text = " ".join(str(error).split())
     prefix = "the service does not answer: "
     return text[len(prefix) :] if text.startswith(prefix) else text
+
+
+class ServerAdminClient(RemoteService):
+    """One server's administrative operations from another desk: License Manager's remote
+    administration (see :mod:`applet.ui.manager.dialogs.remote_mode` for the design).
+
+    Every change carries the product's revision the administrator saw: when someone else changed the
+    product since, the server refuses it (:class:`RemoteAnswerError` 409) and writes nothing.
+    """
+
+    role = "server"
+
+    def product(self, name: str) -> dict[str, Any]:
+        """The product as the server stores it: mode, Per Server and Per Seat licenses, revision."""
+        result: dict[str, Any] = self.get(f"/v1/admin/products/{quote(name, safe='')}")
+        return result
+
+    def products(self) -> list[dict[str, Any]]:
+        """Every product of the server with its usage (``GET /v1/products``)."""
+        rows: list[dict[str, Any]] = self.get("/v1/products")
+        return rows
+
+    def add_licenses(
+        self, name: str, quantity: int, administrator: str, comment: str, agree: bool, expected_revision: int
+    ) -> list[dict[str, Any]] | dict[str, Any]:
+        """Add Per Server licenses (agreement to the license terms needed)."""
+        body = {
+            "quantity": quantity,
+            "administrator": administrator,
+            "comment": comment,
+            "agree": agree,
+            "mode": "per-server",
+            "expected_revision": expected_revision,
+        }
+        result: list[dict[str, Any]] | dict[str, Any] = self.call(
+            "POST", f"/v1/admin/products/{quote(name, safe='')}/licenses", body
+        )
+        return result
+
+    def remove_licenses(
+        self, name: str, quantity: int, administrator: str, comment: str, expected_revision: int
+    ) -> list[dict[str, Any]] | dict[str, Any]:
+        """Remove Per Server licenses."""
+        body = {
+            "quantity": quantity,
+            "administrator": administrator,
+            "comment": comment,
+            "mode": "per-server",
+            "expected_revision": expected_revision,
+        }
+        result: list[dict[str, Any]] | dict[str, Any] = self.call(
+            "POST", f"/v1/admin/products/{quote(name, safe='')}/licenses/remove", body
+        )
+        return result
+
+    def change_mode(
+        self, name: str, mode: str, administrator: str, agree: bool, expected_revision: int
+    ) -> dict[str, Any]:
+        """Change the licensing mode (Per Server -> Per Seat, one-way, with agreement)."""
+        body = {
+            "mode": mode,
+            "administrator": administrator,
+            "agree": agree,
+            "expected_revision": expected_revision,
+        }
+        result: dict[str, Any] = self.call("POST", f"/v1/admin/products/{quote(name, safe='')}/mode", body)
+        return result

@@ -9,19 +9,28 @@ UI thread through a queued signal. Two lanes keep a slow query from delaying a f
 * ``heavy``: pages of the big tables (a million Per Seat clients), exports, charts.
 
 SQLite releases the GIL while it works, so the UI thread keeps painting while a query runs.
+
+A third lane, ``master``, exists while License Manager is connected to a master server
+(:meth:`StoreGateway.connect_master`): its jobs get the :class:`~applet.client.master.MasterClient`
+instead of a store (``submit_master``), on a thread of their own, so a master that answers slowly or
+not at all never delays the local store's lanes nor the UI. Results of a master's jobs that arrive
+after License Manager switched to another master (or back to the local store) are dropped.
 """
 
 import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from applet.domain.errors import LicensingError
 from applet.store import Store, StoreError
 from applet.store.paths import DataPaths
+
+if TYPE_CHECKING:  # the applet never talks to a master: no HTTP client on its import path
+    from applet.client.master import MasterClient
 
 # A writer waits this long for another program's lock before the window reports it (the UI never
 # waits: this is a worker thread).
@@ -108,6 +117,17 @@ class _Lane:
             self._stores.clear()
 
 
+def _is_master_error(error: Exception) -> bool:
+    """A master's failure (it does not answer, refuses...)."""
+    from applet.client.api import ServiceError  # loaded already when there was a master to fail
+
+    return isinstance(error, ServiceError)
+
+
+def _ignore(_error: Exception) -> None:
+    """The failure of a job whose master License Manager has left: nobody needs it any more."""
+
+
 def _file_identity(paths: DataPaths) -> tuple[int, int] | None:
     try:
         status = os.stat(paths.database)
@@ -147,6 +167,9 @@ class StoreGateway(QObject):
         self._lanes = {name: _Lane(name, paths, busy_timeout, create) for name in ("light", "heavy")}
         self._closed = False
         self._pending = 0
+        self._master: MasterClient | None = None
+        self._master_lane: ThreadPoolExecutor | None = None
+        self._master_generation = 0
 
     @property
     def busy(self) -> bool:
@@ -181,6 +204,78 @@ class StoreGateway(QObject):
 
         worker.submit(work)
 
+    @property
+    def master(self) -> "MasterClient | None":
+        """The master License Manager reads the enterprise from, or None (the local store)."""
+        return self._master
+
+    def connect_master(self, client: "MasterClient | None") -> None:
+        """Read the enterprise from ``client``'s master from now on (None: only the local store).
+
+        The previous master's lane is let go without waiting (a request to a master that stopped
+        answering can take its whole timeout); its client is closed on that lane when its last job ends.
+        """
+        old_client, old_lane = self._master, self._master_lane
+        self._master_generation += 1
+        self._master = client
+        self._master_lane = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="master") if client is not None else None
+        )
+        if old_lane is not None and old_client is not None:
+            # Its jobs still queued run to their end (their results are dropped), then the close.
+            old_lane.submit(old_client.close)
+            old_lane.shutdown(wait=False)
+
+    def probe_master(
+        self, client: "MasterClient", done: Callable[[dict[str, Any]], None], failed: Failed
+    ) -> None:
+        """Ask a master License Manager is not connected to yet whether it answers (its summary)."""
+        self.run_remote(client.summary, done, failed)
+
+    def run_remote(self, job: Callable[[], Any], done: Done, failed: Failed) -> None:
+        """Run ``job()`` (a request to another computer) on a short-lived thread of its own; then
+        ``done`` or ``failed`` on the UI thread. The master's lane and the store's stay free."""
+        if self._closed:
+            return
+        self._pending += 1
+
+        def work() -> None:
+            try:
+                result = job()
+            except Exception as error:  # delivered to the UI thread, which decides what to say
+                caught = error
+                self._deliver(lambda: self._finish_error(caught, failed))
+                return
+            self._deliver(lambda: self._finish(result, done))
+
+        threading.Thread(target=work, name="remote-request", daemon=True).start()
+
+    def submit_master(
+        self, job: Callable[["MasterClient"], Any], done: Done | None = None, failed: Failed | None = None
+    ) -> None:
+        """Run ``job(master_client)`` on the master's lane; then ``done`` or ``failed`` on the UI thread.
+
+        Without a master, or after a switch to another one, nothing is run or delivered.
+        """
+        client, lane, generation = self._master, self._master_lane, self._master_generation
+        if self._closed or client is None or lane is None:
+            return
+        self._pending += 1
+
+        def current() -> bool:
+            return generation == self._master_generation
+
+        def work() -> None:
+            try:
+                result = job(client)
+            except Exception as error:  # delivered to the UI thread, which decides what to say
+                caught = error
+                self._deliver(lambda: self._finish_error(caught, failed if current() else _ignore))
+                return
+            self._deliver(lambda: self._finish(result, done if current() else None))
+
+        lane.submit(work)
+
     def _deliver(self, call: Callable[[], None]) -> None:
         if not self._closed:
             self._delivery.delivered.emit(call)
@@ -196,7 +291,7 @@ class StoreGateway(QObject):
             return
         if failed is not None:
             failed(error)
-        elif isinstance(error, (StoreError, LicensingError)):
+        elif isinstance(error, (StoreError, LicensingError)) or _is_master_error(error):
             self.failed.emit(" ".join(str(error).split()))
         else:
             raise error
@@ -204,5 +299,6 @@ class StoreGateway(QObject):
     def close(self) -> None:
         """Stop the workers (waits for a running query) and close their stores."""
         self._closed = True
+        self.connect_master(None)
         for lane in self._lanes.values():
             lane.shutdown()

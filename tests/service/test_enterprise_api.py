@@ -17,12 +17,13 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from applet.client.master import (
-    MasterAnswerError,
     MasterClient,
-    MasterRefused,
-    MasterUnreachable,
-    MasterVersionMismatch,
     NotAMaster,
+    RemoteAnswerError,
+    RemoteRefused,
+    RemoteUnreachable,
+    RemoteVersionMismatch,
+    ServerAdminClient,
 )
 from applet.domain.errors import InvalidInput
 from applet.domain.proof import service_proof
@@ -146,12 +147,12 @@ def test_the_four_enterprise_views_read_through_the_client(
         assert newest[0]["user"].casefold() == "alice"
 
         # Bad input: one clear answer each.
-        with pytest.raises(MasterAnswerError, match="not a server of this enterprise") as unknown:
+        with pytest.raises(RemoteAnswerError, match="not a server of this enterprise") as unknown:
             client.server_products("nosuch")
         assert unknown.value.status == 404
-        with pytest.raises(MasterAnswerError, match="cannot sort purchases"):
+        with pytest.raises(RemoteAnswerError, match="cannot sort purchases"):
             client.purchases(sort="colour")
-        with pytest.raises(MasterAnswerError, match="limit must be between"):
+        with pytest.raises(RemoteAnswerError, match="limit must be between"):
             client.clients(limit=0)
         with pytest.raises(InvalidInput):
             client.server_products("a/b")
@@ -164,9 +165,9 @@ def test_a_wrong_token_a_client_token_and_a_revoked_one_are_refused_before_any_i
     wrong = tmp_path / "wrong.token"
     wrong.write_text("not-the-token\n")
     for token_file in (wrong, master.endpoint.client_token_file):
-        with pytest.raises(MasterRefused, match="did not accept the token"):
+        with pytest.raises(RemoteRefused, match="did not accept the token"):
             MasterClient(f"127.0.0.1:{master.endpoint.port}", token_file).summary()
-    with pytest.raises(MasterUnreachable, match="cannot read the administrator token file"):
+    with pytest.raises(RemoteUnreachable, match="cannot read the administrator token file"):
         MasterClient(f"127.0.0.1:{master.endpoint.port}", tmp_path / "missing.token")
     # A service with no enrolled server answers, but it is no master.
     with (
@@ -182,7 +183,7 @@ def test_a_master_that_does_not_answer(tmp_path: Path) -> None:
         port = probe.getsockname()[1]  # bound, never listening: refused
         token = tmp_path / "admin.token"
         token.write_text("secret")
-        with pytest.raises(MasterUnreachable, match=f"the master 127.0.0.1:{port} does not answer"):
+        with pytest.raises(RemoteUnreachable, match=f"the master 127.0.0.1:{port} does not answer"):
             MasterClient(f"127.0.0.1:{port}", token, timeout=2).summary()
 
 
@@ -215,7 +216,7 @@ def test_a_master_of_another_api_version_is_refused_with_one_message(tmp_path: P
         token = tmp_path / "admin.token"
         token.write_text(_OtherVersion.token)
         port = listener.server_address[1]
-        with pytest.raises(MasterVersionMismatch) as refused:
+        with pytest.raises(RemoteVersionMismatch) as refused:
             MasterClient(f"127.0.0.1:{port}", token).summary()
         assert str(refused.value) == (
             f"the master at http://127.0.0.1:{port} speaks version 2 of the API and this program "
@@ -259,3 +260,36 @@ def test_domains_and_staleness(tmp_path: Path) -> None:
         }
     finally:
         connection.close()
+
+
+def test_server_admin_client_writes_at_the_revision_it_read_and_is_refused_after_another_change(
+    start_service: Callable[..., Any], tmp_path: Path
+) -> None:
+    folder = tmp_path / "server"
+    run_lls(folder, "product", "add", "SQL Server", "--limit", "5", "--agree")
+    server = start_service(folder=folder)
+    with ServerAdminClient(f"127.0.0.1:{server.endpoint.port}", server.endpoint.admin_token_file) as admin:
+        seen = admin.product("SQL Server")
+        assert (seen["mode"], seen["per_server_licenses"]) == ("per-server", 5)
+        admin.add_licenses("SQL Server", 2, "remote-admin", "PO 1", True, seen["revision"])
+        after = admin.product("SQL Server")
+        assert after["per_server_licenses"] == 7 and after["revision"] > seen["revision"]
+        # The second administrator still holds the old revision: refused, nothing written.
+        with pytest.raises(RemoteAnswerError, match="changed by someone else") as stale:
+            admin.remove_licenses("SQL Server", 1, "second-admin", "", seen["revision"])
+        assert stale.value.status == 409
+        with pytest.raises(RemoteAnswerError, match="expected_revision must be a whole number"):
+            admin.call(
+                "POST", "/v1/admin/products/SQL%20Server/mode", {"mode": "per-seat", "expected_revision": "x"}
+            )
+        admin.change_mode("SQL Server", "per-seat", "remote-admin", True, after["revision"])
+        flipped = admin.product("SQL Server")
+        with pytest.raises(RemoteAnswerError, match="one-way") as reverse:
+            admin.change_mode("SQL Server", "per-server", "remote-admin", True, flipped["revision"])
+        assert reverse.value.status == 409
+        with pytest.raises(RemoteAnswerError) as unknown:
+            admin.product("Nothing")
+        assert unknown.value.status == 404
+    lines = [(h["administrator"], h["quantity"]) for h in run_lls(folder, "--json", "history")]
+    assert ("remote-admin", 2) in lines
+    assert "second-admin" not in {administrator for administrator, _quantity in lines}

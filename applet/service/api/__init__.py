@@ -69,6 +69,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/clients", reading.clients, CLIENT),
     Route("GET", "/v1/history", reading.history, CLIENT),
     Route("POST", "/v1/admin/products", admin.add_product, ADMIN),
+    Route("GET", "/v1/admin/products/{name}", admin.product_record, ADMIN),
     Route("DELETE", "/v1/admin/products/{name}", admin.remove_product, ADMIN),
     Route("POST", "/v1/admin/products/{name}/licenses", admin.add_licenses, ADMIN),
     Route("POST", "/v1/admin/products/{name}/licenses/remove", admin.remove_licenses, ADMIN),

@@ -9,7 +9,15 @@ from aiohttp import web
 
 from applet.domain.errors import InvalidInput
 from applet.domain.products import LicenseMode
-from applet.service.api.http import SERVICE, administrator_of, flag, optional_text, read_body, reply
+from applet.service.api.http import (
+    SERVICE,
+    administrator_of,
+    flag,
+    optional_text,
+    read_body,
+    read_rows,
+    reply,
+)
 from applet.store import Store
 from applet.store.records import ReplicationSettings
 
@@ -53,6 +61,24 @@ async def remove_product(request: web.Request) -> web.Response:
     )
 
 
+def expected_revision(data: dict[str, Any]) -> int | None:
+    """``expected_revision``: the product's revision the caller saw (a remote License Manager); the
+    change is refused (409) when someone else changed the product since, and nothing is written."""
+    value = data.get("expected_revision")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput("expected_revision must be a whole number")
+    return value
+
+
+async def product_record(request: web.Request) -> web.Response:
+    """``GET /v1/admin/products/{name}``: the product as stored, with its revision."""
+    service = request.app[SERVICE]
+    name = request.match_info["name"]
+    return await read_rows(service, lambda store: store.products.get(name))
+
+
 async def add_licenses(request: web.Request) -> web.Response:
     name = request.match_info["name"]
 
@@ -65,6 +91,7 @@ async def add_licenses(request: web.Request) -> web.Response:
             flag(data, "agree"),
             data.get("comment", ""),
             mode=LicenseMode.parse(mode) if mode is not None else None,
+            expected_revision=expected_revision(data),
         )
 
     return await admin_change(request, change)
@@ -82,6 +109,7 @@ async def remove_licenses(request: web.Request) -> web.Response:
             data.get("comment", ""),
             mode=LicenseMode.parse(mode) if mode is not None else None,
             certificate=data.get("certificate"),
+            expected_revision=expected_revision(data),
         )
 
     return await admin_change(request, change)
@@ -92,7 +120,11 @@ async def change_mode(request: web.Request) -> web.Response:
 
     def change(store: Store, data: dict[str, Any]) -> Any:
         return store.products.change_mode(
-            name, LicenseMode.parse(data.get("mode")), flag(data, "agree"), administrator_of(data)
+            name,
+            LicenseMode.parse(data.get("mode")),
+            flag(data, "agree"),
+            administrator_of(data),
+            expected_revision=expected_revision(data),
         )
 
     return await admin_change(request, change)

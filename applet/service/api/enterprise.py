@@ -1,6 +1,6 @@
 """License Manager's view of the enterprise (admin token): a master's four tabs over every server.
 
-    GET /v1/enterprise                             {"master", "api_version", "database", "servers"}
+    GET /v1/enterprise  {"master", "api_version", "database", "servers", "batches", "last_replication"}
     GET /v1/enterprise/purchases?sort=&descending=&filter=&server=&offset=&limit=&count=
     GET /v1/enterprise/products
     GET /v1/enterprise/clients?sort=&descending=&filter=&offset=&limit=&count=
@@ -70,11 +70,15 @@ async def summary(request: web.Request) -> web.Response:
     database = replication.enterprise.description
 
     def read(store: EnterpriseStore) -> dict[str, Any]:
+        servers = store.servers()
         return {
             "master": replication.identity,
             "api_version": API_VERSION,
             "database": database,
-            "servers": len(store.servers()),
+            "servers": len(servers),
+            # What changes when anything replicates: License Manager re-reads what it shows then.
+            "batches": sum(server["batches"] for server in servers),
+            "last_replication": max((s["last_replication"] or "" for s in servers), default=""),
         }
 
     return await _read(request, read)

@@ -76,6 +76,10 @@ class ManagerStatusBar(QObject):
         self.fault.setStyleSheet("color: #c62828; font-weight: bold;")
         self.fault.setWordWrap(False)
         self.fault.hide()
+        # Which master the window shows the enterprise from, and whether it answers (hidden: local).
+        self.master = QLabel()
+        self.master.setObjectName("master_status")
+        self.master.hide()
         self.service = QLabel(self.tr("Service: checking..."))
         self.service.setObjectName("service_status")
         self.start_button = QPushButton(self.tr("&Start Service"))
@@ -92,6 +96,7 @@ class ManagerStatusBar(QObject):
         bar.addWidget(self.fault, 2)
         bar.addWidget(self.store_warning, 2)
         self.show_store_warning(machine_store_warning(paths))
+        bar.addPermanentWidget(self.master)
         bar.addPermanentWidget(self.service)
         bar.addPermanentWidget(self.start_button)
         poller.service_changed.connect(self.service_changed)
@@ -118,6 +123,23 @@ class ManagerStatusBar(QObject):
         """The store can be read again."""
         self.fault.hide()
         self.fault.clear()
+
+    def show_master(self, name: str, answering: bool, detail: str = "") -> None:
+        """Say which master is shown and whether it answers (``detail``: why not); empty ``name``: none."""
+        if not name:
+            self.master.hide()
+            self.master.clear()
+            return
+        if answering:
+            self.master.setText(self.tr("Master %1: answering").replace("%1", name))
+            self.master.setStyleSheet("")
+        else:
+            self.master.setText(
+                self.tr("Master %1: not answering (showing the last data read)").replace("%1", name)
+            )
+            self.master.setStyleSheet("color: #c62828; font-weight: bold;")
+        self.master.setToolTip(detail)
+        self.master.show()
 
     def service_changed(self, endpoint: ServiceEndpoint | None) -> None:
         """The service started (``endpoint``) or stopped (None)."""

@@ -10,8 +10,9 @@ and the status text mean.
 
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QPoint, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QPoint, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QMainWindow,
@@ -41,8 +42,13 @@ from applet.ui.manager.tabs.history import HistoryTab
 from applet.ui.manager.tabs.products import ProductsTab
 from applet.ui.manager.tabs.servers import ServersTab
 
+if TYPE_CHECKING:
+    from applet.client.master import MasterClient
+
 HISTORY, PRODUCTS, CLIENTS, SERVERS, EVENTS = range(5)
 SETTINGS_FILE = "license-manager.ini"
+# While connected, the master is asked this often whether it answers and whether anything replicated.
+MASTER_PING_MS = 5000
 
 
 class ManagerWindow(QMainWindow):
@@ -106,6 +112,10 @@ class ManagerWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._tab_shown)
         if not self.access.may_change:
             self._show_read_only()
+        self.master_summary: dict[str, Any] = {}
+        self.master_ping = QTimer(self)
+        self.master_ping.setInterval(MASTER_PING_MS)
+        self.master_ping.timeout.connect(self.ping_master)
         self._restore_settings()
         self._update_actions()
 
@@ -131,6 +141,7 @@ class ManagerWindow(QMainWindow):
         )
         self.new_license_action = act(self, tr("&New License..."), self.new_license, keys.New, "add")
         self.groups_action = act(self, tr("License &Groups..."), self.license_groups, "Ctrl+G")
+        self.select_domain_action = act(self, tr("Select &Domain..."), self.select_domain, "Ctrl+D")
         self.properties_action = act(self, tr("&Properties"), self.show_properties, "Alt+Return", "product")
         self.delete_action = act(self, tr("&Delete"), self.delete_selected, keys.Delete, "remove")
         self.exit_action = act(self, tr("E&xit"), self.close, "Ctrl+Q")
@@ -148,7 +159,19 @@ class ManagerWindow(QMainWindow):
             self.menuBar(),
             [
                 ("file", tr("&File"), [self.export_action, self.report_action]),
-                ("license", tr("&License"), [self.new_license_action, self.groups_action, None, *edit, None]),
+                (
+                    "license",
+                    tr("&License"),
+                    [
+                        self.new_license_action,
+                        self.groups_action,
+                        None,
+                        *edit,
+                        None,
+                        self.select_domain_action,
+                        None,
+                    ],
+                ),
                 ("view", tr("&View"), [*self.tab_actions, None, self.refresh_action]),
                 ("help", tr("&Help"), [self.contents_action, self.about_action]),
             ],
@@ -213,6 +236,7 @@ class ManagerWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
         self.poller.stop()
+        self.master_ping.stop()
         self.gateway.close()
         super().closeEvent(event)
 
@@ -273,6 +297,119 @@ class ManagerWindow(QMainWindow):
         else:
             self.status.clear_fault()
             self.refresh()
+
+    def show_master_fault(self, message: str) -> None:
+        """The master could not be read: the status bar says so (the data shown stays)."""
+        master = self.gateway.master
+        if master is not None:
+            self.status.show_master(master.name, False, message)
+
+    def master_failed(self, error: Exception) -> None:
+        """A read from the master failed (see :meth:`show_master_fault`)."""
+        self.show_master_fault(" ".join(str(error).split()))
+
+    # ------------------------------------------------------------------ the enterprise
+
+    def select_domain(self) -> None:
+        """License -> Select Domain...: a master to show the enterprise from, or this computer."""
+        from applet.ui.manager.dialogs.select_domain import SelectDomainDialog
+
+        master = self.gateway.master
+        dialog = SelectDomainDialog(
+            self.gateway,
+            master.name if master is not None else str(self.settings.value("master/address", "")),
+            str(self.settings.value("master/token_file", "")),
+            str(self.settings.value("master/certificate", "")),
+            self,
+        )
+        dialog.connected.connect(self.use_master)
+        dialog.local_chosen.connect(self.use_local_store)
+        self.open_dialog(dialog)
+
+    def connect_master(self, address: str, token_file: str, certificate: str | None = None) -> None:
+        """``license-manager --master``: connect when the master answers; else say why and stay local."""
+        from applet.client.master import MasterClient, RemoteError
+        from applet.domain.errors import InvalidInput
+
+        title = self.tr("Select Domain")
+        try:
+            client = MasterClient(address, token_file, certificate=certificate)
+        except (InvalidInput, RemoteError) as error:
+            messages.critical(self, title, " ".join(str(error).split()))
+            return
+        self.status.show_master(client.name, True, self.tr("connecting..."))
+
+        def failed(error: Exception) -> None:
+            client.close()
+            self.status.show_master("", False)
+            messages.critical(
+                self,
+                title,
+                " ".join(str(error).split()),
+                self.tr("License Manager shows this computer's licenses."),
+            )
+
+        self.gateway.probe_master(client, lambda summary: self.use_master(client, summary), failed)
+
+    def use_master(self, client: "MasterClient", summary: dict[str, Any]) -> None:
+        """Show the enterprise from ``client``'s master (it answered with ``summary``)."""
+        self.gateway.connect_master(client)
+        self.master_summary = summary
+        self.settings.setValue("master/address", client.name)
+        self.settings.setValue("master/token_file", str(client.token_file))
+        certificate = client.endpoint.tls_cert_file
+        self.settings.setValue("master/certificate", str(certificate) if certificate else "")
+        for tab in self.tab_list:
+            tab.use_master(True)
+        self._show_master_state(True)
+        self.master_ping.start()
+        self.refresh()
+
+    def use_local_store(self) -> None:
+        """Show this computer's store again (no master)."""
+        if self.gateway.master is None:
+            return
+        self.master_ping.stop()
+        self.gateway.connect_master(None)
+        self.master_summary = {}
+        for tab in self.tab_list:
+            tab.use_master(False)
+        self._show_master_state(True)
+        self.refresh()
+
+    def _show_master_state(self, answering: bool, detail: str = "") -> None:
+        master = self.gateway.master
+        if master is None:
+            self.setWindowTitle(self.tr("License Manager"))
+            self.status.show_master("", True)
+            return
+        name = str(self.master_summary.get("master") or master.name)
+        self.setWindowTitle(
+            self.tr("License Manager - Enterprise of master %1 (%2)")
+            .replace("%1", name)
+            .replace("%2", master.name)
+        )
+        self.status.show_master(master.name, answering, detail)
+
+    def ping_master(self) -> None:
+        """Ask the master whether it answers; when something replicated since, re-read what is shown."""
+        master = self.gateway.master
+        if master is None:
+            return
+
+        def done(summary: dict[str, Any]) -> None:
+            changed = {k: summary.get(k) for k in ("servers", "batches", "last_replication")} != {
+                k: self.master_summary.get(k) for k in ("servers", "batches", "last_replication")
+            }
+            self.master_summary = summary
+            self._show_master_state(True)
+            if changed:
+                self.store_changed()
+
+        def failed(error: Exception) -> None:
+            self._show_master_state(False, " ".join(str(error).split()))
+
+        self.gateway.submit_master(lambda client: client.summary(), done, failed)
 
     def show_status_message(self, text: str, milliseconds: int = 5000) -> None:
         """A passing message in the status bar."""

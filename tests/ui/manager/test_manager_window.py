@@ -277,7 +277,14 @@ def test_menus_view_actions_about_help_and_exit(
     titles = [action.text() for action in manager.menuBar().actions()]
     assert titles == ["&File", "&License", "&View", "&Help"]
     license_items = [a.text() for a in manager.menus["license"].actions() if a.text()]
-    assert license_items == ["&New License...", "License &Groups...", "&Properties", "&Delete", "E&xit"]
+    assert license_items == [
+        "&New License...",
+        "License &Groups...",
+        "&Properties",
+        "&Delete",
+        "Select &Domain...",
+        "E&xit",
+    ]
     for tab, action in enumerate(manager.tab_actions):
         action.trigger()
         assert manager.tabs.currentIndex() == tab and action.isChecked()

@@ -10,13 +10,40 @@ Dialogs are opened with ``open()`` (no nested event loop); tests drive them with
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtWidgets import QAbstractItemView, QDialog, QHeaderView, QPushButton, QTableView, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QWidget,
+)
 
 from applet.store import Store
 from applet.store.identity import current_administrator
 from applet.ui import messages
 from applet.ui.gateway import StoreGateway
 from applet.ui.manager.models.record_table import RecordTableModel
+
+
+def buddy_label(text: str, field: QWidget) -> QLabel:
+    """A form label whose mnemonic moves the focus to ``field``."""
+    label = QLabel(text)
+    label.setBuddy(field)
+    return label
+
+
+def error_line(name: str) -> QLabel:
+    """A dialog's one-line reason why something was refused (red, selectable, hidden until needed)."""
+    label = QLabel()
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #c62828;")
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.hide()
+    return label
 
 
 def table_view(model: RecordTableModel, name: str, parent: QWidget | None = None) -> QTableView:

@@ -9,12 +9,13 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
 
-from applet.store import Store
 from applet.ui.gateway import StoreGateway
 from applet.ui.manager.models.columns import ColumnsMixin, Index
 
-PageQuery = Callable[[Store, int, int], list[Any]]
-CountQuery = Callable[[Store], int]
+# Jobs of the gateway: they get a Store, or the master's client for the enterprise models (which
+# override :meth:`PagedTableModel.run_job`).
+PageQuery = Callable[[Any, int, int], list[Any]]
+CountQuery = Callable[[Any], int]
 
 
 class PagedTableModel(ColumnsMixin, QAbstractTableModel):
@@ -73,6 +74,13 @@ class PagedTableModel(ColumnsMixin, QAbstractTableModel):
     def page_size(self) -> int:
         """Rows per page with the current sort."""
         return self.PAGE_SIZE
+
+    def run_job(
+        self, job: Callable[[Any], Any], done: Callable[[Any], None], failed: Callable[[Exception], None]
+    ) -> None:
+        """Run a page or count job off the UI thread (the store's heavy lane; a master's lane for the
+        enterprise models)."""
+        self.gateway.submit(job, done, failed, lane="heavy")
 
     # -- Qt model -------------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -168,8 +176,8 @@ class PagedTableModel(ColumnsMixin, QAbstractTableModel):
         page = self.page_query(sort_key, self._descending)
         counter = self.count_query() if count else None
 
-        def job(store: Store) -> tuple[list[Any], int | None]:
-            rows = page(store, offset, limit)
+        def job(source: Any) -> tuple[list[Any], int | None]:
+            rows = page(source, offset, limit)
             return rows, None
 
         def done(result: tuple[list[Any], int | None]) -> None:
@@ -198,7 +206,7 @@ class PagedTableModel(ColumnsMixin, QAbstractTableModel):
             self._reload_pending = False
             self.failed.emit(" ".join(str(error).split()))
 
-        self.gateway.submit(job, done, failed, lane="heavy")
+        self.run_job(job, done, failed)
 
     def _count(self, counter: CountQuery) -> None:
         query = self._query_generation
@@ -208,7 +216,7 @@ class PagedTableModel(ColumnsMixin, QAbstractTableModel):
                 self.total = total
                 self.total_changed.emit(total)
 
-        self.gateway.submit(counter, done, lambda error: None, lane="heavy")
+        self.run_job(counter, done, lambda error: None)
 
     def _append(self, rows: list[Any]) -> None:
         if not rows:

@@ -58,6 +58,12 @@ class TabHost(Protocol):
     def show_status_message(self, text: str) -> None:
         """A passing message in the status bar."""
 
+    def show_master_fault(self, message: str) -> None:
+        """Say in the status bar that the master could not be read (the data shown stays)."""
+
+    def master_failed(self, error: Exception) -> None:
+        """A read from the master failed: :meth:`show_master_fault` with its one-line reason."""
+
     def popup_context_menu(self, tab: "ManagerTab", point: QPoint) -> None:
         """The right-click menu of ``tab``'s view at ``point`` (viewport coordinates)."""
 
@@ -101,6 +107,12 @@ class ManagerTab(QObject):
 
     def load_choices(self) -> None:
         """Refill the filter's choices (products...) from the store; most tabs have none."""
+
+    def use_master(self, connected: bool) -> None:
+        """Show the whole enterprise from the gateway's master (True), or the local store (False).
+
+        The caller reloads the tab afterwards. Tabs without an enterprise view keep the local store.
+        """
 
     def apply_filter(self) -> None:
         """Hand the filter's current text and choices to the model."""
@@ -194,6 +206,25 @@ class ManagerTab(QObject):
         self.loaded.emit()
 
 
+def master_export(model: PagedTableModel, master: Any) -> ExportJob:
+    """Every row of an enterprise model's filter and sort, read from the master (the client is
+    thread-safe), as its columns show them."""
+    column, descending = model.sort_state
+    page = model.page_query(model.columns[column].sort_key or "", descending)
+    columns = list(model.columns)
+
+    def job(_store: Store) -> tuple[list[str], list[list[object]]]:
+        rows: list[Any] = []
+        while True:
+            chunk = page(master, len(rows), 10_000)
+            rows.extend(chunk)
+            if len(chunk) < 10_000:
+                break
+        return [c.header for c in columns], [[c.text(row) for c in columns] for row in rows]
+
+    return job
+
+
 def make_table(
     model: Any, name: str, on_activated: Callable[[], None], on_context_menu: Callable[[Any], None]
 ) -> QTableView:
@@ -280,15 +311,51 @@ def fill_choices(box: QComboBox, names: Sequence[str]) -> None:
 
 
 class PagedTab(ManagerTab):
-    """A tab over a :class:`PagedTableModel`: live refresh of the rows in sight, "n of m shown"."""
+    """A tab over a :class:`PagedTableModel`: live refresh of the rows in sight, "n of m shown".
+
+    Connected to a master, the tab shows :attr:`enterprise_model` (made by :meth:`make_enterprise_model`
+    the first time) in the same view; back on the local store, the model it was built with.
+    """
 
     model: PagedTableModel
+    enterprise_model: PagedTableModel | None = None
+
+    def make_enterprise_model(self) -> PagedTableModel | None:
+        """The tab's model of the whole enterprise (None: the tab shows the local store only)."""
+        return None
 
     def _connect_model(self) -> None:
-        self.model.loaded.connect(self.data_loaded)
-        self.model.total_changed.connect(lambda _total: self.status_changed.emit())
-        self.model.failed.connect(self.host.show_fault)
+        self.local_model = self.model
+        self._wire(self.model)
+
+    def _wire(self, model: PagedTableModel) -> None:
+        model.loaded.connect(self.data_loaded)
+        model.total_changed.connect(lambda _total: self.status_changed.emit())
+        model.failed.connect(
+            self.host.show_fault if model is self.local_model else self.host.show_master_fault
+        )
         self.view.selectionModel().selectionChanged.connect(lambda *_: self.selection_changed.emit())
+
+    def use_master(self, connected: bool) -> None:
+        if connected and self.enterprise_model is None:
+            self.enterprise_model = self.make_enterprise_model()
+        wanted = (
+            self.enterprise_model if connected and self.enterprise_model is not None else self.local_model
+        )
+        if wanted is self.model:
+            return
+        self.model = wanted
+        view = self.view
+        assert isinstance(view, QTableView)
+        view.setModel(wanted)
+        view.selectionModel().selectionChanged.connect(lambda *_: self.selection_changed.emit())
+        column, descending = wanted.sort_state
+        view.horizontalHeader().setSortIndicator(
+            column, Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+        )
+        self.sized = False
+        self.apply_filter()
+        self.status_changed.emit()
 
     def reload(self, live: bool = False) -> None:
         self.model.reload(self._rows_in_sight() if live else None)
@@ -312,8 +379,10 @@ class PagedTab(ManagerTab):
 
     def export_job(self) -> ExportJob:
         # The rows come from the shared, Qt-free reports (the same as `lls export`), with this
-        # tab's filter and sort.
+        # tab's filter and sort; the enterprise's from the master, page after page.
         model = self.model
+        if model is self.enterprise_model and self.host.gateway.master is not None:
+            return master_export(model, self.host.gateway.master)
         column, descending = model.sort_state
         shown = TabFilter(
             text=getattr(model, "text_filter", "") or "",

@@ -1,4 +1,5 @@
-"""Clients (Per Seat): a row per user across products; Properties, and Delete to free its licenses."""
+"""Clients (Per Seat): a row per user across products; Properties, and Delete to free its licenses.
+Connected to a master: a row per user across the enterprise, with the servers used (read only)."""
 
 from collections.abc import Callable
 
@@ -7,6 +8,8 @@ from applet.store.paths import DataPaths
 from applet.store.records import ClientSummary
 from applet.ui import messages
 from applet.ui.manager.models.clients import ClientsModel
+from applet.ui.manager.models.enterprise import EnterpriseClientsModel
+from applet.ui.manager.models.paged import PagedTableModel
 from applet.ui.manager.tabs.base import (
     PagedTab,
     TabHost,
@@ -39,6 +42,16 @@ class ClientsTab(PagedTab):
         self._debounce(self.filter)
         self._connect_model()
 
+    def make_enterprise_model(self) -> PagedTableModel:
+        model = EnterpriseClientsModel(self.host.gateway, self)
+        self._wire(model)
+        return model
+
+    def use_master(self, connected: bool) -> None:
+        # The enterprise's users are filtered by name only (one row per user across every server).
+        self.product_choice.setVisible(not connected)
+        super().use_master(connected)
+
     def load_choices(self) -> None:
         def done(products: list[str]) -> None:
             fill_choices(self.product_choice, products)
@@ -54,7 +67,7 @@ class ClientsTab(PagedTab):
         return None
 
     def can_show_properties(self) -> bool:
-        return self.selected_record() is not None
+        return isinstance(self.selected_record(), ClientSummary)
 
     def show_properties(self) -> None:
         from applet.ui.manager.dialogs.client_properties import ClientPropertiesDialog

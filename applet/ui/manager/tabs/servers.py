@@ -1,5 +1,9 @@
 """Server Browser: enterprise -> site -> server -> products; a product opens Choose Licensing Mode, a
-server the Replication dialog (both the Licensing applet's)."""
+server the Replication dialog (both the Licensing applet's).
+
+Connected to a master: enterprise -> domain -> every server of the enterprise, each with its replication
+state and last replication (stale ones marked), its products (with their modes' icons) read from the
+master when the server is expanded."""
 
 from typing import Any
 
@@ -12,9 +16,19 @@ from applet.store.records import ProductRecord
 from applet.store.reports import TabFilter, servers_table
 from applet.ui.icons import icon
 from applet.ui.manager.models.columns import ITEM_KIND_ROLE, RECORD_ROLE
+from applet.ui.manager.models.enterprise import (
+    PLACEHOLDER,
+    build_enterprise_servers,
+    fill_server_products,
+    tree_rows,
+    update_server_states,
+)
 from applet.ui.manager.models.server_tree import build_server_tree
 from applet.ui.manager.reports import manager_words
 from applet.ui.manager.tabs.base import ExportJob, ManagerTab, TabHost
+
+# A placeholder whose server's products are being read (one request per server at a time).
+LOADING_ROLE = Qt.ItemDataRole.UserRole + 10
 
 
 class ServersTab(ManagerTab):
@@ -49,10 +63,15 @@ class ServersTab(ManagerTab):
         self.view.activated.connect(self._item_activated)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(lambda point: host.popup_context_menu(self, point))
+        self.view.expanded.connect(self._expanded)
         self._signature: object = None
+        # Connected to a master: the enterprise's servers (:meth:`use_master`).
+        self.connected = False
+        self._servers: list[dict[str, Any]] = []
+        self.hint = QLabel(self.tr("Double-click a product to choose its licensing mode."))
         layout = QVBoxLayout(self.page)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(QLabel(self.tr("Double-click a product to choose its licensing mode.")))
+        layout.addWidget(self.hint)
         layout.addWidget(self.view, 1)
 
     def _show_model(self, model: QStandardItemModel) -> None:
@@ -72,7 +91,79 @@ class ServersTab(ManagerTab):
         header.setSortIndicator(column, order)
         self.model.sort(column, order)
 
+    def use_master(self, connected: bool) -> None:
+        self.connected = connected
+        self._signature = None
+        self.hint.setText(
+            self.tr(
+                "Expand a server to read its products; double-click one to choose its licensing mode "
+                "on that server."
+            )
+            if connected
+            else self.tr("Double-click a product to choose its licensing mode.")
+        )
+
+    def _reload_enterprise(self) -> None:
+        def job(master: Any) -> tuple[str, list[dict[str, Any]]]:
+            return str(master.summary()["master"]), master.servers()
+
+        def done(result: tuple[str, list[dict[str, Any]]]) -> None:
+            name, servers = result
+            if not self.connected:
+                return
+            signature = (name, tuple((server["name"], server["domain"]) for server in servers))
+            if signature == self._signature:
+                # The same servers: only their states and times moved (a server replicated). Update
+                # those cells in place, so the tree keeps what is expanded and nothing is rebuilt.
+                update_server_states(self.model, self._servers, servers)
+                self._servers = servers
+            else:
+                self._signature = signature
+                self._servers = servers
+                old = self.model
+                self.model = build_enterprise_servers(servers, name, self)
+                self._show_model(self.model)
+                # The enterprise and its domains in sight; a domain's servers when it is expanded.
+                self.view.expand(self.model.index(0, 0))
+                self.view.resizeColumnToContents(0)
+                old.deleteLater()
+            self.data_loaded()
+
+        self.host.gateway.submit_master(job, done, self.host.master_failed)
+
+    def _expanded(self, index: QModelIndex) -> None:
+        """A server was expanded: read its products from the master the first time."""
+        model = self.model
+        item = model.itemFromIndex(index.sibling(index.row(), 0))
+        if not self.connected or item is None or item.data(ITEM_KIND_ROLE) != "server":
+            return
+        first = item.child(0, 0)
+        if first is None or first.data(ITEM_KIND_ROLE) != PLACEHOLDER or first.data(LOADING_ROLE):
+            return
+        first.setData(True, LOADING_ROLE)
+        server = str(item.data(RECORD_ROLE))
+
+        def done(products: list[dict[str, Any]]) -> None:
+            if self.model is model:
+                fill_server_products(item, products)
+                for column in range(3):
+                    self.view.resizeColumnToContents(column)
+
+        def failed(error: Exception) -> None:
+            if self.model is model and item.child(0, 0) is first:
+                first.setData(None, LOADING_ROLE)
+                first.setText(
+                    self.tr("Cannot read the products: %1").replace("%1", " ".join(str(error).split()))
+                )
+            self.host.master_failed(error)
+
+        self.host.gateway.submit_master(lambda master: master.server_products(server), done, failed)
+
     def reload(self, live: bool = False) -> None:
+        if self.connected:
+            self._reload_enterprise()
+            return
+
         def job(store: Store) -> tuple[list[Any], list[ProductRecord]]:
             return store.replication.servers(), store.products.list()
 
@@ -98,7 +189,20 @@ class ServersTab(ManagerTab):
         """Rebuild the tree on the next reload even when nothing seems to have changed (View -> Refresh)."""
         self._signature = None
 
+    def status_text(self) -> str:
+        if not self.connected:
+            return ""
+        stale = sum(1 for server in self._servers if server.get("stale"))
+        return (
+            self.tr("%1 servers in the enterprise, %2 stale")
+            .replace("%1", f"{len(self._servers):,}")
+            .replace("%2", f"{stale:,}")
+        )
+
     def export_job(self) -> ExportJob:
+        if self.connected:
+            headers, rows = tree_rows(self.model)
+            return lambda _store: (headers, rows)
         # The shared Server Browser rows (as `lls export servers`), read from the store.
         words = manager_words()
         return lambda store: servers_table(store, TabFilter(), words)
@@ -116,13 +220,15 @@ class ServersTab(ManagerTab):
 
     def show_properties(self) -> None:
         product = self.selected_product()
-        if product:
+        if product and not self.connected:
             self.choose_licensing_mode(product)
 
     def context_actions(self, menu: QMenu) -> bool:
         record = self.selected_record()
         if record is None:
             return False
+        if self.connected:
+            return True  # the enterprise's servers: no local dialogs
         kind, name = record
         if kind == "product":
             menu.addAction(
@@ -135,8 +241,28 @@ class ServersTab(ManagerTab):
 
     def _item_activated(self, index: QModelIndex) -> None:
         first = index.sibling(index.row(), 0)
+        if first.data(ITEM_KIND_ROLE) == "product" and self.connected:
+            server = first.parent()
+            if server.data(ITEM_KIND_ROLE) == "server":
+                self.choose_remote_mode(str(server.data(RECORD_ROLE)), str(first.data(RECORD_ROLE)))
+            return
         if first.data(ITEM_KIND_ROLE) == "product":
             self.choose_licensing_mode(str(first.data(RECORD_ROLE)))
+
+    def choose_remote_mode(self, server: str, product: str) -> None:
+        """Choose Licensing Mode for ``product`` on another ``server``, written to that server's API."""
+        from applet.ui.manager.dialogs.remote_mode import RemoteModeDialog
+
+        settings = getattr(self.host, "settings", None)
+        dialog = RemoteModeDialog(self.host.gateway, server, product, settings, self.view.window())
+        dialog.committed.connect(
+            lambda: self.host.show_status_message(
+                self.tr("%1 on %2 was changed; the master shows it after the server's next replication.")
+                .replace("%1", product)
+                .replace("%2", server)
+            )
+        )
+        self.host.open_dialog(dialog)
 
     def replication(self) -> None:
         """Server -> Replication...: the applet's Configure Replication dialog, on the window's gateway."""

@@ -1,0 +1,424 @@
+"""License Manager connected to a master: a real master and two real servers (processes on loopback).
+
+Select Domain connects; the four tabs show the enterprise (Server column, servers used, per-server
+breakdown, Server Browser with every server and its products with mode icons); a master that does not
+answer, refuses the token or is no master is one clear line and the window keeps working; a master that
+goes away while connected is said in the status bar and the data shown stays."""
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QDialogButtonBox, QWidget
+from pytestqt.qtbot import QtBot
+
+from applet.client.discovery import ServiceEndpoint, find_service
+from applet.domain.products import LicenseMode
+from applet.store import Store
+from applet.ui.manager.dialogs.remote_mode import RemoteModeDialog
+from applet.ui.manager.dialogs.select_domain import SelectDomainDialog
+from applet.ui.manager.models.columns import ITEM_KIND_ROLE, RECORD_ROLE
+from applet.ui.manager.models.enterprise import EnterpriseClientsModel, EnterpriseHistoryModel
+from applet.ui.manager.models.server_tree import mode_icon
+from applet.ui.manager.window import CLIENTS, HISTORY, PRODUCTS, SERVERS, ManagerWindow
+
+EAST, NT = "web-01.east.example", "NT4SRV"
+
+
+def lls(folder: Path, *args: str) -> Any:
+    completed = subprocess.run(
+        [sys.executable, "-m", "applet", "--data-dir", str(folder), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout) if "--json" in args else completed.stdout
+
+
+class Services:
+    """Real ``lls service run`` processes, each on its own data folder (stopped at the end)."""
+
+    def __init__(self, tmp_path: Path, qtbot: QtBot) -> None:
+        self.tmp_path = tmp_path
+        self.qtbot = qtbot
+        self.processes: list[subprocess.Popen[str]] = []
+
+    def start(self, folder: Path) -> ServiceEndpoint:
+        folder.mkdir(parents=True, exist_ok=True)
+        log = open(folder.with_suffix(".log"), "a", encoding="utf-8")  # noqa: SIM115 - the child writes it
+        process = subprocess.Popen(
+            [sys.executable, "-m", "applet", "--data-dir", str(folder), "service", "run", "--port", "0"],
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        log.close()
+        self.processes.append(process)
+        found: list[ServiceEndpoint] = []
+
+        def ready() -> bool:
+            assert process.poll() is None, folder.with_suffix(".log").read_text()
+            endpoint = find_service(folder)
+            if endpoint is not None and endpoint.pid == process.pid:
+                found.append(endpoint)
+            return bool(found)
+
+        self.qtbot.waitUntil(ready, timeout=20_000)
+        return found[-1]
+
+    def stop(self, endpoint: ServiceEndpoint) -> None:
+        process = next(p for p in self.processes if p.pid == endpoint.pid)
+        process.terminate()
+        process.wait(timeout=15)
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=15)
+
+
+@pytest.fixture
+def services(tmp_path: Path, qtbot: QtBot) -> Iterator[Services]:
+    started = Services(tmp_path, qtbot)
+    yield started
+    started.stop_all()
+
+
+@pytest.fixture
+def enterprise(services: Services, tmp_path: Path, qtbot: QtBot) -> dict[str, Any]:
+    """A master and two servers (EAST: Exchange Per Seat + SQL Server Per Server; NT likewise) that
+    replicated to it, with Per Seat users on both."""
+    master_dir = tmp_path / "master"
+    lls(master_dir, "product", "add", "Exchange", "--mode", "per-seat")
+    lls(master_dir, "licenses", "add", "Exchange", "2", "--agree", "--comment", "enterprise")
+    master = services.start(master_dir)
+    later = (datetime.now() + timedelta(hours=12)).strftime("%H:%M")
+    servers: dict[str, tuple[Path, ServiceEndpoint]] = {}
+    for name, users in ((EAST, ("alice", "bob")), (NT, ("Alice", "carol"))):
+        token = tmp_path / f"{name}.token"
+        lls(master_dir, "enterprise", "enroll", name, "--token-file", str(token))
+        folder = tmp_path / name
+        lls(folder, "product", "add", "Exchange", "--mode", "per-seat")
+        lls(folder, "product", "add", "SQL Server", "--limit", "5", "--agree")
+        lls(folder, "licenses", "add", "SQL Server", "3", "--agree", "--comment", f"PO {name}")
+        lls(
+            folder, "replication", "set", "--enterprise-server", f"127.0.0.1:{master.port}",
+            "--token-file", str(token), "--start-at", later,
+        )  # fmt: skip
+        servers[name] = (folder, services.start(folder))
+        for user in users:
+            lls(folder, "free", lls(folder, "request", "Exchange", "--user", user).strip())
+        count = len(users)
+        qtbot.waitUntil(lambda f=folder, n=count: len(lls(f, "--json", "clients")) == n, timeout=10_000)
+        lls(folder, "replication", "now")
+    return {
+        "master": master,
+        "master_dir": master_dir,
+        "address": f"127.0.0.1:{master.port}",
+        "servers": servers,
+    }
+
+
+def _items(model: QStandardItemModel, kind: str) -> list[QStandardItem]:
+    found: list[QStandardItem] = []
+
+    def walk(parent: QStandardItem) -> None:
+        for row in range(parent.rowCount()):
+            child = parent.child(row, 0)
+            if child is not None:
+                if child.data(ITEM_KIND_ROLE) == kind:
+                    found.append(child)
+                walk(child)
+
+    walk(model.invisibleRootItem())
+    return found
+
+
+def _select_domain(window: ManagerWindow, address: str, token: str) -> SelectDomainDialog:
+    window.select_domain()
+    dialog = window.child_dialog
+    assert isinstance(dialog, SelectDomainDialog)
+    dialog.master.setText(address)
+    dialog.token_file.setText(token)
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    ok.click()
+    return dialog
+
+
+def test_select_domain_shows_the_enterprise_in_the_four_tabs(
+    seeded: Store,
+    enterprise: dict[str, Any],
+    open_manager: Callable[[], ManagerWindow],
+    qtbot: QtBot,
+    qtmodeltester: Any,
+    snapshot: Callable[[QWidget, str], Path],
+) -> None:
+    window = open_manager()
+    master = enterprise["master"]
+    dialog = _select_domain(window, enterprise["address"], str(master.admin_token_file))
+    snapshot(dialog, "select-domain")
+    qtbot.waitUntil(lambda: window.gateway.master is not None, timeout=10_000)
+    assert "Enterprise of master" in window.windowTitle() and enterprise["address"] in window.windowTitle()
+    assert window.status.master.text() == f"Master {enterprise['address']}: answering"
+
+    # Server Browser: enterprise -> domains -> both servers (and the master), products with mode icons.
+    window.tabs.setCurrentIndex(SERVERS)
+    tab = window.servers
+    qtbot.waitUntil(lambda: len(_items(tab.model, "server")) == 3, timeout=10_000)
+    qtmodeltester.check(tab.model)
+    servers = {str(item.data(RECORD_ROLE)): item for item in _items(tab.model, "server")}
+    assert {EAST, NT} <= set(servers)
+    domains = {item.text() for item in _items(tab.model, "site")}
+    assert "east.example" in domains
+    for name in (EAST, NT):
+        item = servers[name]
+        tab.view.expand(item.parent().index())
+        tab.view.expand(item.index())
+        qtbot.waitUntil(lambda i=item: i.child(0, 0).data(ITEM_KIND_ROLE) == "product", timeout=10_000)
+        products = {item.child(r, 0).text(): item.child(r, 0) for r in range(item.rowCount())}
+        modes = {text: item.child(r, 1).text() for r, text in enumerate(products)}
+        assert modes["Exchange"] == "Per Seat" and modes["SQL Server"] == "Per Server"
+        for product, mode in (("Exchange", LicenseMode.PER_SEAT), ("SQL Server", LicenseMode.PER_SERVER)):
+            shown = products[product].icon().pixmap(16, 16).toImage()
+            assert shown == mode_icon(mode).pixmap(16, 16).toImage()
+    state = servers[EAST].parent().child(servers[EAST].row(), 3).text()
+    assert state.startswith("Replicating · last ")
+    qtmodeltester.check(tab.model)
+    window.resize(1000, 620)
+    snapshot(window, "enterprise-server-browser")
+    assert "3 servers in the enterprise, 0 stale" in window.status.text.text()
+
+    # Purchase History: every server's ledger with a Server column.
+    window.tabs.setCurrentIndex(HISTORY)
+    history = window.history.model
+    assert isinstance(history, EnterpriseHistoryModel)
+    qtbot.waitUntil(lambda: {EAST, NT} <= {r["server"] for r in history.records()}, timeout=10_000)
+    qtmodeltester.check(history)
+    assert history.headerData(1, Qt.Orientation.Horizontal) == "Server"
+    window.history.filter.setText("po nt4")
+    window.history.apply_filter()
+    qtbot.waitUntil(lambda: [r["server"] for r in history.records()] == [NT], timeout=10_000)
+    snapshot(window, "enterprise-history")
+
+    # Clients (Per Seat): one row per user across the enterprise, with the servers used.
+    window.tabs.setCurrentIndex(CLIENTS)
+    clients = window.clients.model
+    assert isinstance(clients, EnterpriseClientsModel)
+    qtbot.waitUntil(lambda: clients.total == 3, timeout=10_000)
+    qtmodeltester.check(clients)
+    alice = next(r for r in clients.records() if r["user"].casefold() == "alice")
+    assert alice["servers"] == sorted([EAST, NT])
+    assert not window.clients.product_choice.isVisible()
+
+    # Products View: enterprise totals, expandable per server.
+    window.tabs.setCurrentIndex(PRODUCTS)
+    products_tab = window.products
+    qtbot.waitUntil(lambda: products_tab.enterprise.rowCount() >= 2, timeout=10_000)
+    qtmodeltester.check(products_tab.enterprise)
+    sql = next(
+        products_tab.enterprise.item(r)
+        for r in range(products_tab.enterprise.rowCount())
+        if products_tab.enterprise.item(r).text() == "SQL Server"
+    )
+    assert {sql.child(r).text() for r in range(sql.rowCount())} == {EAST, NT}
+    assert products_tab.enterprise.item(sql.row(), 1).text() == "16"
+    assert products_tab.view is products_tab.tree and products_tab.view.isVisible()
+    products_tab.view.expandAll()
+    snapshot(window, "enterprise-products")
+
+    # Back to this computer: the local tabs as before.
+    window.use_local_store()
+    assert window.windowTitle() == "License Manager" and not window.status.master.isVisible()
+    assert not window.status.fault.isVisible()
+    assert window.products.view is window.products.table
+    window.tabs.setCurrentIndex(HISTORY)
+    assert window.history.model is window.history.local_model
+
+
+def test_a_master_that_cannot_be_used_is_one_line_in_the_dialog_and_the_window_keeps_working(
+    seeded: Store,
+    services: Services,
+    open_manager: Callable[[], ManagerWindow],
+    qtbot: QtBot,
+    tmp_path: Path,
+    snapshot: Callable[[QWidget, str], Path],
+) -> None:
+    plain = services.start(tmp_path / "plain")  # a service with no enrolled server: no master
+    window = open_manager()
+    wrong = tmp_path / "wrong.token"
+    wrong.write_text("not-the-token")
+    cases = [
+        ("127.0.0.1:9", str(plain.admin_token_file), "does not answer"),
+        (f"127.0.0.1:{plain.port}", str(wrong), "did not accept the token"),
+        (f"127.0.0.1:{plain.port}", str(plain.admin_token_file), "is not a master"),
+        ("bad host name!", str(wrong), "not a host name or address"),
+        (f"127.0.0.1:{plain.port}", "", "choose the file with the master's administrator token"),
+    ]
+    for address, token, expected in cases:
+        dialog = _select_domain(window, address, token)
+        qtbot.waitUntil(lambda d=dialog, e=expected: e in d.error.text(), timeout=15_000)
+        assert dialog.isVisible() and dialog.master.text() == address and dialog.token_file.text() == token
+        assert window.gateway.master is None and window.windowTitle() == "License Manager"
+        if expected == "did not accept the token":
+            snapshot(dialog, "select-domain-refused")
+        dialog.reject()
+    # The window still works on its own store.
+    window.refresh()
+    qtbot.waitUntil(lambda: window.products.model.rowCount() == 3, timeout=5000)
+    assert not window.status.fault.isVisible()
+
+
+def test_a_master_that_goes_away_is_said_in_the_status_bar_and_the_data_stays(
+    enterprise: dict[str, Any],
+    services: Services,
+    open_manager: Callable[[], ManagerWindow],
+    qtbot: QtBot,
+) -> None:
+    window = open_manager()
+    master = enterprise["master"]
+    window.connect_master(enterprise["address"], str(master.admin_token_file))
+    qtbot.waitUntil(lambda: window.gateway.master is not None, timeout=10_000)
+    window.tabs.setCurrentIndex(HISTORY)
+    qtbot.waitUntil(lambda: window.history.model.rowCount() >= 5, timeout=10_000)
+    shown = window.history.model.rowCount()
+    services.stop(master)
+    window.ping_master()
+    qtbot.waitUntil(lambda: "not answering" in window.status.master.text(), timeout=15_000)
+    assert "does not answer" in window.status.master.toolTip()
+    assert window.history.model.rowCount() == shown
+    window.refresh()  # a page that cannot be read keeps the rows shown
+    qtbot.waitUntil(lambda: not window.gateway.busy, timeout=15_000)
+    assert window.history.model.rowCount() == shown
+
+
+def test_license_manager_master_option_needs_a_token_file() -> None:
+    from applet.ui.manager.main import main
+
+    with pytest.raises(SystemExit) as refused:
+        main(["--master", "lic-master"])
+    assert refused.value.code == 2
+
+
+def test_a_server_expanded_twice_reads_its_products_once(
+    enterprise: dict[str, Any], open_manager: Callable[[], ManagerWindow], qtbot: QtBot
+) -> None:
+    window = open_manager()
+    window.connect_master(enterprise["address"], str(enterprise["master"].admin_token_file))
+    qtbot.waitUntil(lambda: window.gateway.master is not None, timeout=10_000)
+    window.tabs.setCurrentIndex(SERVERS)
+    tab = window.servers
+    qtbot.waitUntil(lambda: len(_items(tab.model, "server")) == 3, timeout=10_000)
+    east = next(i for i in _items(tab.model, "server") if i.data(RECORD_ROLE) == EAST)
+    # Expanded twice before the answer: one request, one set of product rows.
+    tab._expanded(east.index())
+    tab._expanded(east.index())
+    qtbot.waitUntil(lambda: east.child(0, 0).data(ITEM_KIND_ROLE) == "product", timeout=10_000)
+    qtbot.waitUntil(lambda: not window.gateway.busy, timeout=10_000)
+    names = [east.child(r, 0).text() for r in range(east.rowCount())]
+    assert len(names) == len(set(names)) and {"Exchange", "SQL Server"} <= set(names)
+
+
+def _remote_dialog(window: ManagerWindow, qtbot: QtBot, server: str, product: str) -> RemoteModeDialog:
+    """Double-click ``product`` of ``server`` in the Server Browser (connected): its remote dialog."""
+    window.tabs.setCurrentIndex(SERVERS)
+    tab = window.servers
+    qtbot.waitUntil(lambda: len(_items(tab.model, "server")) == 3, timeout=10_000)
+    item = next(i for i in _items(tab.model, "server") if i.data(RECORD_ROLE) == server)
+    tab.view.expand(item.parent().index())
+    tab.view.expand(item.index())
+    qtbot.waitUntil(lambda: item.child(0, 0).data(ITEM_KIND_ROLE) == "product", timeout=10_000)
+    row = next(r for r in range(item.rowCount()) if item.child(r, 0).text() == product)
+    tab.view.doubleClicked.emit(item.child(row, 0).index())
+    dialog = window.child_dialog
+    assert isinstance(dialog, RemoteModeDialog)
+    return dialog
+
+
+def _connect(dialog: RemoteModeDialog, qtbot: QtBot, address: str, token: Path) -> None:
+    dialog.address.setText(address)
+    dialog.token_file.setText(str(token))
+    dialog.connect_button.click()
+    qtbot.waitUntil(lambda: dialog.record is not None and dialog.buttons.isEnabled(), timeout=10_000)
+    qtbot.waitUntil(lambda: dialog.per_server.isEnabled(), timeout=10_000)
+
+
+def test_remote_administration_writes_to_the_server_with_the_same_rules_and_conflict_detection(
+    seeded: Store,
+    enterprise: dict[str, Any],
+    open_manager: Callable[[], ManagerWindow],
+    qtbot: QtBot,
+    snapshot: Callable[[QWidget, str], Path],
+) -> None:
+    window = open_manager()
+    window.connect_master(enterprise["address"], str(enterprise["master"].admin_token_file))
+    qtbot.waitUntil(lambda: window.gateway.master is not None, timeout=10_000)
+    east_dir, east = enterprise["servers"][EAST]
+    nt_dir, nt = enterprise["servers"][NT]
+    ok = QDialogButtonBox.StandardButton.Ok
+
+    # The server's enrolled name does not resolve here: why, and the dialog keeps what was typed.
+    dialog = _remote_dialog(window, qtbot, EAST, "SQL Server")
+    assert dialog.address.text() == EAST
+    dialog.token_file.setText(str(east.admin_token_file))
+    dialog.connect_button.click()
+    qtbot.waitUntil(lambda: "does not answer" in dialog.error.text(), timeout=20_000)
+    assert dialog.token_file.text() == str(east.admin_token_file) and dialog.record is None
+
+    # Add Licenses on EAST: written there, in its own history, by this administrator.
+    _connect(dialog, qtbot, f"127.0.0.1:{east.port}", east.admin_token_file)
+    assert dialog.per_server.isChecked() and "8 concurrent" in dialog.state.text()
+    dialog.add_quantity.setValue(4)
+    dialog.comment.setText("remote PO 9")
+    dialog.buttons.button(ok).click()  # without the agreement: the server refuses, nothing written
+    qtbot.waitUntil(lambda: "agree" in dialog.error.text().casefold(), timeout=10_000)
+    assert dialog.isVisible() and dialog.add_quantity.value() == 4
+    dialog.agree.setChecked(True)
+    snapshot(dialog, "remote-choose-mode")
+    dialog.buttons.button(ok).click()
+    qtbot.waitUntil(lambda: window.child_dialog is None, timeout=10_000)
+    history = lls(east_dir, "--json", "history")
+    added = [line for line in history if line["comment"] == "remote PO 9"]
+    assert [(line["product"], line["quantity"], line["administrator"]) for line in added] == [
+        ("SQL Server", 4, dialog.administrator)
+    ]
+
+    # Two administrators on one server product: the second is told and nothing is overwritten.
+    dialog = _remote_dialog(window, qtbot, EAST, "SQL Server")
+    _connect(dialog, qtbot, f"127.0.0.1:{east.port}", east.admin_token_file)
+    lls(east_dir, "licenses", "add", "SQL Server", "1", "--agree", "--comment", "the other admin")
+    dialog.add_quantity.setValue(2)
+    dialog.agree.setChecked(True)
+    dialog.buttons.button(ok).click()
+    qtbot.waitUntil(lambda: "changed by someone else" in dialog.error.text(), timeout=10_000)
+    assert dialog.isVisible() and dialog.add_quantity.value() == 2
+    qtbot.waitUntil(lambda: "13 concurrent" in dialog.state.text(), timeout=10_000)  # 8 + 4 + 1, reread
+    snapshot(dialog, "remote-choose-mode-conflict")
+    assert [line["quantity"] for line in lls(east_dir, "--json", "history") if line["quantity"] == 2] == []
+    dialog.reject()
+
+    # Per Seat -> Per Server on NT is refused by the server (one-time, one-way), nothing changed.
+    dialog = _remote_dialog(window, qtbot, NT, "Exchange")
+    _connect(dialog, qtbot, f"127.0.0.1:{nt.port}", nt.admin_token_file)
+    assert dialog.per_seat.isChecked()
+    dialog.per_server.setChecked(True)
+    dialog.buttons.button(ok).click()
+    qtbot.waitUntil(lambda: "one-way" in dialog.error.text(), timeout=10_000)
+    assert dialog.isVisible()
+    exchange = next(p for p in lls(nt_dir, "--json", "product", "list") if p["name"] == "Exchange")
+    assert exchange["mode"] == "per-seat"
+    dialog.reject()
