@@ -646,3 +646,46 @@ def test_a_license_group_defined_on_the_master_takes_its_licenses_enterprise_wid
     wait_for(lambda: pool(master_dir).get("unlicensed") == 3, timeout=15)
     licensed = {c["user"] for c in ok(master_dir, "--json", "enterprise", "clients") if c["licensed"]}
     assert licensed == {"alice", "carol"}
+
+
+def pending_upward(folder: Path) -> dict[str, Any] | None:
+    """The upward batch a master has saved and not yet had acknowledged (read beside the service)."""
+    connection = sqlite3.connect(folder / "licensing.sqlite3", timeout=5)
+    try:
+        row = connection.execute("SELECT value FROM settings WHERE key = 'replication.pending'").fetchone()
+    finally:
+        connection.close()
+    return json.loads(row[0]) if row else None
+
+
+def test_a_domain_master_killed_while_forwarding_nothing_lost_or_doubled(
+    start_service: Callable[..., Any], tmp_path: Path, wait_for: Callable[..., float]
+) -> None:
+    top, domain, server = tmp_path / "E", tmp_path / "D1", tmp_path / "S1"
+    enterprise = start_service(folder=top)
+    port = free_port()
+    set_up_server(domain, enterprise.endpoint.port, enroll(top, "D1", tmp_path))
+    set_up_server(server, port, enroll(domain, "S1", tmp_path))
+    record_many_users(server, 30_000)
+    master = start_service("--port", str(port), "--replication-retry", "3600", folder=domain)
+    ok(domain, "replication", "now")  # the domain master's own data first
+    start_service("--replication-retry", "3600", folder=server)
+    ok(server, "replication", "now")  # 30,000 users in batches of 4,000 to D1
+    assert pool(domain)["users"] == 30_000
+    forwarding = subprocess.Popen(
+        [sys.executable, "-m", "applet", "--data-dir", str(domain), "replication", "now"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    # Killed with an upward batch of forwarded rows saved and on its way (stored at E or not yet).
+    wait_for(lambda: bool((pending_upward(domain) or {}).get("seat_uses")), timeout=60, interval=0.05)
+    master.kill()
+    forwarding.wait(timeout=30)
+    start_service("--port", str(port), "--replication-retry", "3600", folder=domain)
+    ok(domain, "replication", "now")
+    assert pool(top) == {"purchased": 0, "allocated": 0, "unlicensed": 30_000, "users": 30_000}
+    listed = {s["name"]: s for s in ok(top, "--json", "enterprise", "servers")}
+    status = ok(domain, "--json", "replication", "status")
+    assert listed["D1"]["last_seq"] == status["acknowledged"] == listed["D1"]["batches"]
+    assert status["pending_seq"] is None
+    assert masters_numbers(top, "S1") == own_numbers(server)
