@@ -197,13 +197,6 @@ def cmd_set(args: argparse.Namespace) -> None:
     if args.enterprise_server is not None:
         address = parse_master_address(args.enterprise_server)
         _refuse_self(paths, address.host, address.port)
-        if token is None and read_token(paths) is None and not args.json:
-            # Allowed (the applet's dialog sets the master alone); replication waits for the token.
-            print(
-                "lls: note: no enrolment token yet; give --token-file F (from `lls enterprise enroll` on "
-                "the master) before replication can start",
-                file=sys.stderr,
-            )
     with Store.open(args.data_dir) as store:
         current = store.replication.get()
         every_hours = args.every if args.every is not None else current.every_hours
@@ -243,6 +236,13 @@ def cmd_set(args: argparse.Namespace) -> None:
         # What the master resolves to now (the network, outside the store's transaction).
         resolution = resolve_master(wanted.master, wanted.enterprise_server, configured, domain)
         _show(args, store, resolution)
+    if token is None and read_token(paths) is None and not args.json:
+        # Allowed (the applet's dialog sets the master alone); replication waits for the token.
+        print(
+            "lls: note: no enrolment token yet; give --token-file F (from `lls enterprise enroll` on "
+            "the master) before replication can start",
+            file=sys.stderr,
+        )
 
 
 def _refuse_self(paths: Any, host: str, port: int) -> None:

@@ -150,3 +150,12 @@ def test_every_seconds_takes_the_originals_replication_time_from_60(lls: Lls, dn
     assert result.code == 0, result.stderr
     shown = result.json()
     assert (shown["frequency"], shown["every_seconds"], shown["domain"]) == ("every", 60, None)
+
+
+def test_domain_controller_without_a_token_says_replication_waits_for_one(
+    lls: Lls, dns: DnsResponder
+) -> None:
+    result = lls("replication", "set", "--domain-controller", "--domain", DOMAIN, "--every", "1")
+    assert result.code == 0, result.stderr
+    assert "no enrolment token yet" in result.stderr
+    assert f"Resolved:      not now: no DNS SRV record {NAME}" in result.stdout
