@@ -217,6 +217,14 @@
         <source>Click OK again to retry, or Cancel to discard.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>Warning: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Store warning</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>DialogButtons</name>
