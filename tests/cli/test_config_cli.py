@@ -200,3 +200,38 @@ def test_service_start_listens_where_the_file_says_and_takes_its_replication(
     again = run("--config", str(config), "service", "start", "--port", str(other), "--json")
     assert again.code == 0, again.stderr
     assert json.loads(again.stdout)["port"] == other
+
+
+def test_service_start_serves_tls_with_the_files_the_configuration_names(
+    tmp_path: Path, data_dir: Path, stopped_at_end: None
+) -> None:
+    made = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=lls-test",
+         "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+        capture_output=True,
+    )  # fmt: skip
+    if made.returncode != 0:
+        pytest.skip("openssl cannot make a test certificate here")
+    # Relative to the file's folder, like every path in it.
+    config = _write(
+        tmp_path / "licensing.toml",
+        '[service]\nhost = "0.0.0.0"\nport = 0\ntls_cert = "cert.pem"\ntls_key = "key.pem"\n',
+    )
+    started = run("--config", str(config), "service", "start", "--json")
+    assert started.code == 0, started.stderr
+    endpoint = started.json()
+    assert isinstance(endpoint, dict)
+    assert endpoint["tls"] is True and endpoint["url"].startswith("https://127.0.0.1:")
+    assert endpoint["tls_cert_file"] == str(tmp_path / "cert.pem")
+
+
+def test_a_configuration_the_service_cannot_run_with_is_refused_before_anything_is_installed(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    config = _write(tmp_path / "licensing.toml", '[service]\nhost = "0.0.0.0"\n')
+    for args in (("service", "start"), ("service", "startup", "automatic")):
+        result = run("--config", str(config), *args)
+        assert result.code == 2, (args, result.stderr)
+        assert "refusing to listen on 0.0.0.0, which is not a loopback address, without TLS" in result.stderr
+        assert result.stderr.count("\n") == 1
+    assert not data_dir.exists()
