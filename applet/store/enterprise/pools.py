@@ -118,7 +118,6 @@ def allocate(db: Connection, batch: Batch, result: IngestResult, before: Groups 
             # A group change concerns every product its users use.
             for product_key, product in db.execute("SELECT product_key, product FROM ent_pools"):
                 names.setdefault(product_key, product)
-                resettle.add(product_key)
     # Pool rows are locked in one order by every master instance, so two never deadlock; under
     # these locks no other instance can take the same users as new.
     pools: dict[str, list[int]] = {}
@@ -133,10 +132,13 @@ def allocate(db: Connection, batch: Batch, result: IngestResult, before: Groups 
             (product_key,),
         )[0]
         pools[product_key] = [int(value) for value in row]
-    resettle |= _forget_deleted(db, deleted)
-    if resettle:
+    settle = _forget_deleted(db, deleted) | ({key for key in pools} if waiting or joining else set())
+    # A purchase settles the pool only when the total changed (a server catching up sends its ledger
+    # again and again with new users; settling all the users each time would cost O(users) a batch).
+    settle |= {key for key in resettle if _purchased(db, key) != pools[key][0]}
+    if settle:
         groups = groups or effective_groups(db)
-        for product_key in sorted(resettle):
+        for product_key in sorted(settle):
             pools[product_key] = _resettle(db, product_key, pools[product_key], groups, waiting, joining)
     if used:
         # Per (product, user) of the batch: its first and last use (several origins may name one).
@@ -176,6 +178,15 @@ def _forget_deleted(db: Connection, deleted: set[tuple[str, str]]) -> set[str]:
     return resettle
 
 
+def _purchased(db: Connection, product_key: str) -> int:
+    """The enterprise's Per Seat licenses of a product: its Per Seat purchases on every server."""
+    total = db.execute(
+        "SELECT COALESCE(SUM(quantity), 0) FROM ent_purchases WHERE product_key = ? AND mode = 'per-seat'",
+        (product_key,),
+    )[0][0]
+    return max(int(total), 0)
+
+
 def _resettle(
     db: Connection,
     product_key: str,
@@ -191,17 +202,8 @@ def _resettle(
     (:meth:`PerSeatAllocator.restore`) settles purchases, removals, deletions and group changes:
     licensed holders keep their licenses, free licenses go to waiting holders by first use.
     """
-    _purchased, _allocated, _users, arrival, order, _unlicensed = pool
-    purchased = max(
-        int(
-            db.execute(
-                "SELECT COALESCE(SUM(quantity), 0) FROM ent_purchases "
-                "WHERE product_key = ? AND mode = 'per-seat'",
-                (product_key,),
-            )[0][0]
-        ),
-        0,
-    )
+    _before, _allocated, _users, arrival, order, _unlicensed = pool
+    purchased = _purchased(db, product_key)
     recorded: dict[str, int | None] = {
         user_key: None if licensed_order is None else int(licensed_order)
         for user_key, licensed_order in db.execute(
