@@ -156,10 +156,11 @@ def _products(connection: Any, document: dict[str, Any], marks: dict[str, Any], 
         "SELECT p.name, p.mode, "
         "COALESCE((SELECT SUM(quantity) FROM purchases WHERE product_id = p.id AND mode = 'per-server'), 0), "
         "COALESCE((SELECT SUM(quantity) FROM purchases WHERE product_id = p.id AND mode = 'per-seat'), 0), "
-        "p.peak_in_use FROM products p WHERE p.removed IS NULL ORDER BY p.id LIMIT ?",
+        "p.peak_in_use, p.removed FROM products p ORDER BY p.id LIMIT ?",
         (ROWS_PER_KIND,),
     ).fetchall()
-    # Products are few: sent whole, and only when something about them changed since the last batch.
+    # Products are few: sent whole, and only when something about them changed since the last batch;
+    # a removed one too (with when), so the master leaves it out as this server does.
     fingerprint = hashlib.sha256(json.dumps(rows).encode()).hexdigest()
     if fingerprint == marks.get("products"):
         document["products"] = []
@@ -173,8 +174,9 @@ def _products(connection: Any, document: dict[str, Any], marks: dict[str, Any], 
             "per_server_licenses": int(per_server),
             "per_seat_licenses": int(per_seat),
             "peak": int(peak),
+            "removed": removed,
         }
-        for name, mode, per_server, per_seat, peak in rows
+        for name, mode, per_server, per_seat, peak, removed in rows
     ]
 
 

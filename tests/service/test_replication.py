@@ -506,6 +506,11 @@ def test_a_servers_own_numbers_and_the_masters_agree_also_after_deletions(
     ok(tmp_path / "S1", "replication", "now")
     agree()
     assert pool(master_dir)["users"] == 2
+    # A product removed on a server: the master leaves it out of that server's numbers too.
+    ok(tmp_path / "S2", "product", "remove", "SQL")
+    ok(tmp_path / "S2", "replication", "now")
+    agree()
+    assert "SQL" not in masters_numbers(master_dir, "S2") and "SQL" in masters_numbers(master_dir, "S1")
 
 
 def test_domain_masters_forward_to_the_enterprise_server_a_user_counted_once(

@@ -320,7 +320,12 @@ def test_an_enterprise_database_of_release_1_is_migrated_and_goes_on(
             connection.execute(script.encode())
     store = open_enterprise(location, tmp_path / "master", "MASTER")
     try:
-        assert int(store.db.execute("SELECT value FROM ent_meta WHERE key = 'schema_version'")[0][0]) == 2
+        from applet.store.enterprise.schema import SCHEMA_VERSION
+
+        assert (
+            int(store.db.execute("SELECT value FROM ent_meta WHERE key = 'schema_version'")[0][0])
+            == SCHEMA_VERSION
+        )
         assert pool(store) == {"purchased": 2, "allocated": 2, "unlicensed": 1, "users": 3}
         # Release 1's rows forward as S1's batch 1; the stream goes on at batch 2.
         assert {row[0] for row in store.db.execute("SELECT via_seq FROM ent_seat_uses")} == {1}

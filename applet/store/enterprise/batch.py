@@ -3,7 +3,8 @@
 A batch is a JSON object::
 
     {"protocol": 1, "server": "NAME", "seq": N, "created": ISO-8601 UTC,
-     "products":  [{"origin", "name", "mode", "per_server_licenses", "per_seat_licenses", "peak"}],
+     "products":  [{"origin", "name", "mode", "per_server_licenses", "per_seat_licenses", "peak",
+                    "removed": ISO-8601 or null}],
      "seat_uses": [{"origin", "product", "user", "first_used", "last_used", "usage_count"}],
      "samples":   [{"origin", "product", "minute", "max_in_use", "requests", "denials"}],
      "purchases": [{"origin", "id", "product", "mode", "quantity", "administrator", "comment", "created"}],
@@ -11,7 +12,8 @@ A batch is a JSON object::
      "deletions": [{"origin", "product", "user"}],
      "groups":    [{"origin", "name", "licenses", "members": [USER, ...]}]}
 
-Protocol 2 added ``deletions`` (a Per Seat client deleted on its origin, for one product) and ``groups``
+Protocol 2 added ``products.removed`` (when the product was removed on its origin; null while it is
+registered), ``deletions`` (a Per Seat client deleted on its origin, for one product) and ``groups``
 (an origin's license groups, each whole; a removed group is sent once with no licenses and no members);
 a master still accepts protocol 1 batches, which have neither.
 
@@ -45,6 +47,7 @@ ROW_FIELDS: dict[str, tuple[tuple[str, type], ...]] = {
         ("per_server_licenses", int),
         ("per_seat_licenses", int),
         ("peak", int),
+        ("removed", str),
     ),
     "seat_uses": (
         ("origin", str),
@@ -95,7 +98,7 @@ ROW_FIELDS: dict[str, tuple[tuple[str, type], ...]] = {
 }
 # Integers that may be negative (a license removal); every other integer is >= 0.
 _SIGNED = {("purchases", "quantity"), ("products", "per_server_licenses"), ("products", "per_seat_licenses")}
-_OPTIONAL = {("events", "product")}
+_OPTIONAL = {("events", "product"), ("products", "removed")}
 _PRODUCT_FIELD = {"products": 1, "seat_uses": 1, "samples": 1, "purchases": 2, "deletions": 1}
 
 

@@ -56,8 +56,8 @@ KINDS = (
         "products",
         "ent_products t",
         ("product_key",),
-        "t.name, t.mode, t.per_server_licenses, t.per_seat_licenses, t.peak",
-        ("name", "mode", "per_server_licenses", "per_seat_licenses", "peak"),
+        "t.name, t.mode, t.per_server_licenses, t.per_seat_licenses, t.peak, t.removed",
+        ("name", "mode", "per_server_licenses", "per_seat_licenses", "peak", "removed"),
     ),
     _Kind(
         "groups",

@@ -288,14 +288,14 @@ class EnterpriseStore:
         if products:
             db.executemany(
                 "INSERT INTO ent_products (origin_key, product_key, name, mode, per_server_licenses, "
-                "per_seat_licenses, peak, updated, via_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "per_seat_licenses, peak, updated, via_seq, removed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (origin_key, product_key) DO UPDATE SET name = excluded.name, "
                 "mode = excluded.mode, per_server_licenses = excluded.per_server_licenses, "
                 "per_seat_licenses = excluded.per_seat_licenses, peak = excluded.peak, "
-                "updated = excluded.updated, via_seq = excluded.via_seq",
+                "updated = excluded.updated, via_seq = excluded.via_seq, removed = excluded.removed",
                 [
-                    (o.casefold(), n.casefold(), n, m, srv, seat, peak, now, seq)
-                    for o, n, m, srv, seat, peak in products
+                    (o.casefold(), n.casefold(), n, m, srv, seat, peak, now, seq, removed)
+                    for o, n, m, srv, seat, peak, removed in products
                 ],
             )
         seat_uses = batch.rows.get("seat_uses", [])
@@ -371,7 +371,8 @@ class EnterpriseStore:
             }
         for key, name, server, mode, licenses, peak in self.db.execute(
             "SELECT p.product_key, p.name, o.origin, p.mode, p.per_server_licenses, p.peak "
-            "FROM ent_products p JOIN ent_origins o ON o.origin_key = p.origin_key ORDER BY o.origin_key"
+            "FROM ent_products p JOIN ent_origins o ON o.origin_key = p.origin_key "
+            "WHERE p.removed IS NULL ORDER BY o.origin_key"
         ):
             if mode == "per-server":
                 entry(key, name)["per_server"].append(
@@ -447,7 +448,7 @@ class EnterpriseStore:
             }
             for product_key, name, mode, srv, seat, peak in self.db.execute(
                 "SELECT product_key, name, mode, per_server_licenses, per_seat_licenses, peak "
-                "FROM ent_products WHERE origin_key = ? ORDER BY product_key",
+                "FROM ent_products WHERE origin_key = ? AND removed IS NULL ORDER BY product_key",
                 (origin_key,),
             )
         ]

@@ -158,7 +158,11 @@ V2 = (
     "UPDATE ent_pools SET unlicensed = users - allocated",
 )
 
-MIGRATIONS: tuple[Sequence[str], ...] = (V1, V2)
+# A product removed on its origin (``lls product remove``): kept for the record, as on the server, and
+# left out of the reports as the server leaves it out of its own.
+V3 = ("ALTER TABLE ent_products ADD COLUMN removed TEXT",)
+
+MIGRATIONS: tuple[Sequence[str], ...] = (V1, V2, V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

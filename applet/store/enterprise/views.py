@@ -161,7 +161,7 @@ def products(db: Connection) -> list[dict[str, Any]]:
     for key, name, origin, mode, per_server, per_seat, peak in db.execute(
         "SELECT p.product_key, p.name, o.origin, p.mode, p.per_server_licenses, p.per_seat_licenses, "
         "p.peak FROM ent_products p JOIN ent_origins o ON o.origin_key = p.origin_key "
-        "ORDER BY p.product_key, o.origin_key"
+        "WHERE p.removed IS NULL ORDER BY p.product_key, o.origin_key"
     ):
         record = entry(key, name)
         record["servers"].append(
@@ -303,7 +303,9 @@ def servers(db: Connection, now: datetime | None = None) -> list[dict[str, Any]]
     moment = now or datetime.now(UTC)
     counts = {
         key: int(count)
-        for key, count in db.execute("SELECT origin_key, COUNT(*) FROM ent_products GROUP BY origin_key")
+        for key, count in db.execute(
+            "SELECT origin_key, COUNT(*) FROM ent_products WHERE removed IS NULL GROUP BY origin_key"
+        )
     }
     result = []
     for key, name, is_self, enrolled, revoked, last, refusal in db.execute(
@@ -352,7 +354,7 @@ def server_products(db: Connection, server: object) -> list[dict[str, Any]]:
         }
         for product, mode, per_server, per_seat, peak, updated in db.execute(
             "SELECT name, mode, per_server_licenses, per_seat_licenses, peak, updated FROM ent_products "
-            "WHERE origin_key = ? ORDER BY product_key",
+            "WHERE origin_key = ? AND removed IS NULL ORDER BY product_key",
             (key,),
         )
     ]
