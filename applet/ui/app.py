@@ -18,12 +18,15 @@ from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication
 
 from applet import APP_NAME, __version__
-from applet.ui.icons import DialogButtonIcons
 from applet.ui.platform_plugin import start_platform
 
 
-def application(argv: Sequence[str] | None = None) -> QApplication:
-    """Return the running QApplication, creating and configuring it on first use."""
+def application(argv: Sequence[str] | None = None, dialog_button_icons: bool = True) -> QApplication:
+    """Return the running QApplication, creating and configuring it on first use.
+
+    ``dialog_button_icons=False``: the style of :mod:`applet.ui.dialog_button_icons` is installed by the
+    first dialog button box or message box instead of now (the applet's first paint has neither).
+    """
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing
@@ -35,8 +38,11 @@ def application(argv: Sequence[str] | None = None) -> QApplication:
     app = start_platform(lambda: QApplication(arguments), program_name(arguments))
     # Wayland app-id and the .desktop file (packaging/linux/licensing.desktop).
     QApplication.setDesktopFileName("licensing")
-    # The same dialog-button icons on X11 as elsewhere (see applet.ui.icons.DialogButtonIcons).
-    app.setStyle(DialogButtonIcons())
+    if dialog_button_icons:
+        # The same dialog-button icons on X11 as elsewhere (see applet.ui.dialog_button_icons).
+        from applet.ui.dialog_button_icons import install
+
+        install()
     _install_qt_translations(app)
     _install_own_translations(app)
     return app

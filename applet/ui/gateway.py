@@ -26,11 +26,14 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from applet.domain.errors import LicensingError
-from applet.store import Store, StoreError
+from applet.store.database import StoreError
 from applet.store.paths import DataPaths
 
-if TYPE_CHECKING:  # the applet never talks to a master: no HTTP client on its import path
+if TYPE_CHECKING:
+    # The applet never talks to a master: no HTTP client on its import path; the store's modules load
+    # on the worker thread that opens the store (_Lane.store), not on the UI thread.
     from applet.client.master import MasterClient
+    from applet.store.store import Store
 
 # A writer waits this long for another program's lock before the window reports it (the UI never
 # waits: this is a worker thread).
@@ -76,7 +79,7 @@ class _Lane:
         self._lock = threading.Lock()
         self._identity: tuple[int, int] | None = None
 
-    def store(self) -> Store:
+    def store(self) -> "Store":
         """This thread's store, opened on first use; refuses a file that vanished or was replaced."""
         current = _file_identity(self._paths)
         if current is None and not (self._create and self._identity is None):
@@ -89,7 +92,11 @@ class _Lane:
             self.forget()
             store = None
         if store is None:
-            store = Store(self._paths, self._busy_timeout)
+            # Imported here, on the worker: the store's modules load while the UI thread builds the
+            # window, not before it.
+            from applet.store import store as store_module
+
+            store = store_module.Store(self._paths, self._busy_timeout)
             self._local.store = store
             self._identity = current or _file_identity(self._paths)
             with self._lock:
@@ -178,7 +185,7 @@ class StoreGateway(QObject):
 
     def submit(
         self,
-        job: Callable[[Store], Any],
+        job: "Callable[[Store], Any]",
         done: Done | None = None,
         failed: Failed | None = None,
         lane: str = "light",

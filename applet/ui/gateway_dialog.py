@@ -15,15 +15,17 @@ Signals:
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QWidget
 
-from applet.store import Store
 from applet.store.exit_codes import one_line
 from applet.ui import messages
 from applet.ui.gateway import StoreGateway
+
+if TYPE_CHECKING:
+    from applet.store.store import Store
 
 
 class GatewayDialog(QDialog):
@@ -39,7 +41,7 @@ class GatewayDialog(QDialog):
         self.is_finished = False
 
     def submit(
-        self, job: Callable[[Store], Any], done: Callable[[Any], None], failed: Callable[[Exception], None]
+        self, job: "Callable[[Store], Any]", done: Callable[[Any], None], failed: Callable[[Exception], None]
     ) -> None:
         """Run ``job(store)`` on the gateway; ``done(result)`` or ``failed(error)`` follow on the UI thread
         unless the dialog has closed meanwhile."""

@@ -10,13 +10,8 @@ Usage::
 Monochrome icons use ``currentColor`` in their SVG; it is replaced at paint time with the palette's
 ``WindowText`` colour (the ``Disabled`` group for disabled widgets), so an icon follows a light/dark
 switch without reloading and stays sharp at any scale factor (it is rendered at the device pixel size).
-An icon with ``recolor=False`` keeps its own colours (the application icon).
-
-:class:`DialogButtonIcons` (installed by ``applet.ui.app.application``) gives dialog buttons the same
-icons on every platform: the project's Help icon, and none on the others (the project ships none for
-them). Without it a QDialogButtonBox or QMessageBox on an X11 desktop shows Qt's built-in fallback
-pictures (a green tick, a red cross, a red dotted lifebuoy for Help), because the X11 platform theme asks
-for button icons and no icon theme provides them; offscreen and on Windows they show no icon at all.
+An icon with ``recolor=False`` keeps its own colours (the application icon). The icons of dialog
+buttons are :mod:`applet.ui.dialog_button_icons`'s.
 """
 
 from functools import cache
@@ -24,7 +19,6 @@ from functools import cache
 from PySide6.QtCore import QByteArray, QPoint, QRect, QRectF, QSize
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QProxyStyle, QStyle, QStyleHintReturn, QStyleOption, QWidget
 
 from applet.resources import resource_path
 
@@ -85,40 +79,3 @@ def icon(name: str, recolor: bool = True) -> QIcon:
 def icon_names() -> list[str]:
     """Every shipped icon name (for tests and the packaging check)."""
     return sorted(path.stem for path in resource_path("icons").glob("*.svg"))
-
-
-# Every standard pixmap of a dialog button (QDialogButtonBox and QMessageBox ask for these).
-_DIALOG_BUTTON_PIXMAPS = frozenset(
-    member
-    for name, member in QStyle.StandardPixmap.__members__.items()
-    if name.startswith("SP_Dialog") and name.endswith("Button")
-)
-
-
-class DialogButtonIcons(QProxyStyle):
-    """The platform's style, with the project's icons on dialog buttons on every platform (see above)."""
-
-    def styleHint(
-        self,
-        hint: QStyle.StyleHint,
-        option: QStyleOption | None = None,
-        widget: QWidget | None = None,
-        returnData: QStyleHintReturn | None = None,
-    ) -> int:
-        """Dialog buttons always ask for icons (so Help gets the project's); everything else as the style."""
-        if hint == QStyle.StyleHint.SH_DialogButtonBox_ButtonsHaveIcons:
-            return 1
-        return super().styleHint(hint, option, widget, returnData)
-
-    def standardIcon(
-        self,
-        standardIcon: QStyle.StandardPixmap,
-        option: QStyleOption | None = None,
-        widget: QWidget | None = None,
-    ) -> QIcon:
-        """``help.svg`` for Help, no icon for the other dialog buttons, the style's icon for the rest."""
-        if standardIcon == QStyle.StandardPixmap.SP_DialogHelpButton:
-            return icon("help")
-        if standardIcon in _DIALOG_BUTTON_PIXMAPS:
-            return QIcon()
-        return super().standardIcon(standardIcon, option, widget)

@@ -120,7 +120,8 @@ def _run_gui(args: argparse.Namespace) -> int:
     from applet.ui.gateway import StoreGateway
     from applet.ui.licensing.help import show_help
 
-    app = application([sys.argv[0]])
+    # Choose Licensing Mode has no dialog button box: their style comes with the first one.
+    app = application([sys.argv[0]], dialog_button_icons=False)
     messages.set_help_handler(show_help)
     # The store is opened (created and migrated on a new machine) by the gateway's worker thread, while
     # the dialog paints "Loading…"; nothing here waits on it.

@@ -150,6 +150,9 @@ def _ask_once(
     # Imported here: the Qt namespace's enums cost PySide start-up time the first paint need not pay.
     from PySide6.QtCore import Qt
 
+    from applet.ui.dialog_button_icons import install
+
+    install()  # before the box's buttons are made: they take their icons from the style
     box = QMessageBox(icon, title, text, buttons, parent)
     box.setObjectName(f"message_{kind}")
     box.setDefaultButton(default)

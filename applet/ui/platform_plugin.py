@@ -12,10 +12,8 @@ out, with ``ldd`` (present on every glibc system) on the plugin Qt named, else t
 error from loading the plugin with ctypes.
 """
 
-import ctypes
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -97,6 +95,10 @@ def platform_plugin_file(name: str, folder: str = "") -> Path | None:
 
 def missing_libraries(library: Path) -> list[str]:
     """The shared libraries ``library`` needs that the dynamic loader cannot find (in ``ldd`` order)."""
+    # Imported here, on the failure path only: a start that works never pays for them (~14 ms).
+    import ctypes
+    import subprocess
+
     try:
         listed = subprocess.run(["ldd", str(library)], capture_output=True, text=True, timeout=30).stdout
     except (OSError, subprocess.SubprocessError):

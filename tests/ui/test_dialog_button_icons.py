@@ -33,3 +33,55 @@ def test_message_box_buttons_follow_the_same_rule(qapp: object) -> None:
     assert box.button(buttons.No).icon().isNull()
     # The box's own warning sign still comes from the style.
     assert not box.iconPixmap().isNull()
+
+
+DEFERRED = r"""
+import sys
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from applet.ui import messages
+from applet.ui.app import application
+from applet.ui.icons import icon
+from applet.ui.licensing.help import ok_cancel_help_buttons
+
+def same(first, second):
+    from PySide6.QtCore import QSize
+    return first.pixmap(QSize(16, 16)).toImage() == second.pixmap(QSize(16, 16)).toImage()
+
+app = application(["licensing"], dialog_button_icons=False)  # as the applet starts
+from applet.ui import dialog_button_icons
+assert not dialog_button_icons._installed
+dialog = QDialog()
+buttons = ok_cancel_help_buttons(dialog, lambda: None)
+standard = buttons.StandardButton
+assert same(buttons.button(standard.Help).icon(), icon("help")), "Help of the first button box"
+assert buttons.button(standard.Ok).icon().isNull() and buttons.button(standard.Cancel).icon().isNull()
+seen = []
+def answer(box):
+    button = QMessageBox.StandardButton
+    seen.append((box.button(button.Help).icon(), box.button(button.No).icon()))
+    return QMessageBox.StandardButton.No
+messages.set_responder(answer)
+messages.set_help_handler(lambda parent, topic: None)
+messages.question(None, "Licensing", "Sure?", help_topic="per-seat")
+help_icon, no_icon = seen[0]
+assert same(help_icon, icon("help")) and no_icon.isNull(), "message box buttons"
+print("ok")
+"""
+
+
+def test_the_applet_installs_the_dialog_button_style_with_its_first_button_box() -> None:
+    """The applet starts without the style (its main dialog has no dialog buttons: a faster first
+    paint); the first button box or message box installs it, so every box still follows the rule."""
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", DEFERRED],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen")),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

@@ -32,6 +32,7 @@ Signals (``loaded`` and the guarded close come from :class:`~applet.ui.gateway_d
 
 import copy
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -51,11 +52,9 @@ from PySide6.QtWidgets import (
 
 from applet.domain.errors import LicensingError, UnknownProduct
 from applet.domain.products import LicenseMode
-from applet.store import Store, StoreError
 from applet.store.access import AdminAccess, store_access
+from applet.store.database import StoreError
 from applet.store.exit_codes import one_line
-from applet.store.products import ConcurrentChange
-from applet.store.records import ProductRecord
 from applet.ui import messages
 from applet.ui.gateway import StoreGateway
 from applet.ui.gateway_dialog import GatewayDialog
@@ -63,6 +62,12 @@ from applet.ui.icons import icon
 from applet.ui.licensing.edits import CommitOutcome, ProductDraft, commit_drafts
 from applet.ui.licensing.help import install_help_shortcut, show_help
 from applet.ui.licensing.license_steps import LicenseSteps
+
+if TYPE_CHECKING:
+    # The store's modules load on the gateway's worker thread, not on the UI thread before the first
+    # paint (tests/benchmarks/test_bench_applet.py).
+    from applet.store.records import ProductRecord
+    from applet.store.store import Store
 
 
 class ChooseLicensingModeDialog(GatewayDialog):
@@ -91,7 +96,7 @@ class ChooseLicensingModeDialog(GatewayDialog):
         only_product: bool = False,
         administrator: str | None = None,
         access: AdminAccess | None = None,
-        prepare: Callable[[Store], object] | None = None,
+        prepare: "Callable[[Store], object] | None" = None,
     ) -> None:
         super().__init__(gateway, parent)
         # The folder's owner and the user's groups (no store call).
@@ -266,12 +271,12 @@ class ChooseLicensingModeDialog(GatewayDialog):
         self._load(select, keep_edits)
 
     def _load(
-        self, select: str | None, keep_edits: bool, prepare: Callable[[Store], object] | None = None
+        self, select: str | None, keep_edits: bool, prepare: "Callable[[Store], object] | None" = None
     ) -> None:
         current = select or self.product_combo.currentText() or None
         only = self.only_product
 
-        def job(store: Store) -> list[ProductRecord]:
+        def job(store: "Store") -> "list[ProductRecord]":
             if prepare is not None:
                 prepare(store)
             records = store.products.list()
@@ -283,7 +288,7 @@ class ChooseLicensingModeDialog(GatewayDialog):
         self.set_working(True)
         self.submit(job, lambda records: self._show_records(records, current, keep_edits), self._load_failed)
 
-    def _show_records(self, records: list[ProductRecord], current: str | None, keep_edits: bool) -> None:
+    def _show_records(self, records: "list[ProductRecord]", current: str | None, keep_edits: bool) -> None:
         drafts: dict[str, ProductDraft] = {}
         for record in records:
             old = self.drafts.get(record.name)
@@ -470,6 +475,8 @@ class ChooseLicensingModeDialog(GatewayDialog):
                 self.committed.emit()
             super().accept()
             return
+        from applet.store.products import ConcurrentChange
+
         if isinstance(error, (ConcurrentChange, UnknownProduct)):
             messages.warning(
                 self,

@@ -13,12 +13,17 @@ No Qt here: the rules of staging are tested without widgets.
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from applet.domain.errors import InsufficientLicenses, InvalidInput, LicensingError
 from applet.domain.products import LicenseMode
 from applet.domain.validation import MAX_QUANTITY, clean_comment, parse_quantity
-from applet.store import Store, StoreError
-from applet.store.records import ProductRecord
+from applet.store.database import StoreError
+
+if TYPE_CHECKING:
+    # Types only: the dialog stages on the UI thread without loading the store's modules there.
+    from applet.store.records import ProductRecord
+    from applet.store.store import Store
 
 
 class ChangeKind(StrEnum):
@@ -52,7 +57,7 @@ class StagedChange:
 class ProductDraft:
     """A product as loaded from the store plus the changes staged for it."""
 
-    record: ProductRecord
+    record: "ProductRecord"
     changes: list[StagedChange] = field(default_factory=list)
 
     @property
@@ -136,7 +141,7 @@ class ProductDraft:
             raise InvalidInput(f"{self.name} is licensed Per Seat; Per Server licenses cannot be changed")
 
 
-def commit_draft(store: Store, draft: ProductDraft, administrator: str) -> ProductRecord:
+def commit_draft(store: "Store", draft: ProductDraft, administrator: str) -> "ProductRecord":
     """Write ``draft``'s changes in order, each checked against the revision the dialog saw.
 
     Written changes leave the draft one by one; on any exception the rest stay staged. Returns the
@@ -195,7 +200,7 @@ class CommitOutcome:
     error: LicensingError | StoreError | None = None
 
 
-def commit_drafts(store: Store, drafts: list[ProductDraft], administrator: str) -> CommitOutcome:
+def commit_drafts(store: "Store", drafts: list[ProductDraft], administrator: str) -> CommitOutcome:
     """Write the drafts in order with :func:`commit_draft`, stopping at the first refusal or store fault.
 
     Each product goes by name, so a conflict on one still leaves the products before it written.

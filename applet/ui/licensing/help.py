@@ -19,6 +19,9 @@ class HelpViewer(QDialog):
         from PySide6.QtCore import QUrl
         from PySide6.QtWidgets import QDialogButtonBox, QTextBrowser
 
+        from applet.ui.dialog_button_icons import install
+
+        install()  # before its button box
         super().__init__(parent)
         self.setObjectName("help_viewer")
         self.setWindowTitle(self.tr("Licensing Help"))
@@ -81,6 +84,9 @@ def ok_cancel_help_buttons(dialog: QDialog, show_help: Callable[[], object]) -> 
     """
     from PySide6.QtCore import QCoreApplication
 
+    from applet.ui.dialog_button_icons import install
+
+    install()  # before the buttons are made: they take their icons from the style
     # One translation context for the shared row: pyside6-lupdate reads these literal calls.
     standard = QDialogButtonBox.StandardButton
     buttons = QDialogButtonBox(standard.Ok | standard.Cancel | standard.Help, dialog)

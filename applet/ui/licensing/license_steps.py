@@ -15,12 +15,12 @@ from PySide6.QtWidgets import QDialog
 
 from applet.domain.errors import LicensingError, UnknownProduct
 from applet.domain.products import LicenseMode
-from applet.store import StoreError
-from applet.store.records import PurchaseRecord
+from applet.store.database import StoreError
 from applet.ui import messages
 from applet.ui.licensing.edits import ChangeKind, ProductDraft, StagedChange
 
 if TYPE_CHECKING:
+    from applet.store.records import PurchaseRecord
     from applet.ui.licensing.choose_mode import ChooseLicensingModeDialog
 
 
@@ -93,7 +93,7 @@ class LicenseSteps(QObject):
             failed,
         )
 
-    def _offer_removal(self, draft: ProductDraft, stored: list[PurchaseRecord]) -> None:
+    def _offer_removal(self, draft: ProductDraft, stored: "list[PurchaseRecord]") -> None:
         """Open Remove Licenses on the certificates that still have licenses once staged removals are out."""
         from applet.ui.licensing.remove_licenses import RemoveLicensesDialog
 
