@@ -51,7 +51,7 @@ from applet.store.enterprise.dialect import EnterpriseDatabaseError, describe
 from applet.store.enterprise.forward import forward_rows
 from applet.store.enterprise.master import ENTERPRISE_FILE, NotAuthorized
 from applet.store.enterprise.pools import IngestResult
-from applet.store.master_lookup import MasterNotFound, find_domain_master
+from applet.store.master_lookup import MasterNotConfigured, MasterNotFound, find_domain_master
 from applet.store.outbox import (
     REMOTE,
     ROWS_PER_KIND,
@@ -82,11 +82,24 @@ MAX_BATCHES_PER_RUN = 10_000
 
 
 class ReplicationFailed(Exception):
-    """One attempt failed; the message says why (for the log, the status and event 213)."""
+    """One attempt failed; the message says why (for the log, the status and event 213).
+
+    ``status`` is the HTTP status ``POST /v1/admin/replication/now`` answers: 502, the master (or the DNS
+    servers asked for it) did not answer or refused; 409 (:class:`ReplicationNotConfigured`), nothing was
+    tried: no master is configured, there is no domain to look it up in, or no enrolment token.
+    """
+
+    status = 502
 
     def __init__(self, message: str, master: str = "") -> None:
         super().__init__(message)
         self.master = master
+
+
+class ReplicationNotConfigured(ReplicationFailed):
+    """No master to send to (none configured, no domain to look one up in) or no enrolment token."""
+
+    status = 409
 
 
 class EnterpriseWorker:
@@ -195,7 +208,7 @@ class Replication:
                 master = str(addresses[0])
                 token = read_token(self.service.paths)
                 if token is None:
-                    raise ReplicationFailed(
+                    raise ReplicationNotConfigured(
                         f"no enrolment token for {master}: lls replication set ... --token-file F", master
                     )
                 failures: list[str] = []
@@ -209,7 +222,10 @@ class Replication:
                     return {**sent, "found_by": found_by or None}
                 raise ReplicationFailed("; ".join(failures), ", ".join(map(str, addresses)))
             except MasterNotFound as error:
-                wrapped = ReplicationFailed(f"no master found: {error}", "the domain's master")
+                failed = (
+                    ReplicationNotConfigured if isinstance(error, MasterNotConfigured) else ReplicationFailed
+                )
+                wrapped = failed(f"no master found: {error}", "the domain's master")
                 await self._failed(wrapped)
                 raise wrapped from error
             except ReplicationFailed as failure:
@@ -463,7 +479,7 @@ async def replicate_now(request: web.Request) -> web.Response:
     try:
         return reply(await _replication(request).replicate_now())
     except ReplicationFailed as failure:
-        return error_reply(502, f"replication failed: {failure}")
+        return error_reply(failure.status, f"replication failed: {failure}")
 
 
 async def enterprise_report(request: web.Request) -> web.Response:

@@ -56,6 +56,10 @@ class MasterNotFound(Exception):
     """No master could be found or resolved; the message says why (for event 213 and the dialog)."""
 
 
+class MasterNotConfigured(MasterNotFound):
+    """Nothing to look up: the configured master is not an address, or there is no domain to ask DNS."""
+
+
 @dataclass(frozen=True)
 class DomainMaster:
     """The masters found for Domain Controller mode, in the order to try them, and how they were found."""
@@ -72,14 +76,14 @@ def find_domain_master(
         try:
             address = parse_master_address(configured)
         except InvalidInput as error:
-            raise MasterNotFound(
+            raise MasterNotConfigured(
                 f"the domain's master in configuration (replication.domain_master): {error}"
             ) from None
         return DomainMaster((address,), "the domain's master in configuration")
     try:
         name = srv_name(domain or machine_domain())
     except InvalidInput as error:
-        raise MasterNotFound(str(error)) from None
+        raise MasterNotConfigured(str(error)) from None
     records = query_srv(name, dns_servers(), timeout)
     addresses = []
     for record in records:
@@ -140,7 +144,7 @@ def machine_domain() -> str:
     fqdn = socket.getfqdn()
     _, _, domain = fqdn.partition(".")
     if not domain or domain.isdigit() or domain.rstrip(".") == "localdomain":
-        raise MasterNotFound(
+        raise MasterNotConfigured(
             f"this machine's name {fqdn!r} has no DNS domain to look up the domain's master in: "
             "give lls replication set --domain-controller --domain DOMAIN, or name the domain's "
             "master in configuration (replication.domain_master)"

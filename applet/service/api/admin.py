@@ -3,73 +3,72 @@ store's thread, after which the service applies the new configuration before it 
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
+from msgspec import UNSET
 
-from applet.domain.errors import InvalidInput
 from applet.domain.products import LicenseMode
-from applet.service.api.http import (
-    SERVICE,
-    administrator_of,
-    flag,
-    optional_text,
-    read_body,
-    read_rows,
-    reply,
+from applet.service.api.answers import ClientDeletedAnswer, DoneAnswer, ResetAnswer, StoppingAnswer
+from applet.service.api.bodies import (
+    AdminBody,
+    GroupAddBody,
+    GroupMembersBody,
+    GroupUpdateBody,
+    LicensesAddBody,
+    LicensesRemoveBody,
+    ModeChangeBody,
+    ObserveBody,
+    ProductAddBody,
+    ReplicationBody,
+    ResetBody,
 )
+from applet.service.api.http import SERVICE, read_body, read_rows, reply
 from applet.store import Store
 from applet.store.records import ReplicationSettings
 
+ChangeBody = TypeVar("ChangeBody", bound=AdminBody)
 
-async def admin_change(request: web.Request, change: Callable[[Store, dict[str, Any]], Any]) -> web.Response:
+
+async def admin_change(
+    request: web.Request, body_type: type[ChangeBody], change: Callable[[Store, ChangeBody], Any]
+) -> web.Response:
     """Run a store change for an admin, then apply the new configuration before answering."""
     service = request.app[SERVICE]
-    data = await read_body(request)
-    result = await service.worker.call(lambda store: change(store, data))
+    body = await read_body(request, body_type)
+    result = await service.worker.call(lambda store: change(store, body))
     await service.reload()
     if result is None:
-        return reply({"ok": True})
+        return reply(DoneAnswer())
     if isinstance(result, list):
         return reply([item.as_dict() for item in result])
     return reply(result.as_dict() if hasattr(result, "as_dict") else result)
 
 
-async def add_product(request: web.Request) -> web.Response:
-    def change(store: Store, data: dict[str, Any]) -> Any:
-        from applet.domain.validation import parse_quantity
+def _mode(text: str | None) -> LicenseMode | None:
+    return LicenseMode.parse(text) if text is not None else None
 
-        limit = parse_quantity(data.get("limit", 0), "limit", allow_zero=True)
-        name: Any = data.get("name")  # checked by the store (clean_name), like every other field
+
+async def add_product(request: web.Request) -> web.Response:
+    def change(store: Store, body: ProductAddBody) -> Any:
         return store.products.add(
-            name,
-            administrator_of(data),
-            family=optional_text(data, "family") or "",
-            version=optional_text(data, "version") or "",
-            mode=LicenseMode.parse(data.get("mode", "per-server")),
-            limit=limit,
-            agreed=flag(data, "agree"),
+            body.name,  # checked by the store (clean_name), like every other name
+            body.administrator_name(),
+            family=body.family or "",
+            version=body.version or "",
+            mode=LicenseMode.parse(body.mode),
+            limit=body.limit,
+            agreed=body.agree,
         )
 
-    return await admin_change(request, change)
+    return await admin_change(request, ProductAddBody, change)
 
 
 async def remove_product(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     return await admin_change(
-        request, lambda store, data: store.products.remove(name, administrator_of(data))
+        request, AdminBody, lambda store, body: store.products.remove(name, body.administrator_name())
     )
-
-
-def expected_revision(data: dict[str, Any]) -> int | None:
-    """``expected_revision``: the product's revision the caller saw (a remote License Manager); the
-    change is refused (409) when someone else changed the product since, and nothing is written."""
-    value = data.get("expected_revision")
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInput("expected_revision must be a whole number")
-    return value
 
 
 async def product_record(request: web.Request) -> web.Response:
@@ -82,154 +81,139 @@ async def product_record(request: web.Request) -> web.Response:
 async def add_licenses(request: web.Request) -> web.Response:
     name = request.match_info["name"]
 
-    def change(store: Store, data: dict[str, Any]) -> Any:
-        mode = data.get("mode")
+    def change(store: Store, body: LicensesAddBody) -> Any:
         return store.ledger.add(
             name,
-            data.get("quantity"),
-            administrator_of(data),
-            flag(data, "agree"),
-            data.get("comment", ""),
-            mode=LicenseMode.parse(mode) if mode is not None else None,
-            expected_revision=expected_revision(data),
+            body.quantity,
+            body.administrator_name(),
+            body.agree,
+            body.comment,
+            mode=_mode(body.mode),
+            expected_revision=body.expected_revision,
         )
 
-    return await admin_change(request, change)
+    return await admin_change(request, LicensesAddBody, change)
 
 
 async def remove_licenses(request: web.Request) -> web.Response:
     name = request.match_info["name"]
 
-    def change(store: Store, data: dict[str, Any]) -> Any:
-        mode = data.get("mode")
+    def change(store: Store, body: LicensesRemoveBody) -> Any:
         return store.ledger.remove(
             name,
-            data.get("quantity"),
-            administrator_of(data),
-            data.get("comment", ""),
-            mode=LicenseMode.parse(mode) if mode is not None else None,
-            certificate=data.get("certificate"),
-            expected_revision=expected_revision(data),
+            body.quantity,
+            body.administrator_name(),
+            body.comment,
+            mode=_mode(body.mode),
+            certificate=body.certificate,
+            expected_revision=body.expected_revision,
         )
 
-    return await admin_change(request, change)
+    return await admin_change(request, LicensesRemoveBody, change)
 
 
 async def change_mode(request: web.Request) -> web.Response:
     name = request.match_info["name"]
 
-    def change(store: Store, data: dict[str, Any]) -> Any:
+    def change(store: Store, body: ModeChangeBody) -> Any:
         return store.products.change_mode(
             name,
-            LicenseMode.parse(data.get("mode")),
-            flag(data, "agree"),
-            administrator_of(data),
-            expected_revision=expected_revision(data),
+            LicenseMode.parse(body.mode),
+            body.agree,
+            body.administrator_name(),
+            expected_revision=body.expected_revision,
         )
 
-    return await admin_change(request, change)
+    return await admin_change(request, ModeChangeBody, change)
 
 
 async def observe(request: web.Request) -> web.Response:
     name = request.match_info["name"]
 
-    def change(store: Store, data: dict[str, Any]) -> Any:
-        port = data.get("tcp_port")
-        if port is not None and (isinstance(port, bool) or not isinstance(port, int)):
-            raise InvalidInput("tcp_port must be a whole number (0 stops observing)")
-        sessions = data.get("sessions")
-        if sessions is not None and not isinstance(sessions, bool):
-            raise InvalidInput("sessions must be true or false")
-        return store.products.set_observation(name, administrator_of(data), tcp_port=port, sessions=sessions)
+    def change(store: Store, body: ObserveBody) -> Any:
+        return store.products.set_observation(
+            name, body.administrator_name(), tcp_port=body.tcp_port, sessions=body.sessions
+        )
 
-    return await admin_change(request, change)
+    return await admin_change(request, ObserveBody, change)
 
 
 async def delete_client(request: web.Request) -> web.Response:
     user = request.match_info["user"]
 
-    def change(store: Store, data: dict[str, Any]) -> Any:
-        return {"deleted": user, "products": store.clients.delete(user, administrator_of(data))}
+    def change(store: Store, body: AdminBody) -> Any:
+        deleted = store.clients.delete(user, body.administrator_name())
+        return ClientDeletedAnswer(deleted=user, products=deleted)
 
-    return await admin_change(request, change)
+    return await admin_change(request, AdminBody, change)
 
 
 async def add_group(request: web.Request) -> web.Response:
-    def change(store: Store, data: dict[str, Any]) -> Any:
-        return store.groups.add(
-            data.get("name"), data.get("licenses"), administrator_of(data), data.get("description", "")
-        )
+    def change(store: Store, body: GroupAddBody) -> Any:
+        return store.groups.add(body.name, body.licenses, body.administrator_name(), body.description)
 
-    return await admin_change(request, change)
+    return await admin_change(request, GroupAddBody, change)
 
 
 async def remove_group(request: web.Request) -> web.Response:
     name = request.match_info["name"]
-    return await admin_change(request, lambda store, data: store.groups.remove(name, administrator_of(data)))
+    return await admin_change(
+        request, AdminBody, lambda store, body: store.groups.remove(name, body.administrator_name())
+    )
 
 
 async def group_members(request: web.Request) -> web.Response:
     name = request.match_info["name"]
 
-    def change(store: Store, data: dict[str, Any]) -> Any:
-        operation = data.get("operation")
-        users = data.get("users")
-        if not isinstance(users, list):
-            raise InvalidInput("users must be a list of user names")
-        if operation == "add":
-            return store.groups.add_members(name, users, administrator_of(data))
-        if operation == "remove":
-            return store.groups.remove_members(name, users, administrator_of(data))
-        raise InvalidInput("operation must be add or remove")
+    def change(store: Store, body: GroupMembersBody) -> Any:
+        if body.operation == "add":
+            return store.groups.add_members(name, body.users, body.administrator_name())
+        return store.groups.remove_members(name, body.users, body.administrator_name())
 
-    return await admin_change(request, change)
+    return await admin_change(request, GroupMembersBody, change)
 
 
 async def reset(request: web.Request) -> web.Response:
-    def change(store: Store, data: dict[str, Any]) -> Any:
-        target = data.get("target")
-        if not isinstance(target, str):
-            raise InvalidInput("target must be usage, groups, history or all")
-        store.reset(target, administrator_of(data))
-        return {"reset": target}
+    def change(store: Store, body: ResetBody) -> Any:
+        store.reset(body.target, body.administrator_name())
+        return ResetAnswer(reset=body.target)
 
-    return await admin_change(request, change)
+    return await admin_change(request, ResetBody, change)
 
 
 async def update_group(request: web.Request) -> web.Response:
     name = request.match_info["name"]
 
-    def change(store: Store, data: dict[str, Any]) -> Any:
+    def change(store: Store, body: GroupUpdateBody) -> Any:
         return store.groups.update(
             name,
-            administrator_of(data),
-            new_name=data.get("new_name"),
-            licenses=data.get("licenses"),
-            description=data.get("description"),
+            body.administrator_name(),
+            new_name=body.new_name,
+            licenses=body.licenses,
+            description=body.description,
         )
 
-    return await admin_change(request, change)
+    return await admin_change(request, GroupUpdateBody, change)
 
 
 async def set_replication(request: web.Request) -> web.Response:
-    def change(store: Store, data: dict[str, Any]) -> Any:
+    def change(store: Store, body: ReplicationBody) -> Any:
         current = store.replication.get()
-        texts = {}
-        for key in ("master", "enterprise_server", "frequency", "start_at"):
-            value = data.get(key, getattr(current, key))
-            if not isinstance(value, str):
-                raise InvalidInput(f"{key} must be text")
-            texts[key] = value
-        wanted = ReplicationSettings(
-            master=texts["master"],
-            enterprise_server=texts["enterprise_server"],
-            frequency=texts["frequency"],
-            start_at=texts["start_at"],
-            every_hours=data.get("every_hours", current.every_hours),
-        )
-        return store.replication.set(wanted, administrator_of(data))
 
-    return await admin_change(request, change)
+        def given(key: str) -> Any:  # a field left out keeps its value
+            value = getattr(body, key)
+            return getattr(current, key) if value is UNSET else value
+
+        wanted = ReplicationSettings(
+            master=given("master"),
+            enterprise_server=given("enterprise_server"),
+            frequency=given("frequency"),
+            start_at=given("start_at"),
+            every_hours=given("every_hours"),
+        )
+        return store.replication.set(wanted, body.administrator_name())
+
+    return await admin_change(request, ReplicationBody, change)
 
 
 async def shutdown(request: web.Request) -> web.Response:
@@ -237,4 +221,4 @@ async def shutdown(request: web.Request) -> web.Response:
     await request.read()
     # Stop after this answer is on its way, so the caller sees it and the connection is not pending.
     asyncio.get_running_loop().call_soon(service.request_stop)
-    return reply({"stopping": True})
+    return reply(StoppingAnswer())

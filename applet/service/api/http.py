@@ -16,7 +16,7 @@ from applet.domain.errors import (
     ModeChangeRefused,
     UnknownProduct,
 )
-from applet.domain.validation import clean_name
+from applet.service.api.bodies import BodyType, typed_body
 from applet.service.leases import KeyConflict, LeaseNotFound, TooManyLeases
 from applet.service.logs import service_logger
 from applet.service.tokens import Role
@@ -144,10 +144,11 @@ def require_role(request: web.Request, needed: Role) -> None:
         raise web.HTTPForbidden(reason="this operation needs the admin token")
 
 
-async def read_body(request: web.Request) -> dict[str, Any]:
+async def read_body(request: web.Request, body_type: type[BodyType]) -> BodyType:
+    """The request's body as ``body_type`` (an empty body is ``{}``); :class:`InvalidInput` otherwise."""
     raw = await request.read()
     if not raw:
-        return {}
+        return typed_body({}, body_type)
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
@@ -156,23 +157,7 @@ async def read_body(request: web.Request) -> dict[str, Any]:
         raise InvalidInput(f"the body is {detail}") from None
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object")
-    return data
-
-
-def flag(data: dict[str, Any], key: str) -> bool:
-    value = data.get(key, False)
-    if not isinstance(value, bool):
-        raise InvalidInput(f"{key} must be true or false")
-    return value
-
-
-def optional_text(data: dict[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidInput(f"{key} must be text")
-    return value
+    return typed_body(data, body_type)
 
 
 def int_query(request: web.Request, key: str, default: int | None = None) -> int | None:
@@ -190,8 +175,3 @@ def limit_query(request: web.Request, default: int = 1000) -> int:
     if not 1 <= value <= MAX_LIST:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIST}")
     return value
-
-
-def administrator_of(data: dict[str, Any]) -> str:
-    value = data.get("administrator")
-    return clean_name(value, "administrator") if value is not None else "api"

@@ -2,21 +2,20 @@
 and the health probe; the admin's list of leases."""
 
 import time
-from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 
 from applet.domain.errors import InvalidInput
 from applet.domain.proof import API_VERSION, service_proof, valid_nonce
-from applet.service.api.http import SERVICE, flag, limit_query, optional_text, read_body, reply
+from applet.service.api.answers import DeniedAnswer, FreedAnswer, HealthAnswer, HelloAnswer
+from applet.service.api.bodies import LicenseRequestBody
+from applet.service.api.http import SERVICE, limit_query, read_body, reply
 from applet.service.broker import Denial
-from applet.service.settings import positive_seconds
 
 
 async def health(request: web.Request) -> web.Response:
     """Liveness without a token (for probes): no counts, no names."""
-    return reply({"status": "ok"})
+    return reply(HealthAnswer())
 
 
 async def hello(request: web.Request) -> web.Response:
@@ -31,60 +30,18 @@ async def hello(request: web.Request) -> web.Response:
         raise InvalidInput("cannot tell which port this connection reached")
     port = int(sockname[1])
     return reply(
-        {
-            "service": "License Logging",
-            "api_version": API_VERSION,
-            "client_proof": service_proof(service.tokens.client, nonce, port),
-            "admin_proof": service_proof(service.tokens.admin, nonce, port),
-        }
-    )
-
-
-@dataclass(frozen=True)
-class LicenseRequestBody:
-    """The body of ``POST /v1/licenses``, checked; names and the idempotency key are the broker's to check."""
-
-    product: str
-    user: object
-    client: object
-    admin: bool
-    idempotency_key: object
-    lease_seconds: float | None
-    version: str | None
-
-    @classmethod
-    def parse(cls, data: dict[str, Any], max_lease_seconds: float) -> "LicenseRequestBody":
-        """Raise :class:`InvalidInput` for a field of the wrong type or out of range."""
-        product = data.get("product")
-        if not isinstance(product, str):
-            raise InvalidInput("product is required (text)")
-        version = optional_text(data, "version")
-        if version is not None and len(version) > 128:
-            raise InvalidInput("version is longer than 128 characters")
-        lease_seconds = data.get("lease_seconds")
-        if lease_seconds is not None:
-            if isinstance(lease_seconds, bool) or not isinstance(lease_seconds, int | float):
-                raise InvalidInput("lease_seconds must be a number")
-            lease_seconds = positive_seconds(lease_seconds, "lease_seconds")
-            if lease_seconds > max_lease_seconds:
-                raise InvalidInput(
-                    f"lease_seconds must be at most {max_lease_seconds:g} "
-                    "(the service's maximum lease length)"
-                )
-        return cls(
-            product=product,
-            user=data.get("user"),
-            client=data.get("client"),
-            admin=flag(data, "admin"),
-            idempotency_key=data.get("idempotency_key"),
-            lease_seconds=lease_seconds,
-            version=version.strip() if version else None,
+        HelloAnswer(
+            service="License Logging",
+            api_version=API_VERSION,
+            client_proof=service_proof(service.tokens.client, nonce, port),
+            admin_proof=service_proof(service.tokens.admin, nonce, port),
         )
+    )
 
 
 async def request_license(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
-    body = LicenseRequestBody.parse(await read_body(request), service.settings.max_lease_seconds)
+    body = (await read_body(request, LicenseRequestBody)).within(service.settings.max_lease_seconds)
     now = time.monotonic()
     result = service.broker.request(
         body.product,
@@ -98,13 +55,9 @@ async def request_license(request: web.Request) -> web.Response:
     )
     if isinstance(result, Denial):
         return reply(
-            {
-                "granted": False,
-                "product": result.product,
-                "reason": result.reason,
-                "in_use": result.in_use,
-                "limit": result.limit,
-            }
+            DeniedAnswer(
+                product=result.product, reason=result.reason, in_use=result.in_use, limit=result.limit
+            )
         )
     document = result.as_dict(now)
     document["granted"] = True
@@ -122,7 +75,7 @@ async def heartbeat(request: web.Request) -> web.Response:
 async def free(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     lease = service.broker.free(request.match_info["handle"])
-    return reply({"freed": lease.handle, "product": lease.product})
+    return reply(FreedAnswer(freed=lease.handle, product=lease.product))
 
 
 async def show_lease(request: web.Request) -> web.Response:
