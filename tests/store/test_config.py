@@ -148,3 +148,18 @@ def test_the_windows_service_uses_the_configured_machine_wide_store(tmp_path: Pa
     _write(machine_config_file(), f'data_dir = "{tmp_path / "server-store"}"\n')
     assert service_data_dir(None) == tmp_path / "server-store"
     assert service_data_dir(str(tmp_path / "flag")) == tmp_path / "flag"
+
+
+def test_machine_wide_file_on_windows_is_in_program_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from applet.store.paths import machine_wide_dir
+
+    monkeypatch.delenv("LLS_MACHINE_CONFIG")
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setenv("PROGRAMDATA", str(tmp_path / "ProgramData"))
+    assert machine_config_file() == tmp_path / "ProgramData" / "Licensing" / "licensing.toml"
+    # Beside the machine-wide store's default folder, as /etc/licensing is beside /var/lib/licensing.
+    assert machine_config_file().parent == machine_wide_dir()
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert machine_config_file() == Path("/etc/licensing/licensing.toml")
