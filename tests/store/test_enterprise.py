@@ -181,6 +181,36 @@ def test_overlapping_users_take_one_enterprise_license_each(enterprise: Enterpri
     assert licensed == {"alice", "bob"}
 
 
+def test_new_users_of_one_batch_are_licensed_in_order_of_first_use_until_the_pool_runs_out(
+    enterprise: EnterpriseStore,
+) -> None:
+    secret = enterprise.enroll("S1")
+    minute = "2026-01-01T10:0{}:00+00:00".format
+    uses = [use("dave", when=minute(3)), use("carol", when=minute(1)), use("Bob", when=minute(2))]
+    first = batch("S1", 1, purchases=[buy(1, 2)], seat_uses=[*uses, use("erin", when=minute(4))])
+    result = enterprise.ingest(first, secret)
+    assert result.unlicensed == {"Exchange": ["dave", "erin"]}
+    assert pool(enterprise) == {"purchased": 2, "allocated": 2, "unlicensed": 2, "users": 4}
+    seats = "SELECT user_name, arrival, licensed_order, first_used, last_used FROM ent_seats ORDER BY arrival"
+    assert [row[:3] for row in enterprise.db.execute(seats)] == [
+        ("carol", 0, 1),
+        ("Bob", 1, 2),
+        ("dave", 2, None),
+        ("erin", 3, None),
+    ]
+    # Known users only move their first and last use; nobody new, nobody relicensed.
+    earlier, later = "2026-01-01T09:00:00+00:00", minute(9)
+    moves = [use("bob", when=earlier), use("erin", when=later)]
+    assert enterprise.ingest(batch("S1", 2, seat_uses=moves), secret).unlicensed == {}
+    assert [row[3:] for row in enterprise.db.execute(seats)] == [
+        (minute(1), minute(1)),
+        (earlier, minute(2)),
+        (minute(3), minute(3)),
+        (minute(4), later),
+    ]
+    assert pool(enterprise) == {"purchased": 2, "allocated": 2, "unlicensed": 2, "users": 4}
+
+
 def test_per_server_licenses_stay_with_their_server(enterprise: EnterpriseStore) -> None:
     secret = enterprise.enroll("S1")
     product = {

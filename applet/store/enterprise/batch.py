@@ -133,6 +133,15 @@ class Batch:
         return document
 
 
+class CaseFolded(dict[str, str]):
+    """Names to their keys (``casefold``, as the master keys rows), each folded once: a batch repeats a
+    few origins and products on every row."""
+
+    def __missing__(self, name: str) -> str:
+        key = self[name] = name.casefold()
+        return key
+
+
 def parse_batch(document: object, now: datetime | None = None) -> Batch:
     """Check a batch document and return it parsed; :class:`InvalidInput` says what is wrong."""
     if not isinstance(document, dict):
@@ -151,6 +160,7 @@ def parse_batch(document: object, now: datetime | None = None) -> Batch:
         raise InvalidInput(f"the batch is dated {created}, in the future of the master's clock")
     batch = Batch(server, seq, created)
     origins: set[str] = set()  # origin names already checked (a batch has few, repeated on every row)
+    times: set[str] = set()  # the same for times (a server's uses share a few hundred minutes at most)
     total = 0
     for kind, fields in ROW_FIELDS.items():
         items = document.get(kind, [])
@@ -159,11 +169,13 @@ def parse_batch(document: object, now: datetime | None = None) -> Batch:
         total += len(items)
         if total > MAX_BATCH_ROWS:
             raise InvalidInput(f"a batch holds at most {MAX_BATCH_ROWS} rows")
-        batch.rows[kind] = [_row(kind, fields, item, origins) for item in items]
+        batch.rows[kind] = [_row(kind, fields, item, origins, times) for item in items]
     return batch
 
 
-def _row(kind: str, fields: tuple[tuple[str, type], ...], item: object, origins: set[str]) -> tuple[Any, ...]:
+def _row(
+    kind: str, fields: tuple[tuple[str, type], ...], item: object, origins: set[str], times: set[str]
+) -> tuple[Any, ...]:
     if not isinstance(item, dict):
         raise InvalidInput(f"a {kind} row must be an object")
     values: list[Any] = []
@@ -193,8 +205,9 @@ def _row(kind: str, fields: tuple[tuple[str, type], ...], item: object, origins:
     if kind == "groups" and not row[1].strip():
         raise InvalidInput("groups: the group name must not be empty")
     if kind == "seat_uses":
-        _time(row[3], "seat_uses.first_used")
-        _time(row[4], "seat_uses.last_used")
+        for at, what in ((3, "seat_uses.first_used"), (4, "seat_uses.last_used")):
+            if row[at] not in times:
+                times.add(_time(row[at], what))
     if row[0] not in origins:
         clean_server_name(row[0])
         origins.add(row[0])

@@ -15,7 +15,7 @@ from typing import Any
 from applet.domain.errors import InvalidInput
 from applet.domain.replication import clean_server_name
 from applet.store.database import utc_now
-from applet.store.enterprise.batch import Batch
+from applet.store.enterprise.batch import Batch, CaseFolded
 from applet.store.enterprise.dialect import Connection, connect
 from applet.store.enterprise.pools import IngestResult, allocate, effective_groups
 from applet.store.enterprise.schema import migrate
@@ -302,9 +302,9 @@ class EnterpriseStore:
         if seat_uses:
             # Keyed as the table is (a batch naming a user twice keeps the last), then merged in one
             # statement. The origin is authoritative for its own rows: a later batch replaces.
+            folded = CaseFolded()
             staged = {
-                (o.casefold(), p.casefold(), u.casefold()): (u, f, last, c)
-                for o, p, u, f, last, c in seat_uses
+                (folded[o], folded[p], u.casefold()): (u, f, last, c) for o, p, u, f, last, c in seat_uses
             }
             db.stage([(*key, *values) for key, values in staged.items()])
             db.execute(

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from applet.domain.counting import PerSeatAllocator
-from applet.store.enterprise.batch import Batch
+from applet.store.enterprise.batch import Batch, CaseFolded
 from applet.store.enterprise.dialect import Connection
 
 
@@ -97,7 +97,7 @@ def _group_changes(before: Groups, after: Groups) -> tuple[set[str], dict[str, s
 def allocate(db: Connection, batch: Batch, result: IngestResult, before: Groups | None) -> None:
     """Settle the enterprise Per Seat pools the batch touches (see the package docstring)."""
     names: dict[str, str] = {}
-    for _origin, product, *_rest in batch.rows.get("seat_uses", []):
+    for product in dict.fromkeys(row[1] for row in batch.rows.get("seat_uses", [])):
         names.setdefault(product.casefold(), product)
     used = set(names)
     resettle: set[str] = set()
@@ -141,12 +141,18 @@ def allocate(db: Connection, batch: Batch, result: IngestResult, before: Groups 
         for product_key in sorted(settle):
             pools[product_key] = _resettle(db, product_key, pools[product_key], groups, waiting, joining)
     if used:
-        # Per (product, user) of the batch: its first and last use (several origins may name one).
-        staged: dict[tuple[str, str], tuple[str, str]] = {}
+        # Per (product, user) of the batch: its name and its first and last use (several origins may
+        # name one).
+        staged: dict[tuple[str, str], tuple[str, str, str]] = {}
+        folded = CaseFolded()
         for _origin, product, user, first, last, _count in batch.rows["seat_uses"]:
-            key = (product.casefold(), user.casefold())
+            key = (folded[product], user.casefold())
             seen = staged.get(key)
-            staged[key] = (first, last) if seen is None else (min(seen[0], first), max(seen[1], last))
+            staged[key] = (
+                (user, first, last)
+                if seen is None
+                else (min(seen[0], user), min(seen[1], first), max(seen[2], last))
+            )
         _new_users(db, pools, result, names, staged, groups)
     for product_key, (purchased, allocated, users, arrival, order, unlicensed) in pools.items():
         db.execute(
@@ -248,21 +254,26 @@ def _new_users(
     pools: dict[str, list[int]],
     result: IngestResult,
     names: dict[str, str],
-    staged: dict[tuple[str, str], tuple[str, str]],
+    staged: dict[tuple[str, str], tuple[str, str, str]],
     groups: Groups | None,
 ) -> None:
     """Users of the staged uses new to the enterprise: licensed while the pool has licenses free.
 
     The staged uses also move the first and last use of the users already known.
     """
+    # The staged users the enterprise knows already: a join on ent_seats' key, few rows while
+    # catching up. (Grouping the staged rows in SQL to pick the new ones cost more than all the
+    # other statements of a batch together.)
+    known = set(
+        db.execute(
+            "SELECT s.product_key, s.user_key FROM ent_stage s JOIN ent_seats e "
+            "ON e.product_key = s.product_key AND e.user_key = s.user_key"
+        )
+    )
     new: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
-    for product_key, user_key, user_name, first, last in db.execute(
-        "SELECT s.product_key, s.user_key, MIN(s.user_name), MIN(s.first_used), MAX(s.last_used) "
-        "FROM ent_stage s WHERE NOT EXISTS (SELECT 1 FROM ent_seats e "
-        "WHERE e.product_key = s.product_key AND e.user_key = s.user_key) "
-        "GROUP BY s.product_key, s.user_key"
-    ):
-        new[product_key].append((user_key, user_name, first, last))
+    for (product_key, user_key), (user_name, first, last) in staged.items():
+        if (product_key, user_key) not in known:
+            new[product_key].append((user_key, user_name, first, last))
     if new and groups is None and db.execute("SELECT 1 FROM ent_groups WHERE licenses > 0 LIMIT 1"):
         groups = effective_groups(db)
     inserts: list[tuple[str, str, str, int, int | None, str, str]] = []
@@ -284,9 +295,14 @@ def _new_users(
         # new holder is licensed when it fits in what is free).
         allocator = PerSeatAllocator(max(purchased - allocated, 0))
         unlicensed = []
+        free = allocator.free
         for offset, (user_key, user_name, first, last) in enumerate(users):
-            decision = allocator.use(user_key)
-            licensed_order = None if decision.licensed_order is None else order + decision.licensed_order - 1
+            licensed_order = None
+            if free:  # none free: every later new holder waits (the rule), no need to ask
+                decision = allocator.use(user_key)
+                free = allocator.free
+                if decision.licensed_order is not None:
+                    licensed_order = order + decision.licensed_order - 1
             if licensed_order is None:
                 unlicensed.append(user_name)
             inserts.append((product_key, user_key, user_name, arrival + offset, licensed_order, first, last))
@@ -332,11 +348,10 @@ def _new_users(
             result.over[names[product_key]] = (pools[product_key][2], pools[product_key][0])
     # Users already known: move their first and last use (keyed updates; a set-based UPDATE ... FROM
     # the staging table was planned as a scan of all of ent_seats, slower with every batch).
-    added = {(row[0], row[1]) for row in inserts}
     moved = [
         (first, last, product_key, user_key, first, last)
-        for (product_key, user_key), (first, last) in staged.items()
-        if (product_key, user_key) not in added
+        for (product_key, user_key), (_name, first, last) in staged.items()
+        if (product_key, user_key) in known
     ]
     if moved:
         db.executemany(
