@@ -38,6 +38,14 @@ _SUMMARY_COLUMNS = """
 """
 
 
+# The columns of a usage row, as SeatClientRecord takes them; and the same as the JSON object of its
+# as_dict() (same keys, same order), for pages SQLite encodes itself.
+_USAGE_COLUMNS = "c.user, p.name, g.name, c.first_used, c.last_used, c.usage_count, c.licensed"
+_USAGE_JSON = """json_object('user', c.user, 'product', p.name, 'group', g.name, 'first_used', c.first_used,
+    'last_used', c.last_used, 'usage_count', c.usage_count,
+    'licensed', CASE WHEN c.licensed THEN json('true') ELSE json('false') END)"""
+
+
 def like_pattern(text: str) -> str:
     """A ``LIKE ... ESCAPE '\\'`` pattern matching ``text`` anywhere (``%`` and ``_`` taken literally)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -119,26 +127,8 @@ class ClientRepository(Repository):
         self, product: str | None = None, user: str | None = None, limit: int | None = None
     ) -> list[SeatClientRecord]:
         """Usage rows, by user then product, optionally filtered."""
-        sql = """
-            SELECT c.user, p.name, g.name, c.first_used, c.last_used, c.usage_count, c.licensed
-            FROM seat_clients c JOIN products p ON p.id = c.product_id
-            LEFT JOIN license_groups g ON g.id = c.group_id
-        """
-        where: list[str] = []
-        parameters: list[object] = []
         with self.db.errors():
-            if product is not None:
-                where.append("c.product_id = ?")
-                parameters.append(self.product_id(self.connection, product))
-            if user is not None:
-                where.append("c.user = ?")
-                parameters.append(user)
-            if where:
-                sql += " WHERE " + " AND ".join(where)
-            sql += " ORDER BY c.user, p.name"
-            if limit is not None:
-                sql += " LIMIT ?"
-                parameters.append(limit)
+            sql, parameters = self._usage_query(_USAGE_COLUMNS, product, user, limit)
             rows = self.connection.execute(sql, parameters).fetchall()
         return [
             SeatClientRecord(
@@ -152,6 +142,44 @@ class ClientRepository(Repository):
             )
             for row in rows
         ]
+
+    def usage_json(
+        self, product: str | None = None, user: str | None = None, limit: int | None = None
+    ) -> bytes:
+        """The rows of :meth:`usage` as the JSON array of their ``as_dict()``, built by SQLite.
+
+        The service answers ``GET /v1/clients`` with it: SQLite builds each row's object without
+        holding Python's GIL, where making records and encoding them held it for ~0.1 s per
+        10,000-row page and so delayed license requests under a flood of large reads.
+        """
+        with self.db.errors():
+            sql, parameters = self._usage_query(_USAGE_JSON, product, user, limit)
+            objects = [row[0] for row in self.connection.execute(sql, parameters).fetchall()]
+        return ("[" + ",".join(objects) + "]").encode()
+
+    def _usage_query(
+        self, columns: str, product: str | None, user: str | None, limit: int | None
+    ) -> tuple[str, list[object]]:
+        sql = f"""
+            SELECT {columns}
+            FROM seat_clients c JOIN products p ON p.id = c.product_id
+            LEFT JOIN license_groups g ON g.id = c.group_id
+        """
+        where: list[str] = []
+        parameters: list[object] = []
+        if product is not None:
+            where.append("c.product_id = ?")
+            parameters.append(self.product_id(self.connection, product))
+        if user is not None:
+            where.append("c.user = ?")
+            parameters.append(user)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY c.user, p.name"
+        if limit is not None:
+            sql += " LIMIT ?"
+            parameters.append(limit)
+        return sql, parameters
 
     def summaries(self, product: str | None = None) -> list[ClientSummary]:
         """One row per user: licensed and unlicensed usage, products used, last use."""

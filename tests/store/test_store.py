@@ -5,6 +5,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+import orjson
 import pytest
 
 from applet.domain.compliance import Compliance
@@ -19,7 +20,7 @@ from applet.domain.products import LicenseMode
 from applet.store import DatabaseCorrupt, DatabaseLocked, DatabaseTooNew, DataFolderUnwritable, Store
 from applet.store.paths import resolve_paths
 from applet.store.products import ConcurrentChange
-from applet.store.records import ReplicationSettings, SeatUsage
+from applet.store.records import ReplicationSettings, SeatClientRecord, SeatUsage
 from applet.store.schema import SCHEMA_VERSION, builtin_product_name
 
 ADMIN = "tester"
@@ -124,6 +125,32 @@ def test_a_stale_revision_is_a_concurrent_change(store: Store) -> None:
 
 def _use(store: Store, product_id: int, user: str, licensed: bool, group_id: int | None = None) -> None:
     store.clients.record_usage([SeatUsage(product_id, user, "2026-01-01T00:00:00+00:00", licensed, group_id)])
+
+
+def test_the_usage_page_sqlite_encodes_equals_the_records_encoded(store: Store) -> None:
+    # GET /v1/clients answers usage_json (built by SQLite); it must say what usage() says, in order.
+    mail = store.products.add("Mail", ADMIN, mode=LicenseMode.PER_SEAT, limit=3, agreed=True)
+    files = store.products.add("Files", ADMIN, mode=LicenseMode.PER_SEAT, limit=50, agreed=True)
+    lab = store.groups.add("Lab", 2, ADMIN)
+    users = ["zoë", 'quote"and\\back', "ann", "Émile", "bob", "日本"] + [
+        f"user{n:03d}" for n in range(40, 0, -1)
+    ]
+    for number, user in enumerate(users):
+        _use(store, files.product_id, user, number % 3 != 0, lab.group_id if number % 5 == 0 else None)
+        if number % 2:
+            _use(store, mail.product_id, user, number < 8)
+            _use(store, mail.product_id, user, number < 8)
+
+    def encoded(rows: list[SeatClientRecord]) -> bytes:
+        return orjson.dumps([row.as_dict() for row in rows])
+
+    for product, user, limit in ((None, None, None), (None, None, 7), ("mail", None, None), (None, "ann", 5)):
+        page = store.clients.usage_json(product, user, limit)
+        assert orjson.loads(page) == orjson.loads(encoded(store.clients.usage(product, user, limit)))
+        assert page == encoded(store.clients.usage(product, user, limit))
+    assert store.clients.usage_json(user="nobody") == b"[]"
+    with pytest.raises(UnknownProduct):
+        store.clients.usage_json("Nothing")
 
 
 def test_per_seat_summary_and_rebalance_after_purchase_and_delete(store: Store) -> None:

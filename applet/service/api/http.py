@@ -82,10 +82,13 @@ def encode(data: Any) -> bytes:
 
 
 async def read_rows(service: ApiContext, query: Callable[[Any], Any]) -> web.Response:
-    """Rows from the store, read and encoded on the reader thread (see :mod:`applet.service.worker`)."""
+    """Rows from the store, read and encoded on the reader thread (see :mod:`applet.service.worker`);
+    a query may answer JSON bytes itself (a large page that SQLite encodes)."""
 
     def run(store: Any) -> bytes:
         rows = query(store)
+        if isinstance(rows, bytes):
+            return rows
         return encode(rows.as_dict() if hasattr(rows, "as_dict") else [row.as_dict() for row in rows])
 
     return web.Response(body=await service.worker.read(run), content_type=_JSON)

@@ -44,7 +44,7 @@ async def clients(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     product_name = request.query.get("product")
     limit = limit_query(request)
-    return await read_rows(service, lambda store: store.clients.usage(product_name, limit=limit))
+    return await read_rows(service, lambda store: store.clients.usage_json(product_name, limit=limit))
 
 
 async def history(request: web.Request) -> web.Response:
