@@ -3,9 +3,10 @@ refused with one 400 line naming the field (``quantity must be a whole number, n
 route code runs, and the same types yield the bodies' JSON Schema in ``GET /v1/openapi.json``
 (:mod:`.openapi`).
 
-Why msgspec: it checks a decoded body against a class in about a microsecond and generates JSON Schema
-(2020-12, the dialect of OpenAPI 3.1) from the very same classes, so the document cannot drift from
-what the service accepts. It is small (0.7 MB, no dependencies) and costs about 5 ms to import on top of
+Why msgspec: it checks a decoded body against its class in about 3 µs (a license request, measured on a
+loaded 2-core machine, where a request+free pair costs about 140 µs) and generates JSON Schema (2020-12,
+the dialect of OpenAPI 3.1) from the very same classes, so the document cannot drift from what the
+service accepts. It is small (0.7 MB, no dependencies) and costs about 5 ms to import on top of
 aiohttp; pydantic v2 does the same two things but costs about 110 ms to import and 9.6 MB (measured in
 one venv: ``from pydantic import BaseModel`` plus one model, against ``import msgspec`` plus one Struct).
 Plain dataclasses with our own checker and schema generator would be a second, hand-written copy of
