@@ -157,10 +157,12 @@ def service_data_dir(data_dir: str | None) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Install, remove, or host the service; returns the exit code."""
-    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    parser = build_parser()
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    # The service's modules never print (they log); this entry's one-line refusals go to stderr through
+    # its own argparse parser, like its usage errors.
     if sys.platform != "win32":
-        print("lls: error: --windows-service works only on Windows", file=sys.stderr)
-        return 2
+        parser.exit(2, "lls: error: --windows-service works only on Windows\n")
     data_dir = service_data_dir(args.data_dir)
     try:
         if args.action == "install":
@@ -168,19 +170,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.action == "remove":
             run_sc(remove_commands(), tolerate_first=True)
         else:
-            return _host(data_dir, args.port)
+            return _host(parser, data_dir, args.port)
     except ServiceControlError as error:
-        print(f"lls: error: {error}", file=sys.stderr)
-        return 1
+        parser.exit(1, f"lls: error: {error}\n")
     return 0
 
 
-def _host(data_dir: Path, port: int | None) -> int:
+def _host(parser: argparse.ArgumentParser, data_dir: Path, port: int | None) -> int:
     try:
         import servicemanager  # type: ignore[import-untyped]
     except ImportError:
-        print("lls: error: pywin32 is missing: pip install 'licensing[windows]'", file=sys.stderr)
-        return 1
+        parser.exit(1, "lls: error: pywin32 is missing: pip install 'licensing[windows]'\n")
     servicemanager.Initialize()
     servicemanager.PrepareToHostSingle(_service_class(data_dir, port))
     servicemanager.StartServiceCtrlDispatcher()
