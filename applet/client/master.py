@@ -102,6 +102,10 @@ class RemoteService:
         if not self._client.endpoint.token(admin=True):
             raise RemoteUnreachable(f"the administrator token file {self.token_file} is empty")
 
+    def copy(self) -> Self:
+        """Another connection to the same service with the same credential (for a second thread)."""
+        return type(self)(self.address, self.token_file, self._client.timeout, self.endpoint.tls_cert_file)
+
     @property
     def name(self) -> str:
         """The address as the administrator typed it (``HOST`` or ``HOST:PORT``)."""

@@ -175,7 +175,8 @@ class StoreGateway(QObject):
         self._closed = False
         self._pending = 0
         self._master: MasterClient | None = None
-        self._master_lane: ThreadPoolExecutor | None = None
+        # Per lane ("light", "heavy"): its thread and its own connection to the master.
+        self._master_lanes: dict[str, tuple[ThreadPoolExecutor, MasterClient]] = {}
         self._master_generation = 0
 
     @property
@@ -219,19 +220,24 @@ class StoreGateway(QObject):
     def connect_master(self, client: "MasterClient | None") -> None:
         """Read the enterprise from ``client``'s master from now on (None: only the local store).
 
-        The previous master's lane is let go without waiting (a request to a master that stopped
-        answering can take its whole timeout); its client is closed on that lane when its last job ends.
+        Two lanes, each with its own thread and connection: ``light`` (the ping, the servers, the
+        first pages) and ``heavy`` (counting a filter's rows: a million users take the master seconds,
+        which must not hold up the rest). The previous master's lanes are let go without waiting (a
+        request to a master that stopped answering can take its whole timeout); their clients are
+        closed on them when their last jobs end.
         """
-        old_client, old_lane = self._master, self._master_lane
+        old_lanes = self._master_lanes
         self._master_generation += 1
         self._master = client
-        self._master_lane = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="master") if client is not None else None
-        )
-        if old_lane is not None and old_client is not None:
+        self._master_lanes = {}
+        if client is not None:
+            for name, lane_client in (("light", client), ("heavy", client.copy())):
+                executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"master-{name}")
+                self._master_lanes[name] = (executor, lane_client)
+        for executor, lane_client in old_lanes.values():
             # Its jobs still queued run to their end (their results are dropped), then the close.
-            old_lane.submit(old_client.close)
-            old_lane.shutdown(wait=False)
+            executor.submit(lane_client.close)
+            executor.shutdown(wait=False)
 
     def probe_master(
         self, client: "MasterClient", done: Callable[[dict[str, Any]], None], failed: Failed
@@ -258,15 +264,20 @@ class StoreGateway(QObject):
         threading.Thread(target=work, name="remote-request", daemon=True).start()
 
     def submit_master(
-        self, job: Callable[["MasterClient"], Any], done: Done | None = None, failed: Failed | None = None
+        self,
+        job: Callable[["MasterClient"], Any],
+        done: Done | None = None,
+        failed: Failed | None = None,
+        lane: str = "light",
     ) -> None:
-        """Run ``job(master_client)`` on the master's lane; then ``done`` or ``failed`` on the UI thread.
+        """Run ``job(master_client)`` on a master's lane; then ``done`` or ``failed`` on the UI thread.
 
         Without a master, or after a switch to another one, nothing is run or delivered.
         """
-        client, lane, generation = self._master, self._master_lane, self._master_generation
-        if self._closed or client is None or lane is None:
+        generation = self._master_generation
+        if self._closed or lane not in self._master_lanes:
             return
+        executor, client = self._master_lanes[lane]
         self._pending += 1
 
         def current() -> bool:
@@ -281,7 +292,7 @@ class StoreGateway(QObject):
                 return
             self._deliver(lambda: self._finish(result, done if current() else None))
 
-        lane.submit(work)
+        executor.submit(work)
 
     def _deliver(self, call: Callable[[], None]) -> None:
         if not self._closed:

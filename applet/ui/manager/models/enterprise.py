@@ -48,6 +48,10 @@ class _MasterPagedModel(PagedTableModel):
     ) -> None:
         self.gateway.submit_master(job, done, failed)
 
+    def run_count(self, job: Callable[[Any], Any], done: Callable[[Any], None]) -> None:
+        # Counting a million users takes the master seconds: on its own lane and connection.
+        self.gateway.submit_master(job, done, lambda error: None, lane="heavy")
+
 
 class EnterpriseHistoryModel(_MasterPagedModel):
     """Purchase History of every server, with the server that recorded each line."""

@@ -208,6 +208,10 @@ class PagedTableModel(ColumnsMixin, QAbstractTableModel):
 
         self.run_job(job, done, failed)
 
+    def run_count(self, job: Callable[[Any], Any], done: Callable[[Any], None]) -> None:
+        """Run a count job off the UI thread (a failed count leaves the total unknown)."""
+        self.run_job(job, done, lambda error: None)
+
     def _count(self, counter: CountQuery) -> None:
         query = self._query_generation
 
@@ -216,7 +220,7 @@ class PagedTableModel(ColumnsMixin, QAbstractTableModel):
                 self.total = total
                 self.total_changed.emit(total)
 
-        self.run_job(counter, done, lambda error: None)
+        self.run_count(counter, done)
 
     def _append(self, rows: list[Any]) -> None:
         if not rows:
