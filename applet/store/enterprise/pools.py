@@ -100,10 +100,10 @@ def allocate(db: Connection, batch: Batch, result: IngestResult, before: Groups 
     for product in dict.fromkeys(row[1] for row in batch.rows.get("seat_uses", [])):
         names.setdefault(product.casefold(), product)
     used = set(names)
-    resettle: set[str] = set()
+    repriced: set[str] = set()
     for _origin, _id, product, mode, *_rest in batch.rows.get("purchases", []):
         if mode == "per-seat":
-            resettle.add(product.casefold())
+            repriced.add(product.casefold())
             names.setdefault(product.casefold(), product)
     deleted: set[tuple[str, str]] = set()
     for _origin, product, user in batch.rows.get("deletions", []):
@@ -133,9 +133,9 @@ def allocate(db: Connection, batch: Batch, result: IngestResult, before: Groups 
         )[0]
         pools[product_key] = [int(value) for value in row]
     settle = _forget_deleted(db, deleted) | ({key for key in pools} if waiting or joining else set())
-    # A purchase settles the pool only when the total changed (a server catching up sends its ledger
-    # again and again with new users; settling all the users each time would cost O(users) a batch).
-    settle |= {key for key in resettle if _purchased(db, key) != pools[key][0]}
+    # A purchase settles the pool (O(users)) only when the enterprise total changed: a purchase
+    # already stored (forwarded again by a master whose marks were reset) changes nothing.
+    settle |= {key for key in repriced if _purchased(db, key) != pools[key][0]}
     if settle:
         groups = groups or effective_groups(db)
         for product_key in sorted(settle):
