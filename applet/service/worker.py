@@ -8,7 +8,9 @@ with its own :class:`Store` connection (connections are not shared across thread
   administrative changes and reads the configuration;
 * the *reader* (:meth:`StoreWorker.read`) answers the API's listings (clients, events, history...).
   With WAL a reader never blocks the writer, so a flood of large reads cannot delay the once-a-second
-  writes (a ``kill -9`` then still loses at most about a second of usage).
+  writes (a ``kill -9`` then still loses at most about a second of usage). On Linux the reader runs
+  at a lower CPU priority (niceness +10): a flood of large reads takes what the event loop and the
+  writer leave, so license requests answer in time however many listings are asked for.
 
 A batch the store refuses (disk full, a damaged page, a long lock) is kept and retried with back-off
 (1 s doubling to 8 s), merged with the later ones; failures are counted and the time since when usage
@@ -17,6 +19,9 @@ is not saved is reported in ``status``. Nothing raised inside a write escapes.
 
 import asyncio
 import concurrent.futures
+import os
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -36,6 +41,23 @@ T = TypeVar("T")
 
 RETRY_FIRST = 1.0
 RETRY_MAX = 8.0
+READER_NICENESS = 10  # added to the service's own: listings yield the CPU to license requests
+
+
+def lower_reader_priority() -> None:
+    """On Linux, make the calling thread (the reader) yield the CPU to the service's other threads.
+
+    Linux gives each thread its own niceness (``setpriority`` on the thread id); elsewhere that call
+    would change the whole process, so nothing is done there.
+    """
+    if sys.platform != "linux":
+        return
+    thread = threading.get_native_id()
+    try:
+        niceness = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, niceness + READER_NICENESS))
+    except OSError as error:  # a sandbox may refuse it: reads then run at the normal priority
+        log.warning("cannot lower the reader thread's priority: %s", error)
 
 
 class StoreWorker:
@@ -45,7 +67,9 @@ class StoreWorker:
         self.paths = paths
         self.sinks = sinks
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="lls-store")
-        self._reader = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="lls-read")
+        self._reader = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="lls-read", initializer=lower_reader_priority
+        )
         self._store: Store | None = None
         self._read_store: Store | None = None
         self._carry = Batch()

@@ -1,12 +1,15 @@
 """Reads never delay the batched writes: under a flood of large reads a ``kill -9`` still loses at most
 about a second of usage (issue 10, defect 4)."""
 
+import sys
 import threading
 import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from applet.client.api import ServiceClient, ServiceError
 from applet.domain.products import LicenseMode
@@ -77,3 +80,28 @@ def test_kill_9_under_a_read_flood_loses_at_most_about_a_second(
     oldest_lost = killed_at - min(lost) if lost else 0.0
     print(f"\n{len(reads)} large reads, {len(uses)} uses; lost {len(lost)} from the last {oldest_lost:.2f} s")
     assert oldest_lost <= MAX_LOST_SECONDS
+
+
+def _niceness_of_threads(pid: int) -> set[int]:
+    # /proc/PID/task/TID/stat: field 19 is the nice value (counted after the command's parenthesis).
+    return {
+        int(stat.read_text().rsplit(")", 1)[1].split()[16])
+        for stat in Path(f"/proc/{pid}/task").glob("*/stat")
+    }
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread niceness is Linux's")
+def test_the_reader_thread_yields_the_cpu_to_license_requests(
+    start_service: Callable[..., Any], data_dir: Path
+) -> None:
+    service = start_service()
+    pid = service.process.pid
+    own = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+    with urllib.request.urlopen(
+        urllib.request.Request(
+            service.url + "/v1/clients", headers={"Authorization": f"Bearer {service.token()}"}
+        ),
+        timeout=10,
+    ) as response:
+        assert response.status == 200  # the reader thread exists once it has read
+    assert _niceness_of_threads(pid) == {own, min(19, own + 10)}
