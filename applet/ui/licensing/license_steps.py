@@ -8,7 +8,7 @@ Licenses first reads the product's certificates through the dialog's store gatew
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDialog
@@ -29,7 +29,13 @@ class LicenseSteps(QObject):
 
     def __init__(self, dialog: "ChooseLicensingModeDialog") -> None:
         super().__init__(dialog)
-        self.dialog = dialog
+
+    @property
+    def dialog(self) -> "ChooseLicensingModeDialog":
+        """The dialog these steps belong to: their Qt parent. (Not kept in an attribute: a Python
+        reference cycle between a widget and its child leaves their deletion to the garbage collector,
+        at any moment, which PySide does not survive.)"""
+        return cast("ChooseLicensingModeDialog", self.parent())
 
     def open_child(self, dialog: QDialog, on_accept: Callable[[QDialog], None]) -> None:
         """Open ``dialog`` window-modal; ``on_accept(dialog)`` runs when it is accepted."""
