@@ -157,6 +157,8 @@ class Replication:
             service.settings.enterprise_database, paths.data_dir, self.identity, instance
         )
         self._send_lock = asyncio.Lock()
+        # The periodic job and `lls replication now` both enter the master's own data: one at a time.
+        self._own_lock = asyncio.Lock()
 
     def tasks(self, loop: asyncio.AbstractEventLoop) -> list["asyncio.Task[None]"]:
         """The periodic jobs: the scheduled sender and the master's own data."""
@@ -200,7 +202,16 @@ class Replication:
                 await self.replicate_now()
 
     async def replicate_now(self) -> dict[str, Any]:
-        """Send every pending batch to the master; what was sent. Raises :class:`ReplicationFailed`."""
+        """Send every pending batch to the master; what was sent. Raises :class:`ReplicationFailed`.
+
+        On a master, its own data enters its enterprise database first, so that after "now" its pool
+        counts every use made here until then, not only those of the last periodic run.
+        """
+        try:
+            await self.ingest_own()
+        except Exception:
+            # The periodic job enters it again in SELF_INTERVAL; sending must not wait for that.
+            log.exception("lls service: this master's own data could not enter its enterprise database")
         async with self._send_lock:
             master = ""
             try:
@@ -334,6 +345,10 @@ class Replication:
         """
         if not self.enterprise.active:
             return
+        async with self._own_lock:
+            await self._ingest_own_batches()
+
+    async def _ingest_own_batches(self) -> None:
         name = await self.enterprise.call(lambda store: store.self_name)
         while True:
             document = await self.service.worker.call(lambda store: prepare_batch(store, name, SELF))
