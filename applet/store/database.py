@@ -19,6 +19,14 @@ DEFAULT_BUSY_TIMEOUT = 5.0
 EMPTY_FILE_CHECKS = 6
 
 
+def configured_busy_timeout() -> float:
+    """Seconds a writer waits for another's lock: ``$LLS_BUSY_TIMEOUT``, else (unset or not a number) 5 s."""
+    try:
+        return float(os.environ.get("LLS_BUSY_TIMEOUT", DEFAULT_BUSY_TIMEOUT))
+    except ValueError:
+        return DEFAULT_BUSY_TIMEOUT
+
+
 class StoreError(Exception):
     """The store cannot be used: an environment fault, not a bad request."""
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from applet.domain.errors import InvalidInput
 from applet.domain.events import EventId
-from applet.store.database import DEFAULT_BUSY_TIMEOUT, Database
+from applet.store.database import DEFAULT_BUSY_TIMEOUT, Database, configured_busy_timeout
 from applet.store.paths import DataPaths, resolve_paths
 from applet.store.repository import Repository
 from applet.store.schema import MIGRATIONS
@@ -107,10 +107,7 @@ class Store:
         else 5 s.
         """
         if busy_timeout is None:
-            try:
-                busy_timeout = float(os.environ.get("LLS_BUSY_TIMEOUT", DEFAULT_BUSY_TIMEOUT))
-            except ValueError:
-                busy_timeout = DEFAULT_BUSY_TIMEOUT
+            busy_timeout = configured_busy_timeout()
         return cls(resolve_paths(data_dir), busy_timeout)
 
     def close(self) -> None:

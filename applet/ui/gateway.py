@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from applet.domain.errors import LicensingError
-from applet.store.database import StoreError
+from applet.store.database import StoreError, configured_busy_timeout
 from applet.store.paths import DataPaths
 
 if TYPE_CHECKING:
@@ -34,10 +34,6 @@ if TYPE_CHECKING:
     # on the worker thread that opens the store (_Lane.store), not on the UI thread.
     from applet.client.master import MasterClient
     from applet.store.store import Store
-
-# A writer waits this long for another program's lock before the window reports it (the UI never
-# waits: this is a worker thread).
-GUI_BUSY_TIMEOUT = 2.0
 
 Done = Callable[[Any], None]
 Failed = Callable[[Exception], None]
@@ -150,7 +146,8 @@ class StoreGateway(QObject):
         paths: the store's files.
         parent: the owner (the window), or None.
         busy_timeout: seconds a write waits for another program's lock before it fails (on the worker
-            thread: the UI keeps painting meanwhile).
+            thread: the UI keeps painting meanwhile); by default ``$LLS_BUSY_TIMEOUT``, as every other
+            user of the store waits.
         create: the first job may create the store (the applet on a new machine); License Manager
             creates it before its window instead.
 
@@ -165,11 +162,13 @@ class StoreGateway(QObject):
         self,
         paths: DataPaths,
         parent: QObject | None = None,
-        busy_timeout: float = GUI_BUSY_TIMEOUT,
+        busy_timeout: float | None = None,
         create: bool = False,
     ) -> None:
         super().__init__(parent)
         self.paths = paths
+        if busy_timeout is None:
+            busy_timeout = configured_busy_timeout()
         self._delivery = _Delivery()
         self._lanes = {name: _Lane(name, paths, busy_timeout, create) for name in ("light", "heavy")}
         self._closed = False

@@ -399,6 +399,38 @@ def test_a_locked_store_keeps_everything_typed(
     assert [line.quantity for line in lines] == [5]  # written exactly once
 
 
+def test_ok_waits_the_busy_timeout_the_store_is_configured_with(
+    qtbot: Any,
+    seeded: Store,
+    snapshot: Snapshot,
+    boxes: MessageBoxes,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The applet's gateway waits ``$LLS_BUSY_TIMEOUT`` for another program's write lock, as every
+    other store user does, not a timeout of its own (it used to wait 2 s whatever was configured)."""
+    monkeypatch.setenv("LLS_BUSY_TIMEOUT", "0.3")
+    configured = StoreGateway(seeded.paths)  # as the applet builds it: no timeout given
+    try:
+        dialog = open_dialog(qtbot, configured, product="SQL Server")
+        agree(qtbot, add_licenses(qtbot, dialog, "5", "configured", snapshot), snapshot, "agreement")
+        locker = sqlite3.connect(seeded.paths.database, isolation_level=None)
+        locker.execute("BEGIN EXCLUSIVE")  # another program holds the write lock
+        try:
+            started = time.monotonic()
+            with qtbot.waitSignal(dialog.not_saved, timeout=10_000):
+                click(qtbot, dialog.ok_button)
+            waited = time.monotonic() - started
+        finally:
+            locker.execute("ROLLBACK")
+            locker.close()
+        assert 0.25 <= waited < 1.5, waited  # about 0.3 s, well short of 2 s
+        assert boxes.seen[-1][1].startswith("The license store could not be written")
+        assert dialog.isVisible() and dialog.dirty_drafts() and dialog.connections.text() == "30"
+    finally:
+        configured.close()
+    assert seeded.products.get("SQL Server").concurrent_limit == 25
+
+
 def test_a_busy_store_never_freezes_the_dialog(
     qtbot: Any, seeded: Store, snapshot: Snapshot, boxes: MessageBoxes
 ) -> None:

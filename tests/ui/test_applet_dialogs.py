@@ -108,6 +108,21 @@ def test_replication_loads_off_the_ui_thread_showing_loading_meanwhile(
     assert dialog.every_hours.value() == 6
 
 
+def test_loaded_replication_keeps_no_blank_row_where_loading_was(
+    qtbot: Any, gateway: StoreGateway, snapshot: Snapshot
+) -> None:
+    """Once the settings are shown, "Loading…" takes no room: the dialog, sized while it was
+    loading, is no taller than its layout needs without the loading line."""
+    dialog = open_replication(qtbot, gateway)
+    snapshot(dialog, "replication-loaded-closed-up")
+    assert not dialog.status_label.isVisible()
+    assert dialog.height() <= dialog.sizeHint().height(), (dialog.height(), dialog.sizeHint())
+    layout = dialog.layout()
+    assert layout is not None
+    gap = dialog.buttons.geometry().top() - dialog.frequency_box.geometry().bottom() - 1
+    assert gap <= layout.spacing(), (gap, layout.spacing())
+
+
 def test_replication_every_hours_is_limited_to_1_to_72(
     qtbot: Any, gateway: StoreGateway, store: Store
 ) -> None:

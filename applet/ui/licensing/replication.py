@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QRadioButton,
@@ -158,15 +159,18 @@ class ReplicationDialog(GatewayDialog):
         frequency_layout.setColumnStretch(3, 1)
 
         self.buttons = ok_cancel_help_buttons(self, self.show_help)
-        # "Loading…" until the settings arrive, "Saving…" while OK's write is on its way.
+        # "Loading…" until the settings arrive, "Saving…" while OK's write is on its way. It sits
+        # beside the buttons, not on a row of its own, so hiding it leaves no blank row behind.
         self.status_label = QLabel(self.tr("Loading…"), self)
         self.status_label.setObjectName("replication_status_label")
+        button_row = QHBoxLayout()
+        button_row.addWidget(self.status_label)
+        button_row.addWidget(self.buttons, 1)
 
         layout = QVBoxLayout(self)
         layout.addWidget(master)
         layout.addWidget(frequency)
-        layout.addWidget(self.status_label)
-        layout.addWidget(self.buttons)
+        layout.addLayout(button_row)
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 60)
 
         self._resolver = _Resolver(self)

@@ -64,15 +64,21 @@ def test_new_license_refuses_a_negative_quantity_and_changes_nothing(
     assert seeded.ledger.history_count() == before
 
 
+@pytest.fixture
+def short_busy_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writes give up on another program's lock after 0.2 s (the store's ``$LLS_BUSY_TIMEOUT``, which
+    License Manager's gateway reads when the window opens)."""
+    monkeypatch.setenv("LLS_BUSY_TIMEOUT", "0.2")
+
+
+@pytest.mark.usefixtures("short_busy_timeout")
 def test_a_locked_store_keeps_the_dialog_and_what_was_typed(
     manager: ManagerWindow,
     seeded: Store,
     data_dir: Path,
     qtbot: QtBot,
     boxes: object,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("applet.ui.gateway.GUI_BUSY_TIMEOUT", 0.2)
     dialog = _open_new_license(manager, qtbot)
     dialog.product_box.setCurrentText("Web Server")
     qtbot.keyClicks(dialog.comment, "during a lock")
