@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QDialogButtonBox, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -134,19 +133,30 @@ def enterprise(services: Services, tmp_path: Path, qtbot: QtBot) -> dict[str, An
     }
 
 
-def _items(model: QStandardItemModel, kind: str) -> list[QStandardItem]:
-    found: list[QStandardItem] = []
+def _items(model: QAbstractItemModel, kind: str) -> list[QPersistentModelIndex]:
+    """Every row of ``kind`` in a tree, depth first (indexes that follow inserts and sorting)."""
+    found: list[QPersistentModelIndex] = []
 
-    def walk(parent: QStandardItem) -> None:
-        for row in range(parent.rowCount()):
-            child = parent.child(row, 0)
-            if child is not None:
-                if child.data(ITEM_KIND_ROLE) == kind:
-                    found.append(child)
-                walk(child)
+    def walk(parent: QModelIndex) -> None:
+        for row in range(model.rowCount(parent)):
+            child = model.index(row, 0, parent)
+            if child.data(ITEM_KIND_ROLE) == kind:
+                found.append(QPersistentModelIndex(child))
+            walk(child)
 
-    walk(model.invisibleRootItem())
+    walk(QModelIndex())
     return found
+
+
+def _children(index: QPersistentModelIndex, column: int = 0) -> list[QModelIndex]:
+    model = index.model()
+    parent = QModelIndex(index)
+    return [model.index(row, column, parent) for row in range(model.rowCount(parent))]
+
+
+def _first_kind(index: QPersistentModelIndex) -> object:
+    children = _children(index)
+    return children[0].data(ITEM_KIND_ROLE) if children else None
 
 
 def _select_domain(window: ManagerWindow, address: str, token: str) -> SelectDomainDialog:
@@ -183,20 +193,22 @@ def test_select_domain_shows_the_enterprise_in_the_four_tabs(
     qtmodeltester.check(tab.model)
     servers = {str(item.data(RECORD_ROLE)): item for item in _items(tab.model, "server")}
     assert {EAST, NT} <= set(servers)
-    domains = {item.text() for item in _items(tab.model, "site")}
+    domains = {item.data() for item in _items(tab.model, "site")}
     assert "east.example" in domains
     for name in (EAST, NT):
         item = servers[name]
-        tab.view.expand(item.parent().index())
-        tab.view.expand(item.index())
-        qtbot.waitUntil(lambda i=item: i.child(0, 0).data(ITEM_KIND_ROLE) == "product", timeout=10_000)
-        products = {item.child(r, 0).text(): item.child(r, 0) for r in range(item.rowCount())}
-        modes = {text: item.child(r, 1).text() for r, text in enumerate(products)}
+        tab.view.expand(item.parent())
+        tab.view.expand(QModelIndex(item))
+        qtbot.waitUntil(lambda i=item: _first_kind(i) == "product", timeout=10_000)
+        products = {child.data(): child for child in _children(item)}
+        modes = {
+            child.data(): mode.data() for child, mode in zip(_children(item), _children(item, 1), strict=True)
+        }
         assert modes["Exchange"] == "Per Seat" and modes["SQL Server"] == "Per Server"
         for product, mode in (("Exchange", LicenseMode.PER_SEAT), ("SQL Server", LicenseMode.PER_SERVER)):
-            shown = products[product].icon().pixmap(16, 16).toImage()
+            shown = products[product].data(Qt.ItemDataRole.DecorationRole).pixmap(16, 16).toImage()
             assert shown == mode_icon(mode).pixmap(16, 16).toImage()
-    state = servers[EAST].parent().child(servers[EAST].row(), 3).text()
+    state = servers[EAST].sibling(servers[EAST].row(), 3).data()
     assert state.startswith("Replicating · last ")
     qtmodeltester.check(tab.model)
     window.resize(1000, 620)
@@ -230,13 +242,9 @@ def test_select_domain_shows_the_enterprise_in_the_four_tabs(
     products_tab = window.products
     qtbot.waitUntil(lambda: products_tab.enterprise.rowCount() >= 2, timeout=10_000)
     qtmodeltester.check(products_tab.enterprise)
-    sql = next(
-        products_tab.enterprise.item(r)
-        for r in range(products_tab.enterprise.rowCount())
-        if products_tab.enterprise.item(r).text() == "SQL Server"
-    )
-    assert {sql.child(r).text() for r in range(sql.rowCount())} == {EAST, NT}
-    assert products_tab.enterprise.item(sql.row(), 1).text() == "16"
+    sql = next(p for p in _items(products_tab.enterprise, "product") if p.data() == "SQL Server")
+    assert {child.data() for child in _children(sql)} == {EAST, NT}
+    assert sql.sibling(sql.row(), 1).data() == "16"
     assert products_tab.view is products_tab.tree and products_tab.view.isVisible()
     products_tab.view.expandAll()
     snapshot(window, "enterprise-products")
@@ -324,12 +332,13 @@ def test_a_server_expanded_twice_reads_its_products_once(
     tab = window.servers
     qtbot.waitUntil(lambda: len(_items(tab.model, "server")) == 3, timeout=10_000)
     east = next(i for i in _items(tab.model, "server") if i.data(RECORD_ROLE) == EAST)
-    # Expanded twice before the answer: one request, one set of product rows.
-    tab._expanded(east.index())
-    tab._expanded(east.index())
-    qtbot.waitUntil(lambda: east.child(0, 0).data(ITEM_KIND_ROLE) == "product", timeout=10_000)
+    # Asked twice before the answer: one request, one set of product rows.
+    tab.model.fetchMore(QModelIndex(east))
+    tab.model.fetchMore(QModelIndex(east))
+    assert [child.data(ITEM_KIND_ROLE) for child in _children(east)] == ["placeholder"]
+    qtbot.waitUntil(lambda: _first_kind(east) == "product", timeout=10_000)
     qtbot.waitUntil(lambda: not window.gateway.busy, timeout=10_000)
-    names = [east.child(r, 0).text() for r in range(east.rowCount())]
+    names = [child.data() for child in _children(east)]
     assert len(names) == len(set(names)) and {"Exchange", "SQL Server"} <= set(names)
 
 
@@ -339,11 +348,10 @@ def _remote_dialog(window: ManagerWindow, qtbot: QtBot, server: str, product: st
     tab = window.servers
     qtbot.waitUntil(lambda: len(_items(tab.model, "server")) == 3, timeout=10_000)
     item = next(i for i in _items(tab.model, "server") if i.data(RECORD_ROLE) == server)
-    tab.view.expand(item.parent().index())
-    tab.view.expand(item.index())
-    qtbot.waitUntil(lambda: item.child(0, 0).data(ITEM_KIND_ROLE) == "product", timeout=10_000)
-    row = next(r for r in range(item.rowCount()) if item.child(r, 0).text() == product)
-    tab.view.doubleClicked.emit(item.child(row, 0).index())
+    tab.view.expand(item.parent())
+    tab.view.expand(QModelIndex(item))
+    qtbot.waitUntil(lambda: _first_kind(item) == "product", timeout=10_000)
+    tab.view.doubleClicked.emit(next(child for child in _children(item) if child.data() == product))
     dialog = window.child_dialog
     assert isinstance(dialog, RemoteModeDialog)
     return dialog

@@ -14,20 +14,21 @@ the gateway's master lane (:meth:`applet.ui.gateway.StoreGateway.submit_master`)
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QBrush, QColor, QIcon, QStandardItem, QStandardItemModel
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
 from applet.domain.errors import InvalidInput
 from applet.domain.products import LicenseMode
 from applet.ui.gateway import StoreGateway
 from applet.ui.icons import icon
-from applet.ui.manager.models.columns import ITEM_KIND_ROLE, RECORD_ROLE, SORT_ROLE, Column, Translator
+from applet.ui.manager.models.columns import Column, Translator
+from applet.ui.manager.models.lazy_tree import LazyTreeModel, TreeNode
 from applet.ui.manager.models.paged import CountQuery, PagedTableModel, PageQuery
-from applet.ui.manager.models.server_tree import make_read_only, mode_icon
+from applet.ui.manager.models.server_tree import mode_icon
 from applet.ui.manager.symbols import local_time
 
-# A server item's products have not been read yet: its one child is this placeholder.
+# A row that stands for a server's products while they are read (or says why they could not be).
 PLACEHOLDER = "placeholder"
 STALE_COLOUR = QColor("#c62828")
 
@@ -120,20 +121,33 @@ def _standard_icon(pixmap: QStyle.StandardPixmap) -> QIcon:
     return QApplication.style().standardIcon(pixmap)
 
 
-def _cell(text: str, sort_value: object = None, numeric: bool = False) -> QStandardItem:
-    item = QStandardItem(text)
-    item.setEditable(False)
-    item.setData(text.casefold() if sort_value is None else sort_value, SORT_ROLE)
-    if numeric:
-        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    return item
+class _Icons:
+    """The trees' icons, made once per tree (not once per row)."""
+
+    def __init__(self) -> None:
+        self.enterprise = icon("licensing", recolor=False)
+        self.server = icon("server")
+        self.product = icon("product")
+        self.per_server = mode_icon(LicenseMode.PER_SERVER)
+        self.per_seat = mode_icon(LicenseMode.PER_SEAT)
+        self.warning = _standard_icon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        self.domain = _standard_icon(QStyle.StandardPixmap.SP_DirIcon)
 
 
-def _number(value: int) -> QStandardItem:
-    return _cell(f"{value:,}", value, numeric=True)
+class EnterpriseTree(LazyTreeModel):
+    """A tree of the enterprise with its icons (made once per tree, not once per row)."""
+
+    def __init__(self, headers: Sequence[str], parent: QObject | None = None) -> None:
+        super().__init__(headers, parent)
+        self.icons = _Icons()
 
 
-PRODUCT_COLUMNS = 6
+def _figures(values: Sequence[int | None]) -> tuple[list[str], list[object]]:
+    """Cells of numbers (None: an empty cell) and their sort values."""
+    return [f"{v:,}" if v is not None else "" for v in values], [v if v is not None else -1 for v in values]
+
+
+# ---------------------------------------------------------------------------- Products View
 
 
 def products_shape(rows: Sequence[dict[str, Any]]) -> list[tuple[str, list[str]]]:
@@ -141,38 +155,43 @@ def products_shape(rows: Sequence[dict[str, Any]]) -> list[tuple[str, list[str]]
     return [(row["product"], [server["server"] for server in row["servers"]]) for row in rows]
 
 
-def _product_cells(row: dict[str, Any]) -> list[QStandardItem]:
-    unlicensed = _number(row["per_seat_unlicensed"])
-    if row["per_seat_unlicensed"]:
-        unlicensed.setForeground(QBrush(STALE_COLOUR))
+def _product_figures(row: dict[str, Any]) -> list[int | None]:
     return [
-        _number(row["per_server_purchased"]),
-        _number(row["per_server_peak"]),
-        _number(row["per_seat_purchased"]),
-        _number(row["per_seat_allocated"]),
-        unlicensed,
+        row["per_server_purchased"],
+        row["per_server_peak"],
+        row["per_seat_purchased"],
+        row["per_seat_allocated"],
+        row["per_seat_unlicensed"],
     ]
 
 
-def _server_cells(server: dict[str, Any]) -> list[QStandardItem]:
+def _server_figures(server: dict[str, Any]) -> list[int | None]:
     per_server = server["mode"] == "per-server"
     return [
-        _number(server["per_server_licenses"]) if per_server else _cell(""),
-        _number(server["peak"]) if per_server else _cell(""),
-        _cell("") if per_server else _number(server["per_seat_licenses"]),
-        _cell(""),
-        _cell(""),
+        server["per_server_licenses"] if per_server else None,
+        server["peak"] if per_server else None,
+        None if per_server else server["per_seat_licenses"],
+        None,
+        None,
     ]
+
+
+def _set_figures(node: TreeNode, values: Sequence[int | None]) -> None:
+    texts, sorts = _figures(values)
+    node.cells[1:] = texts
+    node.sort_values[1:] = sorts
+    if values[-1]:
+        node.colours[len(values)] = STALE_COLOUR
+    else:
+        node.colours.pop(len(values), None)
 
 
 def build_enterprise_products(
     rows: Sequence[dict[str, Any]], parent: QObject | None = None
-) -> QStandardItemModel:
+) -> "EnterpriseTree":
     """Products View of the enterprise: per product its totals, and one child row per server."""
     tr = Translator(parent).tr
-    model = QStandardItemModel(parent)
-    model.setSortRole(SORT_ROLE)
-    model.setHorizontalHeaderLabels(
+    model = EnterpriseTree(
         [
             tr("Product"),
             tr("Per Server Purchased"),
@@ -180,46 +199,49 @@ def build_enterprise_products(
             tr("Per Seat Purchased"),
             tr("Per Seat Allocated"),
             tr("Per Seat Unlicensed"),
-        ]
+        ],
+        parent,
     )
+    icons = model.icons
     for row in rows:
-        product = _cell(row["product"])
-        product.setIcon(icon("product"))
-        product.setData("product", ITEM_KIND_ROLE)
-        product.setData(row["product"], RECORD_ROLE)
+        product = model.root.add(
+            TreeNode("product", row["product"], [row["product"], *[""] * 5], icon=icons.product)
+        )
+        product.sort_values[0] = row["product"].casefold()
+        _set_figures(product, _product_figures(row))
         for server in row["servers"]:
             per_server = server["mode"] == "per-server"
-            name = _cell(server["server"])
-            name.setIcon(mode_icon(LicenseMode.PER_SERVER if per_server else LicenseMode.PER_SEAT))
-            name.setData("server", ITEM_KIND_ROLE)
-            name.setData(server["server"], RECORD_ROLE)
-            name.setToolTip(mode_label(server["mode"]))
-            product.appendRow([name, *_server_cells(server)])
-        model.appendRow([product, *_product_cells(row)])
+            child = product.add(
+                TreeNode(
+                    "server",
+                    server["server"],
+                    [server["server"], *[""] * 5],
+                    icon=icons.per_server if per_server else icons.per_seat,
+                )
+            )
+            child.sort_values[0] = server["server"].casefold()
+            child.tooltip = mode_label(server["mode"])
+            _set_figures(child, _server_figures(server))
     return model
 
 
-def update_enterprise_products(model: QStandardItemModel, rows: Sequence[dict[str, Any]]) -> None:
-    """Put new figures into a tree of the same shape (:func:`products_shape`), changed cells only."""
+def update_enterprise_products(model: "EnterpriseTree", rows: Sequence[dict[str, Any]]) -> None:
+    """Put new figures into a tree of the same shape (:func:`products_shape`); repaint what changed."""
     by_name = {row["product"]: row for row in rows}
-    for product_row in range(model.rowCount()):
-        product = model.item(product_row, 0)
-        row = by_name[product.text()]
-        _copy_cells(model, product_row, None, _product_cells(row))
+    for product in model.root.children:
+        row = by_name[str(product.key)]
         servers = {server["server"]: server for server in row["servers"]}
-        for child in range(product.rowCount()):
-            _copy_cells(model, child, product, _server_cells(servers[product.child(child, 0).text()]))
+        for node, values in [
+            (product, _product_figures(row)),
+            *((child, _server_figures(servers[str(child.key)])) for child in product.children),
+        ]:
+            before = (list(node.cells), dict(node.colours))
+            _set_figures(node, values)
+            if (node.cells, node.colours) != before:
+                model.cells_changed(node)
 
 
-def _copy_cells(
-    model: QStandardItemModel, row: int, parent: QStandardItem | None, cells: list[QStandardItem]
-) -> None:
-    for column, fresh in enumerate(cells, start=1):
-        item = model.item(row, column) if parent is None else parent.child(row, column)
-        if item is not None and (item.text(), item.foreground()) != (fresh.text(), fresh.foreground()):
-            item.setText(fresh.text())
-            item.setData(fresh.data(SORT_ROLE), SORT_ROLE)
-            item.setForeground(fresh.foreground())
+# ---------------------------------------------------------------------------- Server Browser
 
 
 def server_state_text(server: dict[str, Any], tr: Callable[[str], str]) -> str:
@@ -239,128 +261,107 @@ def server_state_text(server: dict[str, Any], tr: Callable[[str], str]) -> str:
     return text
 
 
+def _show_server(node: TreeNode, server: dict[str, Any], icons: _Icons, tr: Callable[..., str]) -> None:
+    """A server's row: products reported, replication state, a stale or refused server marked."""
+    node.cells[2] = tr("%n product(s)", "", server["products"])
+    node.sort_values[2] = server["products"]
+    node.cells[3] = server_state_text(server, tr)
+    node.sort_values[3] = server.get("last_replication") or ""
+    if server.get("stale") or server["state"] in ("revoked", "refused"):
+        node.colours[3] = STALE_COLOUR
+        node.icon = icons.warning
+        node.tooltip = (
+            tr("What the master shows of this server is old: it has not replicated for over a day.")
+            if server.get("stale")
+            else server.get("last_refusal") or node.cells[3]
+        )
+    else:
+        node.colours.pop(3, None)
+        node.icon = icons.server
+        node.tooltip = ""
+
+
 def build_enterprise_servers(
     servers: Sequence[dict[str, Any]], master: str, parent: QObject | None = None
-) -> QStandardItemModel:
-    """Server Browser of the enterprise: enterprise -> domain -> server (products read on expand)."""
+) -> "EnterpriseTree":
+    """Server Browser of the enterprise: enterprise -> domain -> server (products read when expanded)."""
     tr = Translator(parent).tr
-    model = QStandardItemModel(parent)
-    model.setSortRole(SORT_ROLE)
-    model.setHorizontalHeaderLabels([tr("Name"), tr("Licensing Mode"), tr("Licenses"), tr("Replication")])
-    enterprise = QStandardItem(
-        icon("licensing", recolor=False), tr("Enterprise (master %1)").replace("%1", master)
+    model = EnterpriseTree([tr("Name"), tr("Licensing Mode"), tr("Licenses"), tr("Replication")], parent)
+    icons = model.icons
+    enterprise = model.root.add(
+        TreeNode(
+            "enterprise",
+            None,
+            [tr("Enterprise (master %1)").replace("%1", master), "", "", ""],
+            icon=icons.enterprise,
+        )
     )
-    enterprise.setEditable(False)
-    enterprise.setData("enterprise", ITEM_KIND_ROLE)
-    domains: dict[str, list[list[QStandardItem]]] = {}
+    domains: dict[str, list[dict[str, Any]]] = {}
     for server in servers:
-        name = _cell(server["name"])
-        name.setIcon(icon("server"))
-        name.setData("server", ITEM_KIND_ROLE)
-        name.setData(server["name"], RECORD_ROLE)
-        state = _cell("")
-        _show_state(name, state, server, tr)
-        if server.get("is_master"):
-            name.setText(tr("%1 (master)").replace("%1", server["name"]))
-        placeholder = _cell(tr("Reading the products..."))
-        placeholder.setData(PLACEHOLDER, ITEM_KIND_ROLE)
-        name.appendRow([placeholder, _cell(""), _cell(""), _cell("")])
-        products = _cell(tr("%n product(s)", "", server["products"]), server["products"])
-        domains.setdefault(server["domain"], []).append([name, _cell(""), products, state])
+        domains.setdefault(server["domain"], []).append(server)
     for domain in sorted(domains, key=lambda text: (text == "", text.casefold())):
         members = domains[domain]
-        item = _cell(domain or tr("Servers without a domain"))
-        item.setIcon(_standard_icon(QStyle.StandardPixmap.SP_DirIcon))
-        item.setData("site", ITEM_KIND_ROLE)
-        for row in members:
-            item.appendRow(row)
-        stale = sum(1 for row in members if row[3].foreground().color() == STALE_COLOUR)
-        summary = tr("%n server(s)", "", len(members))
-        if stale:
-            summary += ", " + tr("%n stale", "", stale)
-        enterprise.appendRow([item, _cell(""), _cell(summary, len(members)), _cell("")])
-    model.appendRow([enterprise, _cell(""), _cell(""), _cell("")])
-    make_read_only(model)
+        stale = sum(1 for server in members if server.get("stale"))
+        summary = tr("%n server(s)", "", len(members)) + (", " + tr("%n stale", "", stale) if stale else "")
+        item = enterprise.add(
+            TreeNode(
+                "site",
+                domain,
+                [domain or tr("Servers without a domain"), "", summary, ""],
+                [(domain == "", domain.casefold()), "", len(members), ""],
+                icon=icons.domain,
+            )
+        )
+        for server in members:
+            label = (
+                tr("%1 (master)").replace("%1", server["name"]) if server.get("is_master") else server["name"]
+            )
+            node = item.add(TreeNode("server", server["name"], [label, "", "", ""], lazy=True))
+            _show_server(node, server, icons, tr)
     return model
 
 
-def _show_state(
-    name: QStandardItem, state: QStandardItem, server: dict[str, Any], tr: Callable[..., str]
-) -> None:
-    """A server's replication state in its row: the text, and a stale or refused server marked."""
-    state.setText(server_state_text(server, tr))
-    state.setData(server.get("last_replication") or "", SORT_ROLE)
-    if server.get("stale") or server["state"] in ("revoked", "refused"):
-        state.setForeground(QBrush(STALE_COLOUR))
-        name.setIcon(_standard_icon(QStyle.StandardPixmap.SP_MessageBoxWarning))
-        name.setToolTip(
-            tr("What the master shows of this server is old: it has not replicated for over a day.")
-            if server.get("stale")
-            else server.get("last_refusal") or state.text()
-        )
-    else:
-        state.setData(None, Qt.ItemDataRole.ForegroundRole)
-        name.setIcon(icon("server"))
-        name.setToolTip("")
-
-
 def update_server_states(
-    model: QStandardItemModel, before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]]
+    model: "EnterpriseTree", before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]]
 ) -> None:
     """Update in place the rows of the servers whose state changed (same servers, same domains)."""
     tr = Translator(model).tr
     changed = {new["name"]: new for old, new in zip(before, after, strict=True) if old != new}
     if not changed:
         return
-    enterprise = model.item(0, 0)
-    for domain_row in range(enterprise.rowCount()):
-        domain = enterprise.child(domain_row, 0)
-        for row in range(domain.rowCount()):
-            name = domain.child(row, 0)
-            server = changed.get(str(name.data(RECORD_ROLE)))
-            if server is not None:
-                _show_state(name, domain.child(row, 3), server, tr)
-                domain.child(row, 2).setText(tr("%n product(s)", "", server["products"]))
-                domain.child(row, 2).setData(server["products"], SORT_ROLE)
+    for node in model.walk():
+        server = changed.get(str(node.key)) if node.kind == "server" else None
+        if server is not None:
+            _show_server(node, server, model.icons, tr)
+            model.cells_changed(node)
 
 
-def fill_server_products(server_item: QStandardItem, products: Sequence[dict[str, Any]]) -> None:
-    """Put a server's products (each with its mode's icon) under its item, replacing the placeholder."""
-    tr = Translator(server_item.model()).tr
-    server_item.removeRows(0, server_item.rowCount())
+def reading_placeholder(text: str) -> TreeNode:
+    """A row that says a server's products are being read, or why they could not be."""
+    return TreeNode(PLACEHOLDER, None, [text, "", "", ""])
+
+
+def server_product_nodes(model: "EnterpriseTree", products: Sequence[dict[str, Any]]) -> list[TreeNode]:
+    """A server's products, each with its mode's icon (or one row saying it reported none)."""
+    tr = Translator(model).tr
+    icons = model.icons
+    nodes = []
     for product in products:
-        mode = LicenseMode.PER_SERVER if product["mode"] == "per-server" else LicenseMode.PER_SEAT
-        item = _cell(product["product"])
-        item.setIcon(mode_icon(mode))
-        item.setData("product", ITEM_KIND_ROLE)
-        item.setData(product["product"], RECORD_ROLE)
-        if mode is LicenseMode.PER_SERVER:
+        per_server = product["mode"] == "per-server"
+        mode = LicenseMode.PER_SERVER if per_server else LicenseMode.PER_SEAT
+        if per_server:
             count = int(product["per_server_licenses"])
-            licenses = _cell(tr("%n concurrent connection(s)", "", count), count)
+            licenses = tr("%n concurrent connection(s)", "", count)
         else:
             count = int(product["per_seat_licenses"])
-            licenses = _cell(tr("%n seat(s) purchased", "", count), count)
-        server_item.appendRow([item, _cell(mode.label), licenses, _cell("")])
-    if not products:
-        server_item.appendRow([_cell(tr("No products reported")), _cell(""), _cell(""), _cell("")])
-
-
-def tree_rows(model: QStandardItemModel) -> tuple[list[str], list[list[object]]]:
-    """Headers and every row of a tree as shown (depth-first; a child's first cell indented), for CSV."""
-    headers = [str(model.headerData(c, Qt.Orientation.Horizontal)) for c in range(model.columnCount())]
-    rows: list[list[object]] = []
-
-    def walk(parent: QStandardItem, depth: int) -> None:
-        for row in range(parent.rowCount()):
-            first = parent.child(row, 0)
-            if first is None or first.data(ITEM_KIND_ROLE) == PLACEHOLDER:
-                continue
-            cells: list[object] = ["  " * depth + first.text()]
-            for column in range(1, model.columnCount()):
-                item = parent.child(row, column)
-                cells.append(item.text() if item is not None else "")
-            rows.append(cells)
-            walk(first, depth + 1)
-
-    walk(model.invisibleRootItem(), 0)
-    return headers, rows
+            licenses = tr("%n seat(s) purchased", "", count)
+        nodes.append(
+            TreeNode(
+                "product",
+                product["product"],
+                [product["product"], mode.label, licenses, ""],
+                [product["product"].casefold(), mode.label.casefold(), count, ""],
+                icon=icons.per_server if per_server else icons.per_seat,
+            )
+        )
+    return nodes or [reading_placeholder(tr("No products reported"))]

@@ -4,7 +4,7 @@ Connected to a master: per product the enterprise's totals, expandable to each s
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QAbstractItemView, QTreeView
 
 from applet.store import Store
@@ -14,9 +14,9 @@ from applet.ui.manager.live import connected_now
 from applet.ui.manager.models.enterprise import (
     build_enterprise_products,
     products_shape,
-    tree_rows,
     update_enterprise_products,
 )
+from applet.ui.manager.models.lazy_tree import tree_table
 from applet.ui.manager.models.products import products_view_model
 from applet.ui.manager.reports import manager_words
 from applet.ui.manager.tabs.base import (
@@ -118,12 +118,7 @@ class ProductsTab(ManagerTab):
                 for column in range(1, self.enterprise.columnCount()):
                     tree.resizeColumnToContents(column)
                 # The servers' names count too, collapsed as they are at first.
-                names = [self.enterprise.item(r).text() for r in range(self.enterprise.rowCount())]
-                names += [
-                    self.enterprise.item(r).child(c).text()
-                    for r in range(self.enterprise.rowCount())
-                    for c in range(self.enterprise.item(r).rowCount())
-                ]
+                names = [node.cells[0] for node in self.enterprise.walk()]
                 widest = max((tree.fontMetrics().horizontalAdvance(n) for n in names), default=0)
                 tree.setColumnWidth(0, widest + 2 * tree.indentation() + tree.iconSize().width() + 48)
             self.data_loaded()
@@ -133,9 +128,9 @@ class ProductsTab(ManagerTab):
     def _hide_filtered(self) -> None:
         if self.tree is None:
             return
-        root = self.enterprise.invisibleRootItem().index()
-        for row in range(self.enterprise.rowCount()):
-            name = self.enterprise.item(row, 0).text().casefold()
+        root = QModelIndex()
+        for row, product in enumerate(self.enterprise.root.children):
+            name = product.cells[0].casefold()
             self.tree.setRowHidden(row, root, bool(self._needle) and self._needle not in name)
 
     def apply_filter(self) -> None:
@@ -153,11 +148,7 @@ class ProductsTab(ManagerTab):
 
     def status_text(self) -> str:
         if self.connected:
-            servers = {
-                self.enterprise.item(row).child(child).text()
-                for row in range(self.enterprise.rowCount())
-                for child in range(self.enterprise.item(row).rowCount())
-            }
+            servers = {node.key for node in self.enterprise.walk() if node.kind == "server"}
             return (
                 self.tr("%1 products on %2 servers of the enterprise")
                 .replace("%1", f"{self.enterprise.rowCount():,}")
@@ -172,7 +163,7 @@ class ProductsTab(ManagerTab):
 
     def export_job(self) -> ExportJob:
         if self.connected:
-            headers, rows = tree_rows(self.enterprise)
+            headers, rows = tree_table(self.enterprise)
             return lambda _store: (headers, rows)
         # The shared Products View rows (as `lls export products`), with In Use from the service.
         headers, rows = products_rows(self.model.records(), manager_words())

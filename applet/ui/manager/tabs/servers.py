@@ -17,18 +17,16 @@ from applet.store.reports import TabFilter, servers_table
 from applet.ui.icons import icon
 from applet.ui.manager.models.columns import ITEM_KIND_ROLE, RECORD_ROLE
 from applet.ui.manager.models.enterprise import (
-    PLACEHOLDER,
+    EnterpriseTree,
     build_enterprise_servers,
-    fill_server_products,
-    tree_rows,
+    reading_placeholder,
+    server_product_nodes,
     update_server_states,
 )
+from applet.ui.manager.models.lazy_tree import TreeNode, tree_table
 from applet.ui.manager.models.server_tree import build_server_tree
 from applet.ui.manager.reports import manager_words
 from applet.ui.manager.tabs.base import ExportJob, ManagerTab, TabHost
-
-# A placeholder whose server's products are being read (one request per server at a time).
-LOADING_ROLE = Qt.ItemDataRole.UserRole + 10
 
 
 class ServersTab(ManagerTab):
@@ -57,13 +55,12 @@ class ServersTab(ManagerTab):
         header.setSortIndicatorShown(False)
         header.sectionClicked.connect(self._header_clicked)
         self._sorted_by: tuple[int, Qt.SortOrder] | None = None
-        self.model: QStandardItemModel = build_server_tree([], [], self)
+        self.model: QStandardItemModel | EnterpriseTree = build_server_tree([], [], self)
         self._show_model(self.model)
         self.view.doubleClicked.connect(self._item_activated)
         self.view.activated.connect(self._item_activated)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(lambda point: host.popup_context_menu(self, point))
-        self.view.expanded.connect(self._expanded)
         self._signature: object = None
         # Connected to a master: the enterprise's servers (:meth:`use_master`).
         self.connected = False
@@ -74,7 +71,7 @@ class ServersTab(ManagerTab):
         layout.addWidget(self.hint)
         layout.addWidget(self.view, 1)
 
-    def _show_model(self, model: QStandardItemModel) -> None:
+    def _show_model(self, model: QStandardItemModel | EnterpriseTree) -> None:
         self.view.setModel(model)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self.selection_changed.emit())
         if self._sorted_by is not None:
@@ -115,13 +112,16 @@ class ServersTab(ManagerTab):
             if signature == self._signature:
                 # The same servers: only their states and times moved (a server replicated). Update
                 # those cells in place, so the tree keeps what is expanded and nothing is rebuilt.
-                update_server_states(self.model, self._servers, servers)
+                if isinstance(self.model, EnterpriseTree):
+                    update_server_states(self.model, self._servers, servers)
                 self._servers = servers
             else:
                 self._signature = signature
                 self._servers = servers
                 old = self.model
-                self.model = build_enterprise_servers(servers, name, self)
+                tree = build_enterprise_servers(servers, name, self)
+                tree.loader = lambda node, tree=tree: self._read_products(tree, node)
+                self.model = tree
                 self._show_model(self.model)
                 # The enterprise and its domains in sight; a domain's servers when it is expanded.
                 self.view.expand(self.model.index(0, 0))
@@ -131,30 +131,26 @@ class ServersTab(ManagerTab):
 
         self.host.gateway.submit_master(job, done, self.host.master_failed)
 
-    def _expanded(self, index: QModelIndex) -> None:
-        """A server was expanded: read its products from the master the first time."""
-        model = self.model
-        item = model.itemFromIndex(index.sibling(index.row(), 0))
-        if not self.connected or item is None or item.data(ITEM_KIND_ROLE) != "server":
-            return
-        first = item.child(0, 0)
-        if first is None or first.data(ITEM_KIND_ROLE) != PLACEHOLDER or first.data(LOADING_ROLE):
-            return
-        first.setData(True, LOADING_ROLE)
-        server = str(item.data(RECORD_ROLE))
+    def _read_products(self, model: EnterpriseTree, node: TreeNode) -> None:
+        """A server was expanded the first time (the model's ``fetchMore``): read its products from the
+        master; meanwhile a row says so, and if they cannot be read, why (expanding again retries)."""
+        server = str(node.key)
+        model.set_children(node, [reading_placeholder(self.tr("Reading the products..."))])
+        node.loading = True
 
         def done(products: list[dict[str, Any]]) -> None:
             if self.model is model:
-                fill_server_products(item, products)
+                model.set_children(node, server_product_nodes(model, products))
                 for column in range(3):
                     self.view.resizeColumnToContents(column)
 
         def failed(error: Exception) -> None:
-            if self.model is model and item.child(0, 0) is first:
-                first.setData(None, LOADING_ROLE)
-                first.setText(
-                    self.tr("Cannot read the products: %1").replace("%1", " ".join(str(error).split()))
+            if self.model is model:
+                reason = " ".join(str(error).split())
+                model.set_children(
+                    node, [reading_placeholder(self.tr("Cannot read the products: %1").replace("%1", reason))]
                 )
+                model.retry_later(node)
             self.host.master_failed(error)
 
         self.host.gateway.submit_master(lambda master: master.server_products(server), done, failed)
@@ -201,7 +197,7 @@ class ServersTab(ManagerTab):
 
     def export_job(self) -> ExportJob:
         if self.connected:
-            headers, rows = tree_rows(self.model)
+            headers, rows = tree_table(self.model)
             return lambda _store: (headers, rows)
         # The shared Server Browser rows (as `lls export servers`), read from the store.
         words = manager_words()
