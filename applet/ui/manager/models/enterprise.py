@@ -15,8 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject
-from PySide6.QtGui import QColor, QIcon
-from PySide6.QtWidgets import QApplication, QStyle
+from PySide6.QtGui import QColor
 
 from applet.domain.errors import InvalidInput
 from applet.domain.products import LicenseMode
@@ -116,11 +115,6 @@ class EnterpriseClientsModel(_MasterPagedModel):
         return lambda master: int(master.clients(text=text, limit=1, count=True)["total"])
 
 
-def _standard_icon(pixmap: QStyle.StandardPixmap) -> QIcon:
-    """One of the style's own symbols (a warning sign, a folder) for what the project has no icon of."""
-    return QApplication.style().standardIcon(pixmap)
-
-
 class _Icons:
     """The trees' icons, made once per tree (not once per row)."""
 
@@ -130,8 +124,11 @@ class _Icons:
         self.product = icon("product")
         self.per_server = mode_icon(LicenseMode.PER_SERVER)
         self.per_seat = mode_icon(LicenseMode.PER_SEAT)
-        self.warning = _standard_icon(QStyle.StandardPixmap.SP_MessageBoxWarning)
-        self.domain = _standard_icon(QStyle.StandardPixmap.SP_DirIcon)
+        # A stale or refused server keeps the server icon; its red state and tooltip say what is wrong
+        # (the style's warning and folder icons are not used: asking the application's style for them
+        # from a model crashed under the Python proxy style the application installs).
+        self.warning = self.server
+        self.domain = icon("replication")
 
 
 class EnterpriseTree(LazyTreeModel):

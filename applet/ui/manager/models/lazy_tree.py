@@ -74,7 +74,7 @@ class TreeNode:
 class LazyTreeModel(QAbstractItemModel):
     """A read-only tree of :class:`TreeNode` rows (see the module docstring).
 
-    ``loader(node)`` is called when a lazy node is expanded; it answers later with
+    ``loader(model, node)`` is called when a lazy node is expanded; it answers later with
     :meth:`set_children`.
     """
 
@@ -82,22 +82,28 @@ class LazyTreeModel(QAbstractItemModel):
         super().__init__(parent)
         self.headers = list(headers)
         self.root = TreeNode("root", None, [""] * len(headers))
-        self.loader: Callable[[TreeNode], None] | None = None
+        self.loader: Callable[[LazyTreeModel, TreeNode], None] | None = None
+        # Indexes carry a node's number, not a pointer to the Python object: Qt never holds on to a
+        # Python object it does not own (a pointer to a collected node would crash).
+        self._nodes: dict[int, TreeNode] = {}
 
     # -- building and changing ------------------------------------------------------------------
     def node(self, index: Index) -> TreeNode:
         """The node of ``index`` (the invisible root for an invalid index)."""
         if not index.isValid():
             return self.root
-        node = index.internalPointer()
-        assert isinstance(node, TreeNode)
-        return node
+        return self._nodes.get(index.internalId(), self.root)
+
+    def _make_index(self, node: TreeNode, column: int) -> QModelIndex:
+        number = id(node)
+        self._nodes[number] = node
+        return self.createIndex(node.row, column, number)
 
     def index_of(self, node: TreeNode, column: int = 0) -> QModelIndex:
         """The index of ``node`` (invalid for the root)."""
         if node is self.root or node.parent is None:
             return QModelIndex()
-        return self.createIndex(node.row, column, node)
+        return self._make_index(node, column)
 
     def set_children(self, parent: TreeNode, children: Sequence[TreeNode]) -> None:
         """Replace ``parent``'s children (a lazy node's answer arrived)."""
@@ -106,6 +112,8 @@ class LazyTreeModel(QAbstractItemModel):
         index = self.index_of(parent)
         if parent.children:
             self.beginRemoveRows(index, 0, len(parent.children) - 1)
+            for gone in [*parent.children, *(n for child in parent.children for n in self.walk(child))]:
+                self._nodes.pop(id(gone), None)
             parent.children = []
             self.endRemoveRows()
         if children:
@@ -138,15 +146,17 @@ class LazyTreeModel(QAbstractItemModel):
         owner = self.node(parent)
         if not 0 <= row < len(owner.children) or not 0 <= column < len(self.headers):
             return QModelIndex()
-        return self.createIndex(row, column, owner.children[row])
+        return self._make_index(owner.children[row], column)
 
-    def parent(self, index: Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
+    def parent(self, index: Index | None = None) -> Any:  # type: ignore[override]
+        if index is None:  # QObject.parent(): the model's owner, not a row's parent
+            return QObject.parent(self)
         if not index.isValid():
             return QModelIndex()
         owner = self.node(index).parent
         if owner is None or owner is self.root:
             return QModelIndex()
-        return self.createIndex(owner.row, 0, owner)
+        return self._make_index(owner, 0)
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         if parent.isValid() and parent.column() != 0:
@@ -174,7 +184,7 @@ class LazyTreeModel(QAbstractItemModel):
         node = self.node(parent)
         node.loading = True
         assert self.loader is not None
-        self.loader(node)
+        self.loader(self, node)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():

@@ -23,7 +23,7 @@ from applet.ui.manager.models.enterprise import (
     server_product_nodes,
     update_server_states,
 )
-from applet.ui.manager.models.lazy_tree import TreeNode, tree_table
+from applet.ui.manager.models.lazy_tree import LazyTreeModel, TreeNode, tree_table
 from applet.ui.manager.models.server_tree import build_server_tree
 from applet.ui.manager.reports import manager_words
 from applet.ui.manager.tabs.base import ExportJob, ManagerTab, TabHost
@@ -120,7 +120,7 @@ class ServersTab(ManagerTab):
                 self._servers = servers
                 old = self.model
                 tree = build_enterprise_servers(servers, name, self)
-                tree.loader = lambda node, tree=tree: self._read_products(tree, node)
+                tree.loader = self._read_products
                 self.model = tree
                 self._show_model(self.model)
                 # The enterprise and its domains in sight; a domain's servers when it is expanded.
@@ -131,7 +131,7 @@ class ServersTab(ManagerTab):
 
         self.host.gateway.submit_master(job, done, self.host.master_failed)
 
-    def _read_products(self, model: EnterpriseTree, node: TreeNode) -> None:
+    def _read_products(self, model: LazyTreeModel, node: TreeNode) -> None:
         """A server was expanded the first time (the model's ``fetchMore``): read its products from the
         master; meanwhile a row says so, and if they cannot be read, why (expanding again retries)."""
         server = str(node.key)
@@ -140,6 +140,7 @@ class ServersTab(ManagerTab):
 
         def done(products: list[dict[str, Any]]) -> None:
             if self.model is model:
+                assert isinstance(model, EnterpriseTree)
                 model.set_children(node, server_product_nodes(model, products))
                 for column in range(3):
                     self.view.resizeColumnToContents(column)
