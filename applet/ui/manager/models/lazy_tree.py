@@ -148,7 +148,7 @@ class LazyTreeModel(QAbstractItemModel):
             return QModelIndex()
         return self._make_index(owner.children[row], column)
 
-    def parent(self, index: Index | None = None) -> Any:  # type: ignore[override]
+    def parent(self, index: Index | None = None) -> Any:
         if index is None:  # QObject.parent(): the model's owner, not a row's parent
             return QObject.parent(self)
         if not index.isValid():
