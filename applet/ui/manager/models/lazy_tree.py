@@ -32,6 +32,7 @@ class TreeNode:
         "kind",
         "lazy",
         "loading",
+        "number",
         "parent",
         "row",
         "sort_values",
@@ -62,6 +63,8 @@ class TreeNode:
         # Children still to be read (from the master) when the node is first expanded.
         self.lazy = lazy
         self.loading = False
+        # The node's number in its model's table (0: not shown yet); see LazyTreeModel.node().
+        self.number = 0
 
     def add(self, child: "TreeNode") -> "TreeNode":
         """Append ``child`` (only before the model shows this node)."""
@@ -83,9 +86,14 @@ class LazyTreeModel(QAbstractItemModel):
         self.headers = list(headers)
         self.root = TreeNode("root", None, [""] * len(headers))
         self.loader: Callable[[LazyTreeModel, TreeNode], None] | None = None
-        # Indexes carry a node's number, not a pointer to the Python object: Qt never holds on to a
-        # Python object it does not own (a pointer to a collected node would crash).
+        # Indexes carry a node's number (createIndex with an integer id), never a pointer to a Python
+        # object: an index outlives the Python objects it would point to (a view keeps indexes, the
+        # garbage collector frees nodes), and dereferencing one crashed the interpreter. The numbers
+        # come from a counter, so a number is never reused for another node while the model lives;
+        # the table keeps every node it numbered alive until the model goes, so an index of a row
+        # replaced by set_children still names a live node (whose row is gone) instead of freed memory.
         self._nodes: dict[int, TreeNode] = {}
+        self._last_number = 0
 
     # -- building and changing ------------------------------------------------------------------
     def node(self, index: Index) -> TreeNode:
@@ -95,9 +103,11 @@ class LazyTreeModel(QAbstractItemModel):
         return self._nodes.get(index.internalId(), self.root)
 
     def _make_index(self, node: TreeNode, column: int) -> QModelIndex:
-        number = id(node)
-        self._nodes[number] = node
-        return self.createIndex(node.row, column, number)
+        if self._nodes.get(node.number) is not node:
+            self._last_number += 1
+            node.number = self._last_number
+            self._nodes[node.number] = node
+        return self.createIndex(node.row, column, node.number)
 
     def index_of(self, node: TreeNode, column: int = 0) -> QModelIndex:
         """The index of ``node`` (invalid for the root)."""
@@ -111,9 +121,8 @@ class LazyTreeModel(QAbstractItemModel):
         parent.lazy = False
         index = self.index_of(parent)
         if parent.children:
+            # The rows go; their nodes stay in the table (see __init__) and their numbers are not reused.
             self.beginRemoveRows(index, 0, len(parent.children) - 1)
-            for gone in [*parent.children, *(n for child in parent.children for n in self.walk(child))]:
-                self._nodes.pop(id(gone), None)
             parent.children = []
             self.endRemoveRows()
         if children:
