@@ -71,7 +71,9 @@ class TabHost(Protocol):
 class ManagerTab(QObject):
     """One tab of License Manager.
 
-    Subclasses build :attr:`page`, :attr:`view` and :attr:`model` and define :meth:`reload`.
+    Subclasses build :attr:`page`, :attr:`view` and :attr:`model` and define :meth:`reload` and
+    :meth:`export_job` (which raise NotImplementedError here: abc.abstractmethod cannot be used, since a
+    QObject has Shiboken's metaclass, which does not combine with ABCMeta).
 
     Signals:
         loaded(): fresh data is shown.
