@@ -205,6 +205,47 @@ class MasterClient(RemoteService):
         rows: list[dict[str, Any]] = self.get("/v1/enterprise/servers")["rows"]
         return rows
 
+    # ------------------------------------------------------------------ the enterprise's purchases
+
+    def add_enterprise_licenses(
+        self, product: str, quantity: int, administrator: str, comment: str, agree: bool
+    ) -> dict[str, Any]:
+        """New License, Per Seat, on the master: an enterprise purchase (the master's answer).
+
+        Enterprise Per Seat licenses are the Per Seat purchases of every server's ledger, the master's
+        own included (:mod:`applet.store.enterprise.pools`); an enterprise purchase is one in the
+        master's own ledger, with its agreement rule (refused without it, nothing written). A product
+        only the servers run is registered on the master with the purchase, in Per Seat mode and in
+        one change (the registration's initial licenses), so nothing is left registered when the
+        purchase is refused. The master enters its own change into its enterprise views before it
+        answers, so the purchase is in them when this returns.
+        """
+        path = f"/v1/admin/products/{quote(product, safe='')}"
+        try:
+            self.get(path)
+        except RemoteAnswerError as error:
+            if error.status != 404:
+                raise
+            body = {
+                "name": product,
+                "mode": "per-seat",
+                "limit": quantity,
+                "agree": agree,
+                "comment": comment,
+                "administrator": administrator,
+            }
+            registered: dict[str, Any] = self.call("POST", "/v1/admin/products", body)
+            return registered
+        body = {
+            "quantity": quantity,
+            "administrator": administrator,
+            "comment": comment,
+            "agree": agree,
+            "mode": "per-seat",
+        }
+        purchase: dict[str, Any] = self.call("POST", f"{path}/licenses", body)
+        return purchase
+
     def server_products(self, server: str) -> list[dict[str, Any]]:
         """The products one server reported, with their modes (:class:`RemoteAnswerError` 404: unknown)."""
         if not server or "/" in server:

@@ -207,11 +207,8 @@ class Replication:
         On a master, its own data enters its enterprise database first, so that after "now" its pool
         counts every use made here until then, not only those of the last periodic run.
         """
-        try:
-            await self.ingest_own()
-        except Exception:
-            # The periodic job enters it again in SELF_INTERVAL; sending must not wait for that.
-            log.exception("lls service: this master's own data could not enter its enterprise database")
+        # The periodic job enters it again in SELF_INTERVAL when this fails; sending must not wait.
+        await self.ingest_own_now()
         async with self._send_lock:
             master = ""
             try:
@@ -347,6 +344,14 @@ class Replication:
             return
         async with self._own_lock:
             await self._ingest_own_batches()
+
+    async def ingest_own_now(self) -> None:
+        """:meth:`ingest_own` after an administrator's change, which is written whatever happens here:
+        a failure is logged, and the periodic job enters the change within ``SELF_INTERVAL``."""
+        try:
+            await self.ingest_own()
+        except Exception:
+            log.exception("lls service: this master's own data could not enter its enterprise database")
 
     async def _ingest_own_batches(self) -> None:
         name = await self.enterprise.call(lambda store: store.self_name)

@@ -293,3 +293,47 @@ def test_server_admin_client_writes_at_the_revision_it_read_and_is_refused_after
     lines = [(h["administrator"], h["quantity"]) for h in run_lls(folder, "--json", "history")]
     assert ("remote-admin", 2) in lines
     assert "second-admin" not in {administrator for administrator, _quantity in lines}
+
+
+def test_an_enterprise_purchase_on_the_master_counts_in_the_enterprise_when_the_answer_arrives(
+    enterprise: dict[str, Any], wait_for: Callable[..., float]
+) -> None:
+    """New License, Per Seat, connected to a master: recorded in the master's own store and in its
+    enterprise views before the master answers (no wait for its periodic ingestion)."""
+    master_dir = enterprise["master_dir"]
+    with replicate(enterprise, wait_for) as client:
+        before = {row["product"]: row["per_seat_purchased"] for row in client.products()}
+        assert before["Exchange"] == 2
+        # A product the master has: a Per Seat purchase in its own ledger.
+        client.add_enterprise_licenses("Exchange", 7, "ent-admin", "PO ent 1", agree=True)
+        rows = client.purchases(text="po ent 1")["rows"]
+        assert [(r["server"], r["product"], r["quantity"], r["mode"]) for r in rows] == [
+            (client.summary()["master"], "Exchange", 7, "per-seat")
+        ]
+        assert {r["product"]: r["per_seat_purchased"] for r in client.products()}["Exchange"] == 9
+        # A product only the servers have: registered on the master with the purchase, in one change.
+        assert "SQL Server" not in {p["name"] for p in run_lls(master_dir, "--json", "product", "list")}
+        client.add_enterprise_licenses("SQL Server", 4, "ent-admin", "PO ent 2", agree=True)
+        assert {r["product"]: r["per_seat_purchased"] for r in client.products()}["SQL Server"] == 4
+        # Without the agreement (the rule of one server): refused, nothing written, also no product.
+        with pytest.raises(RemoteAnswerError, match="agree"):
+            client.add_enterprise_licenses("Exchange", 1, "ent-admin", "PO ent 3", agree=False)
+        with pytest.raises(RemoteAnswerError, match="agree"):
+            client.add_enterprise_licenses("Visio", 1, "ent-admin", "PO ent 4", agree=False)
+    products = {p["name"]: p for p in run_lls(master_dir, "--json", "product", "list")}
+    assert "Visio" not in products and products["SQL Server"]["mode"] == "per-seat"
+    lines = [
+        (h["product"], h["quantity"], h["mode"], h["comment"])
+        for h in run_lls(master_dir, "--json", "history")
+    ]
+    assert ("Exchange", 7, "per-seat", "PO ent 1") in lines and (
+        "SQL Server",
+        4,
+        "per-seat",
+        "PO ent 2",
+    ) in lines
+    assert not [line for line in lines if line[3] in ("PO ent 3", "PO ent 4")]
+    counted = {
+        row["product"]: row["per_seat"] for row in run_lls(master_dir, "--json", "enterprise", "products")
+    }
+    assert counted["Exchange"]["purchased"] == 9 and counted["SQL Server"]["purchased"] == 4

@@ -38,6 +38,9 @@ async def admin_change(
     body = await read_body(request, body_type)
     result = await service.worker.call(lambda store: change(store, body))
     await service.reload()
+    # On a master its own changes enter its enterprise views before the answer, not at the next periodic
+    # run: License Manager connected to the master shows a purchase made there when its dialog closes.
+    await service.replication.ingest_own_now()
     if result is None:
         return reply(DoneAnswer())
     if isinstance(result, list):
@@ -59,6 +62,7 @@ async def add_product(request: web.Request) -> web.Response:
             mode=LicenseMode.parse(body.mode),
             limit=body.limit,
             agreed=body.agree,
+            **({"comment": body.comment} if body.comment is not None else {}),
         )
 
     return await admin_change(request, ProductAddBody, change)

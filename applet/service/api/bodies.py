@@ -105,6 +105,9 @@ class ProductAddBody(AdminBody, frozen=True, kw_only=True):
     mode: Mode = "per-server"
     limit: Annotated[LicenseCount, Meta(description="Licenses bought with the registration.")] = 0
     agree: Agreement = False
+    comment: (
+        Annotated[str, Meta(description="The comment of the registration's purchase (with limit).")] | None
+    ) = None
 
 
 Revision = Annotated[
