@@ -358,9 +358,9 @@ def _remote_dialog(window: ManagerWindow, qtbot: QtBot, server: str, product: st
 
 
 def _connect(dialog: RemoteModeDialog, qtbot: QtBot, address: str, token: Path) -> None:
-    dialog.address.setText(address)
-    dialog.token_file.setText(str(token))
-    dialog.connect_button.click()
+    dialog.connection.address.setText(address)
+    dialog.connection.token_file.setText(str(token))
+    dialog.connection.connect_button.click()
     qtbot.waitUntil(lambda: dialog.record is not None and dialog.buttons.isEnabled(), timeout=10_000)
     qtbot.waitUntil(lambda: dialog.per_server.isEnabled(), timeout=10_000)
 
@@ -381,11 +381,11 @@ def test_remote_administration_writes_to_the_server_with_the_same_rules_and_conf
 
     # The server's enrolled name does not resolve here: why, and the dialog keeps what was typed.
     dialog = _remote_dialog(window, qtbot, EAST, "SQL Server")
-    assert dialog.address.text() == EAST
-    dialog.token_file.setText(str(east.admin_token_file))
-    dialog.connect_button.click()
+    assert dialog.connection.address.text() == EAST
+    dialog.connection.token_file.setText(str(east.admin_token_file))
+    dialog.connection.connect_button.click()
     qtbot.waitUntil(lambda: "does not answer" in dialog.error.text(), timeout=20_000)
-    assert dialog.token_file.text() == str(east.admin_token_file) and dialog.record is None
+    assert dialog.connection.token_file.text() == str(east.admin_token_file) and dialog.record is None
 
     # Add Licenses on EAST: written there, in its own history, by this administrator.
     _connect(dialog, qtbot, f"127.0.0.1:{east.port}", east.admin_token_file)

@@ -21,7 +21,9 @@ Design: License Manager talks directly to the server's API; the master does not 
 
 Every request runs on a short-lived thread (:meth:`applet.ui.gateway.StoreGateway.run_remote`); the
 dialog's buttons are off meanwhile. A server that does not answer, refuses the token, or refuses a
-change is one line in the dialog; the dialog stays open with everything typed.
+change is one line in the dialog; the dialog stays open with everything typed. The address, token file
+and Connect are the :class:`~applet.ui.manager.dialogs.server_connection.ServerConnectionBox` that
+every dialog administering another server shows.
 """
 
 from typing import Any
@@ -33,22 +35,19 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QRadioButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from applet.client.master import RemoteAnswerError, RemoteError, ServerAdminClient
-from applet.domain.errors import InvalidInput
-from applet.domain.replication import parse_master_address
+from applet.client.master import RemoteAnswerError, ServerAdminClient
 from applet.store.identity import current_administrator
 from applet.ui.gateway import StoreGateway
 from applet.ui.manager.dialogs.base import buddy_label, error_line
+from applet.ui.manager.dialogs.server_connection import ServerConnectionBox
 
 MAX_QUANTITY = 999_999
 
@@ -80,22 +79,9 @@ class RemoteModeDialog(QDialog):
         self.record: dict[str, Any] | None = None
         self.setObjectName("remote_mode_dialog")
         self.setWindowTitle(self.tr("Choose Licensing Mode on %1").replace("%1", server))
-        remembered = settings.value(f"servers/{server.casefold()}/address", "") if settings else ""
-        token = settings.value(f"servers/{server.casefold()}/token_file", "") if settings else ""
-
-        self.address = QLineEdit(str(remembered or server))
-        self.address.setAccessibleName(self.tr("Server address"))
-        self.token_file = QLineEdit(str(token or ""))
-        self.token_file.setAccessibleName(self.tr("The server's administrator token file"))
-        self.token_file.setPlaceholderText(self.tr("The server's admin.token, copied to this computer"))
-        self.connect_button = QPushButton(self.tr("C&onnect"))
-        self.connect_button.clicked.connect(self.connect_server)
-        connection = QFormLayout()
-        connection.addRow(buddy_label(self.tr("&Server:"), self.address), self.address)
-        token_row = QHBoxLayout()
-        token_row.addWidget(self.token_file, 1)
-        token_row.addWidget(self.connect_button)
-        connection.addRow(buddy_label(self.tr("Administrator &token:"), self.token_file), token_row)
+        self.connection = ServerConnectionBox(server, settings)
+        self.connection.connected.connect(self._connected)
+        self.connection.refused.connect(self.show_error)
 
         self.state = QLabel(self.tr("Connect to the server to read %1's licensing.").replace("%1", product))
         self.state.setObjectName("remote_mode_state")
@@ -137,7 +123,7 @@ class RemoteModeDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(self.tr("Product: %1").replace("%1", product)))
-        layout.addLayout(connection)
+        layout.addWidget(self.connection)
         layout.addWidget(self.state)
         layout.addWidget(mode_box)
         layout.addWidget(self.error)
@@ -156,9 +142,7 @@ class RemoteModeDialog(QDialog):
             self.add_quantity.setEnabled(False)
             self.remove_quantity.setEnabled(False)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(loaded)
-        self.connect_button.setEnabled(not self._busy)
-        self.address.setEnabled(not self._busy)
-        self.token_file.setEnabled(not self._busy)
+        self.connection.set_busy(self._busy)
 
     def show_error(self, message: str) -> None:
         """Say why in one line; everything typed stays."""
@@ -188,16 +172,8 @@ class RemoteModeDialog(QDialog):
 
     # ------------------------------------------------------------------ connecting
 
-    def connect_server(self) -> None:
-        """Connect: read the product from the server with its admin token."""
-        try:
-            address = parse_master_address(self.address.text())
-            if not self.token_file.text().strip():
-                raise InvalidInput("choose the file with the server's administrator token")
-            client = ServerAdminClient(address, self.token_file.text().strip())
-        except (InvalidInput, RemoteError) as error:
-            self.show_error(str(error))
-            return
+    def _connected(self, client: ServerAdminClient) -> None:
+        """Connect (the connection box): read the product from the server with its admin token."""
         if self.client is not None:
             self.client.close()
         self.client = client
@@ -210,10 +186,7 @@ class RemoteModeDialog(QDialog):
 
         def done(record: dict[str, Any]) -> None:
             self.record = record
-            if self.settings is not None:
-                key = f"servers/{self.server.casefold()}"
-                self.settings.setValue(f"{key}/address", client.name)
-                self.settings.setValue(f"{key}/token_file", str(client.token_file))
+            self.connection.remember(client)
             per_seat = record["mode"] == "per-seat"
             if not keep_edits:
                 (self.per_seat if per_seat else self.per_server).setChecked(True)
