@@ -272,8 +272,9 @@ class ServerAdminClient(RemoteService):
     """One server's administrative operations from another desk: License Manager's remote
     administration (see :mod:`applet.ui.manager.dialogs.remote_mode` for the design).
 
-    Every change carries the product's revision the administrator saw: when someone else changed the
-    product since, the server refuses it (:class:`RemoteAnswerError` 409) and writes nothing.
+    Every change carries the revision the administrator saw (of the product, or of the replication
+    settings): when someone else changed it since, the server refuses it (:class:`RemoteAnswerError`
+    409) and writes nothing.
     """
 
     role = "server"
@@ -332,4 +333,19 @@ class ServerAdminClient(RemoteService):
             "expected_revision": expected_revision,
         }
         result: dict[str, Any] = self.call("POST", f"/v1/admin/products/{quote(name, safe='')}/mode", body)
+        return result
+
+    def replication(self) -> dict[str, Any]:
+        """The server's replication settings (Server Properties' Replication tab), with their revision."""
+        result: dict[str, Any] = self.get("/v1/replication")
+        return result
+
+    def set_replication(
+        self, settings: dict[str, Any], administrator: str, expected_revision: int
+    ) -> dict[str, Any]:
+        """Change the server's replication settings (``master``, ``enterprise_server``, ``frequency``,
+        ``start_at``, ``every_hours``), refused (409, nothing written) when they are no longer at
+        ``expected_revision``."""
+        body = {**settings, "administrator": administrator, "expected_revision": expected_revision}
+        result: dict[str, Any] = self.call("POST", "/v1/admin/replication", body)
         return result

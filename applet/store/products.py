@@ -249,7 +249,8 @@ class ProductRepository(Repository):
 
 
 class ConcurrentChange(LicensingError):
-    """The product changed in the store since the caller read it (another window or the CLI)."""
+    """What the caller read changed in the store since (another window, the CLI, another administrator):
+    a product, or the replication settings."""
 
 
 def check_revision(record: ProductRecord, expected_revision: int | None) -> None:

@@ -184,6 +184,9 @@ class ReplicationSettings(Record):
     every_hours: int
     changed: str = ""
     administrator: str = ""
+    # Counts every change of the settings: a change made at an older revision is refused (two
+    # administrators editing one server's schedule: the second is told, nothing is overwritten).
+    revision: int = 1
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any
 from applet.domain.errors import InvalidInput
 from applet.domain.replication import parse_master_address
 from applet.store.database import utc_now
+from applet.store.products import ConcurrentChange
 from applet.store.records import ReplicationSettings, ServerRecord
 from applet.store.repository import Repository
 
@@ -21,6 +22,9 @@ SETTING_EVERY_SECONDS = "replication.every_seconds"
 # comes before any DNS lookup. Changing the master or frequency keeps both.
 SETTING_DOMAIN = "replication.domain"
 SETTING_DOMAIN_MASTER = "replication.domain_master"
+# The revision of the replication settings (:attr:`ReplicationSettings.revision`), kept among the
+# settings so no migration is needed: absent means 1, the settings as created.
+SETTING_REVISION = "replication.revision"
 # The CA certificate that a master off loopback is checked against (``lls replication set --ca-file``).
 SETTING_CA_FILE = "replication.ca_file"
 # The configuration file's [replication] keys that are settings of the store (the others are the fields
@@ -30,6 +34,9 @@ CONFIGURED_SETTINGS = {
     "domain": SETTING_DOMAIN,
     "domain_master": SETTING_DOMAIN_MASTER,
 }
+
+
+_REVISION = f"COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = '{SETTING_REVISION}'), 1)"
 
 
 def validate_replication(settings: ReplicationSettings) -> ReplicationSettings:
@@ -72,15 +79,29 @@ class ReplicationRepository(Repository):
         """The current settings (a fresh store: domain controller, every 24 hours)."""
         with self.db.errors():
             row = self.connection.execute(
-                "SELECT master, enterprise_server, frequency, start_at, every_hours, changed, administrator "
-                "FROM replication WHERE id = 1"
+                "SELECT master, enterprise_server, frequency, start_at, every_hours, changed, administrator, "
+                f"{_REVISION} FROM replication WHERE id = 1"
             ).fetchone()
         return ReplicationSettings(*row)
 
-    def set(self, settings: ReplicationSettings, administrator: str) -> ReplicationSettings:
-        """Validate and store new settings."""
+    def set(
+        self, settings: ReplicationSettings, administrator: str, expected_revision: int | None = None
+    ) -> ReplicationSettings:
+        """Validate and store new settings. With ``expected_revision`` (the revision the caller read),
+        raise :class:`ConcurrentChange` and write nothing when someone changed them since."""
         clean = validate_replication(settings)
         with self.db.transaction() as connection:
+            revision = int(connection.execute(f"SELECT {_REVISION}").fetchone()[0])
+            if expected_revision is not None and expected_revision != revision:
+                raise ConcurrentChange(
+                    f"the replication settings were changed by someone else since they were read "
+                    f"(revision {expected_revision}, now {revision}); nothing was written"
+                )
+            connection.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (SETTING_REVISION, str(revision + 1)),
+            )
             connection.execute(
                 "UPDATE replication SET master = ?, enterprise_server = ?, frequency = ?, start_at = ?, "
                 "every_hours = ?, changed = ?, administrator = ? WHERE id = 1",
@@ -95,7 +116,9 @@ class ReplicationRepository(Repository):
                 ),
             )
             connection.execute("DELETE FROM settings WHERE key = ?", (SETTING_EVERY_SECONDS,))
-            self.audit(connection, administrator, "replication", None, repr(clean))
+            self.audit(
+                connection, administrator, "replication", None, repr(replace(clean, revision=revision + 1))
+            )
             self.bump_configuration(connection)
         return self.get()
 

@@ -372,6 +372,29 @@
 <context>
     <name>ReplicationDialog</name>
     <message>
+        <source>Configure Replication</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The replication settings were not saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The replication settings could not be saved. Nothing you typed was lost.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Saving…</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ReplicationSettingsBox</name>
+    <message>
         <source>Master Server</source>
         <translation type="unfinished"></translation>
     </message>
@@ -393,10 +416,6 @@
     </message>
     <message>
         <source>Enterprise server name</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Configure Replication</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -444,10 +463,6 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Loading…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <source>Replication goes to the domain&apos;s master: the one named in the configuration, or else the one the DNS record _licensing._tcp.&lt;domain&gt; names.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -457,18 +472,6 @@
     </message>
     <message>
         <source>Resolves to %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The replication settings were not saved.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The replication settings could not be saved. Nothing you typed was lost.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Saving…</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

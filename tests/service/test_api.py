@@ -374,6 +374,19 @@ def test_groups_and_replication_through_the_api(service: RunningService) -> None
         status, body = service.http("POST", "/v1/admin/replication", bad, token="admin")
         assert status == 400, (bad, body)
     assert service.http("GET", "/v1/replication")[1]["enterprise_server"] == "lic-master"
+    # Two administrators read the same revision: the second change is refused, nothing overwritten.
+    read = service.http("GET", "/v1/replication")[1]["revision"]
+    status, first = service.http(
+        "POST", "/v1/admin/replication", {"every_hours": 6, "frequency": "every", "expected_revision": read},
+        token="admin",
+    )  # fmt: skip
+    assert status == 200 and first["revision"] == read + 1
+    status, refused = service.http(
+        "POST", "/v1/admin/replication", {"start_at": "03:00", "expected_revision": read}, token="admin"
+    )
+    assert status == 409 and "changed by someone else" in refused["error"], refused
+    after = service.http("GET", "/v1/replication")[1]
+    assert (after["frequency"], after["every_hours"], after["revision"]) == ("every", 6, read + 1)
     assert service.http("POST", "/v1/admin/groups", {"name": "Sales", "licenses": 2}, token="admin")[0] == 200
     status, group = service.http("POST", "/v1/admin/groups/Sales", {"licenses": 5}, token="admin")
     assert status == 200 and group["licenses"] == 5

@@ -213,6 +213,27 @@ def test_replication_settings_round_trip_and_validation(store: Store) -> None:
     assert store.replication.get().start_at == "02:30"
 
 
+def test_a_replication_change_at_a_stale_revision_is_refused_and_nothing_is_written(store: Store) -> None:
+    first = store.replication.get()
+    assert first.revision == 1  # a fresh store: the settings as created
+    seen_by_both = first.revision
+    mine = ReplicationSettings("enterprise-server", "lic-master", "every", "00:00", 6)
+    saved = store.replication.set(mine, "first admin", expected_revision=seen_by_both)
+    assert saved.revision == seen_by_both + 1
+    theirs = ReplicationSettings("domain-controller", "", "start-at", "03:00", 24)
+    with pytest.raises(ConcurrentChange, match="replication settings were changed by someone else"):
+        store.replication.set(theirs, "second admin", expected_revision=seen_by_both)
+    now = store.replication.get()
+    assert (now.enterprise_server, now.every_hours, now.administrator, now.revision) == (
+        "lic-master",
+        6,
+        "first admin",
+        saved.revision,
+    )
+    # Without an expected revision (lls replication set, the configuration file) the change is made.
+    assert store.replication.set(theirs, "lls").revision == saved.revision + 1
+
+
 def test_resets_follow_the_original_procedures(store: Store) -> None:
     product = store.products.add("Office", ADMIN, mode=LicenseMode.PER_SEAT, limit=1, agreed=True)
     store.groups.add("Lab", 1, ADMIN)

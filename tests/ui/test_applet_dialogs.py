@@ -47,23 +47,23 @@ def test_replication_is_validated_stored_and_read_back(
     click(qtbot, dialog.replication_button)
     replication = child(qtbot, dialog, ReplicationDialog)
     wait_loaded(qtbot, replication)
-    assert replication.domain_controller.isChecked() and replication.start_every.isChecked()
-    assert replication.every_hours.value() == 24  # the original's default
+    assert replication.fields.domain_controller.isChecked() and replication.fields.start_every.isChecked()
+    assert replication.fields.every_hours.value() == 24  # the original's default
     assert replication.windowTitle() == "Configure Replication"  # KB193218's name
-    assert not replication.server_name.isEnabled()
+    assert not replication.fields.server_name.isEnabled()
     snapshot(replication, "replication-default")
-    click(qtbot, replication.enterprise_server)
-    assert replication.server_name.isEnabled()
-    qtbot.keyClicks(replication.server_name, "bad_host!")
+    click(qtbot, replication.fields.enterprise_server)
+    assert replication.fields.server_name.isEnabled()
+    qtbot.keyClicks(replication.fields.server_name, "bad_host!")
     click(qtbot, replication.buttons.button(replication.buttons.StandardButton.Ok))
     assert replication.isVisible()  # refused, nothing lost
     assert "not a host name" in boxes.seen[-1][2]
-    assert replication.server_name.text() == "bad_host!"
+    assert replication.fields.server_name.text() == "bad_host!"
     assert store.replication.get().master == "domain-controller"
-    replication.server_name.clear()
-    qtbot.keyClicks(replication.server_name, "\\\\LIC_MASTER:9000")
-    click(qtbot, replication.start_at)
-    replication.start_time.setTime(QTime(3, 30))
+    replication.fields.server_name.clear()
+    qtbot.keyClicks(replication.fields.server_name, "\\\\LIC_MASTER:9000")
+    click(qtbot, replication.fields.start_at)
+    replication.fields.start_time.setTime(QTime(3, 30))
     snapshot(replication, "replication-enterprise")
     with qtbot.waitSignal(replication.finished):
         click(qtbot, replication.buttons.button(replication.buttons.StandardButton.Ok))
@@ -75,8 +75,8 @@ def test_replication_is_validated_stored_and_read_back(
     click(qtbot, dialog.replication_button)
     again = child(qtbot, dialog, ReplicationDialog)
     wait_loaded(qtbot, again)
-    assert again.enterprise_server.isChecked() and again.server_name.text() == "LIC_MASTER:9000"
-    assert again.start_at.isChecked() and again.start_time.time() == QTime(3, 30)
+    assert again.fields.enterprise_server.isChecked() and again.fields.server_name.text() == "LIC_MASTER:9000"
+    assert again.fields.start_at.isChecked() and again.fields.start_time.time() == QTime(3, 30)
 
 
 def open_replication(qtbot: Any, gateway: StoreGateway) -> ReplicationDialog:
@@ -100,12 +100,12 @@ def test_replication_loads_off_the_ui_thread_showing_loading_meanwhile(
         snapshot(dialog, "replication-loading")
         assert not dialog.is_loaded and dialog.status_label.isVisible()
         assert dialog.status_label.text() == "Loading…"
-        assert not ok.isEnabled() and not dialog.enterprise_server.isEnabled()
+        assert not ok.isEnabled() and not dialog.fields.enterprise_server.isEnabled()
         assert dialog.buttons.button(dialog.buttons.StandardButton.Cancel).isEnabled()
     snapshot(dialog, "replication-loaded")
     assert ok.isEnabled() and not dialog.status_label.isVisible()
-    assert dialog.enterprise_server.isChecked() and dialog.server_name.text() == "LICMASTER"
-    assert dialog.every_hours.value() == 6
+    assert dialog.fields.enterprise_server.isChecked() and dialog.fields.server_name.text() == "LICMASTER"
+    assert dialog.fields.every_hours.value() == 6
 
 
 def test_loaded_replication_keeps_no_blank_row_where_loading_was(
@@ -119,7 +119,7 @@ def test_loaded_replication_keeps_no_blank_row_where_loading_was(
     assert dialog.height() <= dialog.sizeHint().height(), (dialog.height(), dialog.sizeHint())
     layout = dialog.layout()
     assert layout is not None
-    gap = dialog.buttons.geometry().top() - dialog.frequency_box.geometry().bottom() - 1
+    gap = dialog.buttons.geometry().top() - dialog.fields.geometry().bottom() - 1
     assert gap <= layout.spacing(), (gap, layout.spacing())
 
 
@@ -127,8 +127,8 @@ def test_replication_every_hours_is_limited_to_1_to_72(
     qtbot: Any, gateway: StoreGateway, store: Store
 ) -> None:
     dialog = open_replication(qtbot, gateway)
-    assert (dialog.every_hours.minimum(), dialog.every_hours.maximum()) == (1, 72)
-    dialog.every_hours.setValue(6)
+    assert (dialog.fields.every_hours.minimum(), dialog.fields.every_hours.maximum()) == (1, 72)
+    dialog.fields.every_hours.setValue(6)
     with qtbot.waitSignal(dialog.finished):
         dialog.accept()
     assert store.replication.get().every_hours == 6
@@ -137,7 +137,7 @@ def test_replication_every_hours_is_limited_to_1_to_72(
 
 def test_replication_cancel_changes_nothing(qtbot: Any, gateway: StoreGateway, store: Store) -> None:
     dialog = open_replication(qtbot, gateway)
-    dialog.every_hours.setValue(2)
+    dialog.fields.every_hours.setValue(2)
     dialog.reject()
     assert store.replication.get().every_hours == 24
 

@@ -18,13 +18,13 @@ Snapshot = Callable[[QWidget, str], Path]
 
 def type_server(qtbot: Any, dialog: ReplicationDialog, text: str) -> str:
     """Type ``text`` into the Enterprise Server box; the line the dialog then shows for it."""
-    dialog.server_name.clear()
+    dialog.fields.server_name.clear()
     with qtbot.waitSignal(
-        dialog.resolved, timeout=10_000, check_params_cb=lambda typed, _: typed == text
+        dialog.fields.resolved, timeout=10_000, check_params_cb=lambda typed, _: typed == text
     ) as got:
-        qtbot.keyClicks(dialog.server_name, text)
+        qtbot.keyClicks(dialog.fields.server_name, text)
     shown: str = got.args[1]
-    assert dialog.resolved_label.text() == shown
+    assert dialog.fields.resolved_label.text() == shown
     return shown
 
 
@@ -37,10 +37,10 @@ def test_the_dialog_shows_the_resolved_address_or_why_not(
         dialog.show()
     # Domain Controller: where it leads.
     assert (
-        "domain's master" in dialog.resolved_label.text()
-        and "_licensing._tcp" in dialog.resolved_label.text()
+        "domain's master" in dialog.fields.resolved_label.text()
+        and "_licensing._tcp" in dialog.fields.resolved_label.text()
     )
-    click(qtbot, dialog.enterprise_server)
+    click(qtbot, dialog.fields.enterprise_server)
     assert type_server(qtbot, dialog, "localhost:9000") == "Resolves to 127.0.0.1:9000"
     snapshot(dialog, "replication-resolved")
     assert type_server(qtbot, dialog, "\\\\NO_MASTER.invalid").startswith(
@@ -51,15 +51,15 @@ def test_the_dialog_shows_the_resolved_address_or_why_not(
     assert shown == "Not a host name or address: 'bad host!'"
     snapshot(dialog, "replication-not-a-name")
     # Back to Domain Controller: the line says where that leads.
-    click(qtbot, dialog.domain_controller)
-    qtbot.waitUntil(lambda: "domain's master" in dialog.resolved_label.text())
+    click(qtbot, dialog.fields.domain_controller)
+    qtbot.waitUntil(lambda: "domain's master" in dialog.fields.resolved_label.text())
     snapshot(dialog, "replication-domain-controller")
 
 
 def test_resolving_runs_off_the_ui_thread(
     qtbot: Any, gateway: StoreGateway, store: Store, monkeypatch: Any
 ) -> None:
-    import applet.ui.licensing.replication as module
+    import applet.ui.licensing.replication_settings as module
 
     release = threading.Event()
     threads: list[str] = []
@@ -75,11 +75,11 @@ def test_resolving_runs_off_the_ui_thread(
     qtbot.addWidget(dialog)
     with qtbot.waitSignal(dialog.loaded):
         dialog.show()
-    dialog.enterprise_server.setChecked(True)
-    with qtbot.waitSignal(dialog.resolved, timeout=10_000) as got:
-        dialog.server_name.setText("127.0.0.1")
+    dialog.fields.enterprise_server.setChecked(True)
+    with qtbot.waitSignal(dialog.fields.resolved, timeout=10_000) as got:
+        dialog.fields.server_name.setText("127.0.0.1")
         # While the lookup hangs, the UI thread shows that it is resolving and keeps handling events.
-        qtbot.waitUntil(lambda: dialog.resolved_label.text() == "Resolving 127.0.0.1...")
+        qtbot.waitUntil(lambda: dialog.fields.resolved_label.text() == "Resolving 127.0.0.1...")
         qtbot.waitUntil(lambda: bool(threads))
         release.set()
     assert got.args == ["127.0.0.1", "Resolves to 127.0.0.1:8765"]

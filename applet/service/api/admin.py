@@ -215,7 +215,7 @@ async def set_replication(request: web.Request) -> web.Response:
             start_at=given("start_at"),
             every_hours=given("every_hours"),
         )
-        return store.replication.set(wanted, body.administrator_name())
+        return store.replication.set(wanted, body.administrator_name(), body.expected_revision)
 
     return await admin_change(request, ReplicationBody, change)
 

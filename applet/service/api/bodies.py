@@ -190,6 +190,17 @@ class ReplicationBody(AdminBody, frozen=True, kw_only=True):
     frequency: Annotated[str, Meta(examples=["every", "start-at"])] | UnsetType = UNSET
     start_at: Annotated[str, Meta(description="HH:MM", examples=["07:30"])] | UnsetType = UNSET
     every_hours: int | UnsetType = UNSET
+    expected_revision: (
+        Annotated[
+            int,
+            Meta(
+                ge=1,
+                description="The settings' revision the administrator read; another one now: 409, nothing "
+                "written.",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class ResetBody(AdminBody, frozen=True, kw_only=True):

@@ -356,5 +356,5 @@ def test_right_click_menus_and_server_replication(
         with qtbot.waitSignal(dialog.loaded):
             pass
     snapshot(dialog, "replication-from-manager")
-    assert dialog.domain_controller.isChecked() and dialog.every_hours.value() == 24
+    assert dialog.fields.domain_controller.isChecked() and dialog.fields.every_hours.value() == 24
     dialog.reject()
