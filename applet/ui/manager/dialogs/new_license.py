@@ -25,35 +25,28 @@ from applet.store import Store
 from applet.store.records import ProductRecord
 from applet.ui.gateway import StoreGateway
 from applet.ui.icons import icon
-from applet.ui.manager.dialogs.base import StoreDialog
+from applet.ui.manager.dialogs.base import StoreDialog, buddy_label
 
 
-class NewLicenseDialog(StoreDialog):
-    """New Client Access License: product, Per Seat or Per Server, quantity, comment, agreement.
+class LicenseDialog(StoreDialog):
+    """What both New License dialogs show: product, Per Seat or Per Server, quantity, comment,
+    agreement. A subclass adds its rows to :attr:`form` and calls :meth:`start` once they are in.
 
     Signals:
-        added(object): the purchase (a PurchaseRecord) the store recorded.
+        added(object): the purchase that was recorded.
     """
 
     added = Signal(object)
 
-    def __init__(
-        self,
-        gateway: StoreGateway,
-        products: list[ProductRecord],
-        product: str | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
+    def __init__(self, gateway: StoreGateway, names: list[str], parent: QWidget | None = None) -> None:
         super().__init__(gateway, parent)
         self.setObjectName("new_license_dialog")
         self.setWindowTitle(self.tr("New Client Access License"))
         self.setWindowIcon(icon("add"))
-        self._products = {record.name: record for record in products}
 
         self.product_box = QComboBox()
         self.product_box.setAccessibleName(self.tr("Product"))
-        for record in products:
-            self.product_box.addItem(record.name)
+        self.product_box.addItems(names)
         self.per_seat = QRadioButton(self.tr("Per &Seat"))
         self.per_server = QRadioButton(self.tr("Per Se&rver"))
         self.per_seat.setAccessibleName(self.tr("Per Seat licenses"))
@@ -82,17 +75,11 @@ class NewLicenseDialog(StoreDialog):
         mode_row.addWidget(self.per_seat)
         mode_row.addWidget(self.per_server)
         mode_row.addStretch(1)
-        form = QFormLayout()
-        product_label = QLabel(self.tr("&Product:"))
-        product_label.setBuddy(self.product_box)
-        quantity_label = QLabel(self.tr("&Quantity:"))
-        quantity_label.setBuddy(self.quantity)
-        comment_label = QLabel(self.tr("&Comment:"))
-        comment_label.setBuddy(self.comment)
-        form.addRow(product_label, self.product_box)
-        form.addRow(self.tr("Licensing mode:"), mode_row)
-        form.addRow(quantity_label, self.quantity)
-        form.addRow(comment_label, self.comment)
+        self.form = QFormLayout()
+        self.form.addRow(buddy_label(self.tr("&Product:"), self.product_box), self.product_box)
+        self.form.addRow(self.tr("Licensing mode:"), mode_row)
+        self.form.addRow(buddy_label(self.tr("&Quantity:"), self.quantity), self.quantity)
+        self.form.addRow(buddy_label(self.tr("&Comment:"), self.comment), self.comment)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -100,17 +87,48 @@ class NewLicenseDialog(StoreDialog):
         self.ok_button.setAccessibleName(self.tr("Add the licenses"))
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.state)
-        layout.addWidget(self.agree)
-        layout.addWidget(self.buttons)
+        self.rows = QVBoxLayout(self)
+        self.rows.addLayout(self.form)
+        self.rows.addWidget(self.state)
+        self.rows.addWidget(self.agree)
+        self.rows.addWidget(self.buttons)
 
+    def start(self, product: str | None) -> None:
+        """Show ``product`` (else the first), once the subclass's rows are in."""
         self.product_box.currentTextChanged.connect(self._product_changed)
         self.agree.toggled.connect(self._update_buttons)
-        if product is not None and product in self._products:
+        if product is not None and self.product_box.findText(product) >= 0:
             self.product_box.setCurrentText(product)
         self._product_changed(self.product_box.currentText())
+
+    def _product_changed(self, name: str) -> None:
+        """Show what is known of product ``name`` (subclasses)."""
+
+    def typed_quantity(self) -> object:
+        """The quantity as typed: a spin box holds its last valid value while the field shows
+        something else (the store's check then refuses it with the reason)."""
+        typed = self.quantity.cleanText().replace(self.locale().groupSeparator(), "").strip()
+        return typed or self.quantity.value()
+
+    @property
+    def mode(self) -> LicenseMode:
+        """The licensing mode the licenses are for."""
+        return LicenseMode.PER_SEAT if self.per_seat.isChecked() else LicenseMode.PER_SERVER
+
+
+class NewLicenseDialog(LicenseDialog):
+    """New Client Access License on this computer's store."""
+
+    def __init__(
+        self,
+        gateway: StoreGateway,
+        products: list[ProductRecord],
+        product: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(gateway, [record.name for record in products], parent)
+        self._products = {record.name: record for record in products}
+        self.start(product)
 
     def _product_changed(self, name: str) -> None:
         record = self._products.get(name)
@@ -132,19 +150,12 @@ class NewLicenseDialog(StoreDialog):
             not self.writing and self.agree.isChecked() and self.product_box.currentText() in self._products
         )
 
-    @property
-    def mode(self) -> LicenseMode:
-        """The licensing mode the licenses are for."""
-        return LicenseMode.PER_SEAT if self.per_seat.isChecked() else LicenseMode.PER_SERVER
-
     def accept(self) -> None:
         """Record the purchase; close only once the store has it."""
         if self.writing or not self.ok_button.isEnabled():
             return
         product = self.product_box.currentText()
-        # The text as typed: a spin box holds its last valid value while the field shows something else.
-        typed = self.quantity.cleanText().replace(self.locale().groupSeparator(), "").strip()
-        quantity: object = typed or self.quantity.value()
+        quantity = self.typed_quantity()
         comment = self.comment.text()
         mode = self.mode
         administrator = self.administrator
