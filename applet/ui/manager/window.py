@@ -447,6 +447,9 @@ class ManagerWindow(QMainWindow):
         from applet.ui.manager.dialogs.new_license import NewLicenseDialog
 
         preset = self.current_tab.selected_product()
+        if self.gateway.master is not None:
+            self.new_enterprise_license(preset)
+            return
 
         def done(products: list[ProductRecord]) -> None:
             if not products:
@@ -457,6 +460,31 @@ class ManagerWindow(QMainWindow):
             self.open_dialog(dialog)
 
         self.gateway.submit(lambda store: store.products.list(), done)
+
+    def new_enterprise_license(self, preset: str | None) -> None:
+        """New License connected to a master: Per Seat for the enterprise, Per Server on a chosen server."""
+        from applet.ui.manager.dialogs.new_license import EnterpriseNewLicenseDialog
+
+        master = self.gateway.master
+        assert master is not None
+
+        def done(views: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
+            products, servers = views
+            if not products:
+                messages.information(
+                    self, self.tr("New License"), self.tr("No product is reported in the enterprise yet.")
+                )
+                return
+            name = str(self.master_summary.get("master") or master.name)
+            dialog = EnterpriseNewLicenseDialog(
+                self.gateway, products, servers, name, self.settings, preset, self
+            )
+            dialog.added.connect(lambda _purchase: self.refresh())
+            self.open_dialog(dialog)
+
+        self.gateway.submit_master(
+            lambda client: (client.products(), client.servers()), done, self.master_failed
+        )
 
     def license_groups(self) -> None:
         """License -> License Groups...."""

@@ -15,12 +15,13 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QDialogButtonBox, QWidget
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from applet.client.discovery import ServiceEndpoint, find_service
 from applet.domain.products import LicenseMode
 from applet.store import Store
+from applet.ui.manager.dialogs.new_license import EnterpriseNewLicenseDialog, NewLicenseDialog
 from applet.ui.manager.dialogs.remote_mode import RemoteModeDialog
 from applet.ui.manager.dialogs.select_domain import SelectDomainDialog
 from applet.ui.manager.models.columns import ITEM_KIND_ROLE, RECORD_ROLE
@@ -430,3 +431,193 @@ def test_remote_administration_writes_to_the_server_with_the_same_rules_and_conf
     exchange = next(p for p in lls(nt_dir, "--json", "product", "list") if p["name"] == "Exchange")
     assert exchange["mode"] == "per-seat"
     dialog.reject()
+
+
+def _new_license(window: ManagerWindow, qtbot: QtBot) -> EnterpriseNewLicenseDialog:
+    """License -> New License... (Ctrl+N) connected to a master: the enterprise dialog."""
+    window.activateWindow()  # a dialog closed before: the shortcut needs the window active again
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: isinstance(window.child_dialog, EnterpriseNewLicenseDialog), timeout=10_000)
+    dialog = window.child_dialog
+    assert isinstance(dialog, EnterpriseNewLicenseDialog)
+    return dialog
+
+
+def _type(qtbot: QtBot, field: QWidget, text: str) -> None:
+    field.setFocus()
+    qtbot.keyClick(field, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(field, Qt.Key.Key_Delete)
+    qtbot.keyClicks(field, text)
+
+
+def test_new_license_on_a_master_buys_per_seat_for_the_enterprise_and_per_server_on_a_chosen_server(
+    seeded: Store,
+    enterprise: dict[str, Any],
+    open_manager: Callable[[], ManagerWindow],
+    qtbot: QtBot,
+    qtmodeltester: Any,
+    snapshot: Callable[[QWidget, str], Path],
+) -> None:
+    window = open_manager()
+    master = enterprise["master"]
+    master_dir, address = enterprise["master_dir"], enterprise["address"]
+    window.connect_master(address, str(master.admin_token_file))
+    qtbot.waitUntil(lambda: window.gateway.master is not None, timeout=10_000)
+    master_name = window.master_summary["master"]
+
+    # Per Seat: an enterprise purchase, recorded on the master.
+    dialog = _new_license(window, qtbot)
+    dialog.product_box.setCurrentText("Exchange")
+    assert dialog.per_seat.isChecked() and dialog.for_enterprise.isVisible()
+    assert not dialog.server_box.isVisible() and not dialog.connection.isVisible()
+    assert master_name in dialog.for_enterprise.text()
+    assert "2 Per Seat licenses purchased" in dialog.state.text()
+    _type(qtbot, dialog.quantity, "6")
+    qtbot.keyClicks(dialog.comment, "PO ent 7")
+    assert not dialog.ok_button.isEnabled()  # the agreement, as on one server
+    qtbot.mouseClick(dialog.agree, Qt.MouseButton.LeftButton)
+    snapshot(dialog, "enterprise-new-license-per-seat")
+    with qtbot.waitSignal(dialog.finished, timeout=15_000):
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    # In the master's enterprise views as the dialog closes (no wait for the master's periodic run).
+    bought = [
+        (r["server"], r["product"], r["quantity"], r["mode"])
+        for r in window.gateway.master.purchases(text="PO ent 7")["rows"]
+    ]
+    assert bought == [(master_name, "Exchange", 6, "per-seat")]
+    counted = {row["product"]: row["per_seat"] for row in lls(master_dir, "--json", "enterprise", "products")}
+    assert counted["Exchange"]["purchased"] == 8
+    window.tabs.setCurrentIndex(HISTORY)
+    history = window.history.model
+    qtbot.waitUntil(lambda: any(r["comment"] == "PO ent 7" for r in history.records()), timeout=10_000)
+    qtmodeltester.check(history)
+    assert next(r for r in history.records() if r["comment"] == "PO ent 7")["server"] == master_name
+    window.tabs.setCurrentIndex(PRODUCTS)
+    products = window.products.enterprise
+    qtbot.waitUntil(
+        lambda: any(
+            p.data() == "Exchange" and p.sibling(p.row(), 3).data() == "8"
+            for p in _items(products, "product")
+        ),
+        timeout=10_000,
+    )
+
+    # Per Server: the dialog asks which server, and writes to that server with its own token.
+    nt_dir, nt = enterprise["servers"][NT]
+    dialog = _new_license(window, qtbot)
+    dialog.product_box.setCurrentText("SQL Server")
+    assert dialog.per_server.isChecked() and not dialog.for_enterprise.isVisible()
+    assert dialog.server_box.isVisible() and dialog.connection.isVisible()
+    assert {dialog.server_box.itemText(i) for i in range(dialog.server_box.count())} == {
+        master_name,
+        EAST,
+        NT,
+    }
+    dialog.server_box.setFocus()
+    dialog.server_box.setCurrentText(NT)
+    assert dialog.connection.address.text() == NT  # its enrolled name until one connected
+    assert "8 Per Server licenses" in dialog.state.text()
+    dialog.per_server.setFocus()
+    tabbed = []
+    for _ in range(5):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        tabbed.append(QApplication.focusWidget())
+    box = dialog.connection
+    assert tabbed == [dialog.server_box, box.address, box.token_file, box.connect_button, dialog.quantity]
+    _type(qtbot, dialog.connection.address, f"127.0.0.1:{nt.port}")
+    _type(qtbot, dialog.connection.token_file, str(nt.admin_token_file))
+    qtbot.mouseClick(dialog.connection.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: f"(127.0.0.1:{nt.port})" in dialog.state.text(), timeout=10_000)
+    _type(qtbot, dialog.quantity, "3")
+    qtbot.keyClicks(dialog.comment, "PO nt 8")
+    qtbot.mouseClick(dialog.agree, Qt.MouseButton.LeftButton)
+    snapshot(dialog, "enterprise-new-license-per-server")
+    with qtbot.waitSignal(dialog.finished, timeout=15_000):
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    lines = [
+        (h["product"], h["quantity"], h["mode"])
+        for h in lls(nt_dir, "--json", "history")
+        if h["comment"] == "PO nt 8"
+    ]
+    assert lines == [("SQL Server", 3, "per-server")]
+    assert not [h for h in lls(master_dir, "--json", "history") if h["comment"] == "PO nt 8"]
+    assert window.settings.value(f"servers/{NT.casefold()}/address") == f"127.0.0.1:{nt.port}"
+
+    # Remembered next time; back on this computer New License is the local dialog again.
+    dialog = _new_license(window, qtbot)
+    dialog.per_server.click()
+    dialog.server_box.setCurrentText(NT)
+    assert dialog.connection.token_file.text() == str(nt.admin_token_file)
+    dialog.reject()
+    qtbot.waitUntil(lambda: window.child_dialog is None)
+    window.use_local_store()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.child_dialog is not None, timeout=10_000)
+    assert type(window.child_dialog) is NewLicenseDialog
+
+
+def test_new_license_on_a_master_says_why_in_one_line_keeps_the_edits_and_writes_nothing(
+    enterprise: dict[str, Any],
+    services: Services,
+    open_manager: Callable[[], ManagerWindow],
+    qtbot: QtBot,
+    tmp_path: Path,
+    snapshot: Callable[[QWidget, str], Path],
+) -> None:
+    window = open_manager()
+    master = enterprise["master"]
+    master_dir, address = enterprise["master_dir"], enterprise["address"]
+    window.connect_master(address, str(master.admin_token_file))
+    qtbot.waitUntil(lambda: window.gateway.master is not None, timeout=10_000)
+    master_name = window.master_summary["master"]
+    nt_dir, nt = enterprise["servers"][NT]
+    wrong = tmp_path / "wrong.token"
+    wrong.write_text("not-the-token")
+    written = {folder: len(lls(folder, "--json", "history")) for folder in (master_dir, nt_dir)}
+
+    dialog = _new_license(window, qtbot)
+    dialog.product_box.setCurrentText("SQL Server")
+    dialog.per_server.click()
+    _type(qtbot, dialog.quantity, "4")
+    qtbot.keyClicks(dialog.comment, "PO refused")
+    # No agreement: OK stays off and Enter does nothing (the rule of one server).
+    qtbot.keyClick(dialog.comment, Qt.Key.Key_Return)
+    assert dialog.isVisible() and not dialog.ok_button.isEnabled()
+    qtbot.mouseClick(dialog.agree, Qt.MouseButton.LeftButton)
+    cases = [
+        (NT, "127.0.0.1:9", str(nt.admin_token_file), "does not answer"),
+        (NT, f"127.0.0.1:{nt.port}", str(wrong), "did not accept the token"),
+        (NT, f"127.0.0.1:{nt.port}", "", "choose the file with the server's administrator token"),
+        (NT, "bad host name!", str(nt.admin_token_file), "not a host name or address"),
+        # The master runs no SQL Server of its own: a product that server does not have.
+        (master_name, address, str(master.admin_token_file), "SQL Server"),
+    ]
+    for server, typed, token, expected in cases:
+        dialog.server_box.setCurrentText(server)
+        _type(qtbot, dialog.connection.address, typed)
+        _type(qtbot, dialog.connection.token_file, token)
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(
+            lambda e=expected: e in dialog.error.text() and dialog.ok_button.isEnabled(), timeout=15_000
+        )
+        assert dialog.isVisible() and dialog.error.isVisible() and "\n" not in dialog.error.text()
+        assert (dialog.quantity.value(), dialog.comment.text(), dialog.server_box.currentText()) == (
+            4,
+            "PO refused",
+            server,
+        )
+        assert (dialog.connection.address.text(), dialog.connection.token_file.text()) == (typed, token)
+        if expected == "did not accept the token":
+            snapshot(dialog, "enterprise-new-license-refused")
+
+    # Per Seat with the master gone: one line, the edits stay.
+    dialog.per_seat.click()
+    assert not dialog.error.isVisible()
+    services.stop(master)
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "does not answer" in dialog.error.text(), timeout=20_000)
+    assert dialog.isVisible() and dialog.comment.text() == "PO refused" and dialog.per_seat.isChecked()
+    assert {folder: len(lls(folder, "--json", "history")) for folder in (master_dir, nt_dir)} == written

@@ -55,6 +55,15 @@ class ServerConnectionBox(QWidget):
         token_row.addWidget(self.connect_button)
         form.addRow(buddy_label(self.tr("Administrator &token:"), self.token_file), token_row)
 
+    def set_server(self, server: str) -> None:
+        """Show how to reach ``server`` instead (a dialog where the administrator chooses the server):
+        what connected to it last, else its enrolled name and no token file."""
+        self.server = server
+        remembered = self.settings.value(f"{self._key}/address", "") if self.settings else ""
+        token = self.settings.value(f"{self._key}/token_file", "") if self.settings else ""
+        self.address.setText(str(remembered or server))
+        self.token_file.setText(str(token or ""))
+
     @property
     def _key(self) -> str:
         return f"servers/{self.server.casefold()}"
