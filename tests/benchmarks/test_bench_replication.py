@@ -8,6 +8,16 @@ What is timed is the master's work per batch -- decoding the JSON body, checking
 new users allocated from the enterprise pool) -- not the HTTP hop, which the real-process tests cover.
 The baseline, measured in the same run on the same server, writes the same rows into the same table
 with bare psycopg (``COPY`` and ``executemany``) or sqlite3 (``executemany``), nothing else.
+
+Two things to know when reading the ratios:
+
+* Until this was noticed, the one-master figures also timed building the simulated servers' JSON bodies
+  (about a fifth of the SQLite time), which is not the master's work and which the baseline does not
+  pay (its rows are built before its clock starts). The ratio is now of the master's work alone; the
+  figure as it was measured before, building included, is printed beside it.
+* The baseline writes all the rows in ONE transaction (one commit, one fsync), while the master
+  commits each batch durably (100 commits with ``synchronous=FULL`` on SQLite). A baseline committing
+  every 1,000 rows is printed too, for context; the target stays against the one-transaction baseline.
 """
 
 import json
@@ -62,9 +72,12 @@ def enrol(location: str | None, data_dir: Path, servers: range) -> dict[str, str
 
 def ingest(
     location: str | None, data_dir: Path, servers: list[int], users: int, secrets: dict[str, str]
-) -> int:
-    """One master instance storing the first batch of each of ``servers``; rows stored."""
+) -> tuple[int, float]:
+    """One master instance storing the first batch of each of ``servers``: rows stored, and seconds of
+    the master's own work (opening the store, decoding, checking, storing, closing: not building the
+    simulated servers' bodies)."""
     bodies = [batch_body(n, users) for n in servers]
+    started = time.perf_counter()
     store = open_enterprise(location, data_dir, "MASTER")
     stored = 0
     try:
@@ -73,11 +86,11 @@ def ingest(
             stored += store.ingest(batch, secrets[batch.server]).rows
     finally:
         store.close()
-    return stored
+    return stored, time.perf_counter() - started
 
 
 def _ingest_worker(arguments: tuple[Any, ...]) -> int:
-    return ingest(*arguments)
+    return ingest(*arguments)[0]
 
 
 def baseline_rows(servers: range, users: int) -> list[tuple[Any, ...]]:
@@ -103,16 +116,23 @@ INSERT = f"INSERT INTO ent_seat_uses ({', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, 
 
 
 def bare_write(location: str, rows: list[tuple[Any, ...]], how: str) -> float:
-    """Seconds to write ``rows`` into an empty ent_seat_uses with the bare driver."""
+    """Seconds to write ``rows`` into an empty ent_seat_uses with the bare driver, in one transaction
+    (``how``: ``copy`` or ``executemany``, 1,000 rows a call), or ``commit-each``: executemany with one
+    transaction per 1,000 rows, each committed as durably as the master commits a batch."""
     connection = connect(location)
     try:
         migrate(connection)
         started = time.perf_counter()
+        if how == "commit-each":
+            for start in range(0, len(rows), 1000):
+                with connection.transaction():
+                    connection.executemany(INSERT, rows[start : start + 1000])
+            return time.perf_counter() - started
         with connection.transaction():
             if how == "copy":
                 connection.bulk_insert("ent_seat_uses", COLUMNS, rows)
             else:
-                for start in range(0, len(rows), 1000):  # in batch-sized transactions' worth of rows
+                for start in range(0, len(rows), 1000):  # batch-sized calls, one transaction
                     connection.executemany(INSERT, rows[start : start + 1000])
         return time.perf_counter() - started
     finally:
@@ -189,8 +209,9 @@ def test_postgresql_catch_up_and_ingest_ratio(postgres_server: Any, tmp_path: Pa
     one = postgres_server.new_database()
     secrets = enrol(one, tmp_path / "m1", range(servers))
     started = time.perf_counter()
-    assert ingest(one, tmp_path / "m1", list(range(servers)), users, secrets) == total
-    one_seconds = time.perf_counter() - started
+    stored, one_seconds = ingest(one, tmp_path / "m1", list(range(servers)), users, secrets)
+    with_bodies_seconds = time.perf_counter() - started
+    assert stored == total
 
     two = postgres_server.new_database()
     secrets = enrol(two, tmp_path / "m2", range(servers))
@@ -213,7 +234,8 @@ def test_postgresql_catch_up_and_ingest_ratio(postgres_server: Any, tmp_path: Pa
     print(f"  one master:         {rate:>10,.0f} rows/s, caught up in {one_seconds:.1f} s")
     print(
         f"    ratio to COPY {rate * copy_seconds / total:.2f}x, "
-        f"to executemany {rate * many_seconds / total:.2f}x"
+        f"to executemany {rate * many_seconds / total:.2f}x "
+        f"(as measured before, building the bodies included: {many_seconds / with_bodies_seconds:.2f}x)"
     )
     print(
         f"  two masters, one DB:{total / two_seconds:>10,.0f} rows/s, caught up in {two_seconds:.1f} s "
@@ -234,15 +256,26 @@ def test_sqlite_catch_up_and_ingest_ratio(tmp_path: Path) -> None:
     print(f"\nSQLite: {servers} servers x {users:,} Per Seat users = {total:,} use rows")
     rows = baseline_rows(range(servers), users)
     many_seconds = bare_write(str(tmp_path / "bare" / "enterprise.sqlite3"), rows, "executemany")
+    each_seconds = bare_write(str(tmp_path / "bare-each" / "enterprise.sqlite3"), rows, "commit-each")
     secrets = enrol(None, tmp_path / "m", range(servers))
     started = time.perf_counter()
-    assert ingest(None, tmp_path / "m", list(range(servers)), users, secrets) == total
-    seconds = time.perf_counter() - started
+    stored, seconds = ingest(None, tmp_path / "m", list(range(servers)), users, secrets)
+    with_bodies_seconds = time.perf_counter() - started
+    assert stored == total
     rate = total / seconds
-    print(f"  bare executemany: {total / many_seconds:>10,.0f} rows/s")
+    print(f"  bare executemany: {total / many_seconds:>10,.0f} rows/s (one transaction)")
+    print(
+        f"  bare executemany: {total / each_seconds:>10,.0f} rows/s (a durable commit per 1,000 rows, "
+        "as the master commits each batch; context only)"
+    )
     print(
         f"  master:           {rate:>10,.0f} rows/s, caught up in {seconds:.1f} s "
-        f"(ratio {rate * many_seconds / total:.2f}x)"
+        f"(ratio {rate * many_seconds / total:.2f}x; to the commit-per-1,000 baseline "
+        f"{rate * each_seconds / total:.2f}x)"
+    )
+    print(
+        f"    as measured before, building the servers' bodies included: {with_bodies_seconds:.1f} s "
+        f"(ratio {many_seconds / with_bodies_seconds:.2f}x)"
     )
     query_ms = products_query_ms(None, tmp_path / "m")
     command_ms = products_command_ms(None, tmp_path / "m")
