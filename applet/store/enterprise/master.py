@@ -17,7 +17,7 @@ from applet.domain.replication import clean_server_name
 from applet.store.database import utc_now
 from applet.store.enterprise.batch import Batch, CaseFolded
 from applet.store.enterprise.dialect import Connection, connect
-from applet.store.enterprise.pools import IngestResult, allocate, effective_groups
+from applet.store.enterprise.pools import IngestResult, StagedUse, allocate, effective_groups
 from applet.store.enterprise.schema import migrate
 
 ENTERPRISE_FILE = "enterprise.sqlite3"
@@ -216,8 +216,8 @@ class EnterpriseStore:
             self._check_origins(db, batch, key)
             result = IngestResult(batch.server, batch.seq, batch.seq, rows=batch.count())
             before = effective_groups(db) if batch.rows.get("groups") else None
-            self._store_rows(db, batch)
-            allocate(db, batch, result, before)
+            staged_uses = self._store_rows(db, batch)
+            allocate(db, batch, result, before, staged_uses)
             db.execute(
                 "UPDATE ent_servers SET last_seq = ?, last_replication = ?, batches = batches + 1, "
                 "rows_stored = rows_stored + ?, last_refusal = NULL WHERE server_key = ?",
@@ -254,7 +254,8 @@ class EnterpriseStore:
                     (origin_key, origin, sender_key),
                 )
 
-    def _store_rows(self, db: Connection, batch: Batch) -> None:
+    def _store_rows(self, db: Connection, batch: Batch) -> list[StagedUse]:
+        """Store the batch's rows; its Per Seat uses as staged (keyed, one row per key)."""
         # Every row is stamped with the batch's number (``via_seq``): what a master forwards upwards.
         now, seq = utc_now(), batch.seq
         deletions = batch.rows.get("deletions", [])
@@ -299,14 +300,18 @@ class EnterpriseStore:
                 ],
             )
         seat_uses = batch.rows.get("seat_uses", [])
+        staged: list[StagedUse] = []
         if seat_uses:
             # Keyed as the table is (a batch naming a user twice keeps the last), then merged in one
             # statement. The origin is authoritative for its own rows: a later batch replaces.
             folded = CaseFolded()
-            staged = {
-                (folded[o], folded[p], u.casefold()): (u, f, last, c) for o, p, u, f, last, c in seat_uses
-            }
-            db.stage([(*key, *values) for key, values in staged.items()])
+            staged = list(
+                {
+                    (key := (folded[o], folded[p], u.casefold())): (*key, u, f, last, c)
+                    for o, p, u, f, last, c in seat_uses
+                }.values()
+            )
+            db.stage(staged)
             db.execute(
                 "INSERT INTO ent_seat_uses (origin_key, product_key, user_key, user_name, first_used, "
                 "last_used, usage_count, via_seq) SELECT origin_key, product_key, user_key, user_name, "
@@ -343,6 +348,7 @@ class EnterpriseStore:
                 "via_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (origin_key, origin_id) DO NOTHING",
                 [(o.casefold(), *rest, seq) for o, *rest in events],
             )
+        return staged
 
     # ------------------------------------------------------------------ reports
 

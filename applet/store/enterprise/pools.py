@@ -12,10 +12,17 @@ import json
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from applet.domain.counting import PerSeatAllocator
-from applet.store.enterprise.batch import Batch, CaseFolded
+from applet.store.enterprise.batch import Batch
 from applet.store.enterprise.dialect import Connection
+
+# A Per Seat use as staged (``dialect.STAGE_COLUMNS``): origin, product and user keys, the user's name,
+# first and last use, usage count; one row per key.
+StagedUse = tuple[str, str, str, str, str, str, int]
+# A batch's users of one product, keyed (product, user): name, first and last use over its origins.
+BatchUsers = dict[tuple[str, str], tuple[str, str, str]]
 
 
 @dataclass
@@ -94,8 +101,17 @@ def _group_changes(before: Groups, after: Groups) -> tuple[set[str], dict[str, s
     return waiting, joining
 
 
-def allocate(db: Connection, batch: Batch, result: IngestResult, before: Groups | None) -> None:
-    """Settle the enterprise Per Seat pools the batch touches (see the package docstring)."""
+def allocate(
+    db: Connection,
+    batch: Batch,
+    result: IngestResult,
+    before: Groups | None,
+    staged: list[StagedUse],
+) -> None:
+    """Settle the enterprise Per Seat pools the batch touches (see the package docstring).
+
+    ``staged``: the batch's Per Seat uses as stored (in the staging table too).
+    """
     names: dict[str, str] = {}
     for product in dict.fromkeys(row[1] for row in batch.rows.get("seat_uses", [])):
         names.setdefault(product.casefold(), product)
@@ -141,25 +157,29 @@ def allocate(db: Connection, batch: Batch, result: IngestResult, before: Groups 
         for product_key in sorted(settle):
             pools[product_key] = _resettle(db, product_key, pools[product_key], groups, waiting, joining)
     if used:
-        # Per (product, user) of the batch: its name and its first and last use (several origins may
-        # name one).
-        staged: dict[tuple[str, str], tuple[str, str, str]] = {}
-        folded = CaseFolded()
-        for _origin, product, user, first, last, _count in batch.rows["seat_uses"]:
-            key = (folded[product], user.casefold())
-            seen = staged.get(key)
-            staged[key] = (
-                (user, first, last)
-                if seen is None
-                else (min(seen[0], user), min(seen[1], first), max(seen[2], last))
-            )
-        _new_users(db, pools, result, names, staged, groups)
+        _new_users(db, pools, result, names, _batch_users(staged), groups)
     for product_key, (purchased, allocated, users, arrival, order, unlicensed) in pools.items():
         db.execute(
             "UPDATE ent_pools SET purchased = ?, allocated = ?, users = ?, next_arrival = ?, "
             "next_order = ?, unlicensed = ? WHERE product_key = ?",
             (purchased, allocated, users, arrival, order, unlicensed, product_key),
         )
+
+
+def _batch_users(staged: list[StagedUse]) -> BatchUsers:
+    """Per (product, user) of the batch: its name and its first and last use over its origins."""
+    users = {(product, user): (name, first, last) for _o, product, user, name, first, last, _c in staged}
+    if len(users) == len(staged):
+        return users  # each user once (a batch of one origin): nothing to merge
+    users = {}
+    for _origin, product, user, name, first, last, _count in staged:
+        seen = users.get((product, user))
+        users[product, user] = (
+            (name, first, last)
+            if seen is None
+            else (min(seen[0], name), min(seen[1], first), max(seen[2], last))
+        )
+    return users
 
 
 def _forget_deleted(db: Connection, deleted: set[tuple[str, str]]) -> set[str]:
@@ -254,7 +274,7 @@ def _new_users(
     pools: dict[str, list[int]],
     result: IngestResult,
     names: dict[str, str],
-    staged: dict[tuple[str, str], tuple[str, str, str]],
+    staged: BatchUsers,
     groups: Groups | None,
 ) -> None:
     """Users of the staged uses new to the enterprise: licensed while the pool has licenses free.
@@ -281,7 +301,7 @@ def _new_users(
     for product_key, users in new.items():
         purchased, allocated, count, arrival, order, unlicensed_count = pools[product_key]
         # In the order of first use, as one server would have met them.
-        users.sort(key=lambda user: (user[2], user[0]))
+        users.sort(key=itemgetter(2, 0))
         if groups is not None and any(user[0] in groups.membership for user in users):
             # A member of a license group shares its group's licenses: the rule settles them.
             grouped.append(product_key)
@@ -295,17 +315,23 @@ def _new_users(
         # new holder is licensed when it fits in what is free).
         allocator = PerSeatAllocator(max(purchased - allocated, 0))
         unlicensed = []
-        free = allocator.free
-        for offset, (user_key, user_name, first, last) in enumerate(users):
-            licensed_order = None
-            if free:  # none free: every later new holder waits (the rule), no need to ask
-                decision = allocator.use(user_key)
-                free = allocator.free
-                if decision.licensed_order is not None:
-                    licensed_order = order + decision.licensed_order - 1
+        offset = 0
+        while allocator.free and offset < len(users):
+            user_key, user_name, first, last = users[offset]
+            licensed_order = allocator.use(user_key).licensed_order
             if licensed_order is None:
                 unlicensed.append(user_name)
+            else:
+                licensed_order += order - 1
             inserts.append((product_key, user_key, user_name, arrival + offset, licensed_order, first, last))
+            offset += 1
+        # None free: every later new holder waits (the rule), no need to ask.
+        rest = users[offset:]
+        unlicensed.extend(user_name for _key, user_name, _first, _last in rest)
+        inserts.extend(
+            (product_key, user_key, user_name, at, None, first, last)
+            for at, (user_key, user_name, first, last) in enumerate(rest, arrival + offset)
+        )
         pools[product_key] = [
             purchased,
             allocated + allocator.allocated,
@@ -348,11 +374,10 @@ def _new_users(
             result.over[names[product_key]] = (pools[product_key][2], pools[product_key][0])
     # Users already known: move their first and last use (keyed updates; a set-based UPDATE ... FROM
     # the staging table was planned as a scan of all of ent_seats, slower with every batch).
-    moved = [
-        (first, last, product_key, user_key, first, last)
-        for (product_key, user_key), (_name, first, last) in staged.items()
-        if (product_key, user_key) in known
-    ]
+    moved = []
+    for product_key, user_key in known:
+        _name, first, last = staged[product_key, user_key]
+        moved.append((first, last, product_key, user_key, first, last))
     if moved:
         db.executemany(
             f"UPDATE ent_seats SET first_used = {db.least('first_used', '?')}, "
