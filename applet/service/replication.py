@@ -47,6 +47,7 @@ from applet.service.tokens import Role
 from applet.store import Store
 from applet.store.enterprise import EnterpriseStore, ReplicationRefused, open_enterprise
 from applet.store.enterprise.batch import MAX_BATCH_BYTES, MAX_BATCH_ROWS, Batch, parse_batch
+from applet.store.enterprise.decode import decode_batch
 from applet.store.enterprise.dialect import EnterpriseDatabaseError, describe
 from applet.store.enterprise.forward import forward_rows
 from applet.store.enterprise.master import ENTERPRISE_FILE, NotAuthorized
@@ -379,9 +380,12 @@ class Replication:
             return error_reply(413, str(error))
         server = "?"
         try:
-            document = json.loads(body)
-            server = str(document.get("server", "?")) if isinstance(document, dict) else "?"
-            batch = parse_batch(document)
+            try:
+                batch = decode_batch(body)
+            except (ValueError, RecursionError, LicensingError):
+                server = _claimed_server(body)
+                raise
+            server = batch.server
             chain = await self.service.worker.call(lambda store: sender_state(store, REMOTE).master_chain)
             if batch.server.casefold() in {name.casefold() for name in chain}:
                 raise ReplicationRefused(
@@ -434,6 +438,15 @@ class Replication:
         for product, (in_use, purchased) in result.over.items():
             if broker.throttle.allow(EventId.OVER_LICENSED, product.casefold(), now):
                 broker.emit(EventId.OVER_LICENSED, [in_use, product, purchased], product)
+
+
+def _claimed_server(body: bytes) -> str:
+    """The server a refused body names, for the log and the refusal record ("?" when none)."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return "?"
+    return str(document.get("server", "?")) if isinstance(document, dict) else "?"
 
 
 # Loop bodies hand these to the worker threads: each binds its values, not the loop's variables.

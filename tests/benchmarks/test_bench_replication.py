@@ -3,9 +3,10 @@
 Run: ``python -m pytest tests/benchmarks/test_bench_replication.py -m benchmark -s -q``
 (``LLS_BENCH_SERVERS`` and ``LLS_BENCH_USERS`` shrink the PostgreSQL run, default 1,000 x 1,000).
 
-What is timed is the master's work per batch -- decoding the JSON body, checking it
-(``parse_batch``) and storing it (``EnterpriseStore.ingest``: the server's row locked, rows upserted,
-new users allocated from the enterprise pool) -- not the HTTP hop, which the real-process tests cover.
+What is timed is the master's work per batch -- decoding the JSON body and checking it
+(``decode_batch``, as the service's receiving route does) and storing it (``EnterpriseStore.ingest``:
+the server's row locked, rows upserted, new users allocated from the enterprise pool) -- not the HTTP
+hop, which the real-process tests cover.
 The baseline, measured in the same run on the same server, writes the same rows into the same table
 with bare psycopg (``COPY`` and ``executemany``) or sqlite3 (``executemany``), nothing else.
 
@@ -32,7 +33,7 @@ from typing import Any
 import pytest
 
 from applet.store.enterprise import open_enterprise
-from applet.store.enterprise.batch import parse_batch
+from applet.store.enterprise.decode import decode_batch
 from applet.store.enterprise.dialect import connect
 from applet.store.enterprise.schema import migrate
 
@@ -82,7 +83,7 @@ def ingest(
     stored = 0
     try:
         for body in bodies:
-            batch = parse_batch(json.loads(body))
+            batch = decode_batch(body)
             stored += store.ingest(batch, secrets[batch.server]).rows
     finally:
         store.close()

@@ -35,8 +35,8 @@ MAX_BATCH_ROWS = 20_000
 MAX_BATCH_BYTES = 16 * 1024 * 1024
 CLOCK_TOLERANCE = timedelta(minutes=5)
 MODES = ("per-server", "per-seat")
-_MAX_TEXT = 1024
-_MAX_INT = 2**62
+MAX_TEXT = 1024
+MAX_INT = 2**62
 
 # Per kind of row: its fields, each with the Python type it must have.
 ROW_FIELDS: dict[str, tuple[tuple[str, type], ...]] = {
@@ -97,8 +97,9 @@ ROW_FIELDS: dict[str, tuple[tuple[str, type], ...]] = {
     ),
 }
 # Integers that may be negative (a license removal); every other integer is >= 0.
-_SIGNED = {("purchases", "quantity"), ("products", "per_server_licenses"), ("products", "per_seat_licenses")}
-_OPTIONAL = {("events", "product"), ("products", "removed")}
+SIGNED = {("purchases", "quantity"), ("products", "per_server_licenses"), ("products", "per_seat_licenses")}
+OPTIONAL = {("events", "product"), ("products", "removed")}
+_MODE_FIELD = {"products": 2, "purchases": 3}
 _PRODUCT_FIELD = {"products": 1, "seat_uses": 1, "samples": 1, "purchases": 2, "deletions": 1}
 
 
@@ -143,24 +144,18 @@ class CaseFolded(dict[str, str]):
 
 
 def parse_batch(document: object, now: datetime | None = None) -> Batch:
-    """Check a batch document and return it parsed; :class:`InvalidInput` says what is wrong."""
+    """Check a batch document and return it parsed; :class:`InvalidInput` says what is wrong.
+
+    (The service decodes a body with :func:`applet.store.enterprise.decode.decode_batch`, the same
+    checks in one pass.)
+    """
     if not isinstance(document, dict):
         raise InvalidInput("a batch must be a JSON object")
-    if document.get("protocol") not in PROTOCOLS:
-        raise InvalidInput(
-            f"unknown replication protocol {document.get('protocol')!r} (this master speaks 1 and 2)"
-        )
-    server = clean_server_name(document.get("server"))
-    seq = document.get("seq")
-    if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq < _MAX_INT:
-        raise InvalidInput("seq must be a whole number from 1")
-    created = _time(document.get("created"), "created")
-    moment = now or datetime.now(UTC)
-    if datetime.fromisoformat(created) > moment + CLOCK_TOLERANCE:
-        raise InvalidInput(f"the batch is dated {created}, in the future of the master's clock")
-    batch = Batch(server, seq, created)
-    origins: set[str] = set()  # origin names already checked (a batch has few, repeated on every row)
-    times: set[str] = set()  # the same for times (a server's uses share a few hundred minutes at most)
+    batch = batch_header(
+        document.get("protocol"), document.get("server"), document.get("seq"), document.get("created"), now
+    )
+    origins: set[str] = set()
+    times: set[str] = set()
     total = 0
     for kind, fields in ROW_FIELDS.items():
         items = document.get(kind, [])
@@ -169,52 +164,78 @@ def parse_batch(document: object, now: datetime | None = None) -> Batch:
         total += len(items)
         if total > MAX_BATCH_ROWS:
             raise InvalidInput(f"a batch holds at most {MAX_BATCH_ROWS} rows")
-        batch.rows[kind] = [_row(kind, fields, item, origins, times) for item in items]
+        rows = [_row(kind, fields, item) for item in items]
+        check_rows(kind, rows, origins, times)
+        batch.rows[kind] = rows
     return batch
 
 
-def _row(
-    kind: str, fields: tuple[tuple[str, type], ...], item: object, origins: set[str], times: set[str]
-) -> tuple[Any, ...]:
+def batch_header(
+    protocol: object, server: object, seq: object, created: object, now: datetime | None = None
+) -> Batch:
+    """A batch with no rows yet, from its checked header fields."""
+    if protocol not in PROTOCOLS:
+        raise InvalidInput(f"unknown replication protocol {protocol!r} (this master speaks 1 and 2)")
+    name = clean_server_name(server)
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq < MAX_INT:
+        raise InvalidInput("seq must be a whole number from 1")
+    created = _time(created, "created")
+    moment = now or datetime.now(UTC)
+    if datetime.fromisoformat(created) > moment + CLOCK_TOLERANCE:
+        raise InvalidInput(f"the batch is dated {created}, in the future of the master's clock")
+    return Batch(name, seq, created)
+
+
+def check_rows(kind: str, rows: list[tuple[Any, ...]], origins: set[str], times: set[str]) -> None:
+    """The rules on values of a kind's rows, whose fields have their types already.
+
+    Each rule looks at the distinct values of a field: a batch repeats a few origins, products and
+    modes, and a server's uses share a few hundred minutes at most. ``origins`` and ``times``: the
+    values already checked in the batch's other kinds (updated).
+    """
+    mode_at = _MODE_FIELD.get(kind)
+    if mode_at is not None and not {row[mode_at] for row in rows} <= set(MODES):
+        raise InvalidInput(f"{kind}: mode must be per-server or per-seat")
+    if kind == "groups" and any(not row[1].strip() for row in rows):
+        raise InvalidInput("groups: the group name must not be empty")
+    if kind == "seat_uses":
+        for at, what in ((3, "seat_uses.first_used"), (4, "seat_uses.last_used")):
+            for value in {row[at] for row in rows} - times:
+                times.add(_time(value, what))
+    for origin in {row[0] for row in rows} - origins:
+        clean_server_name(origin)
+        origins.add(origin)
+    product_at = _PRODUCT_FIELD.get(kind)
+    if product_at is not None and any(not name.strip() for name in {row[product_at] for row in rows}):
+        raise InvalidInput(f"{kind}: the product name must not be empty")
+
+
+def _row(kind: str, fields: tuple[tuple[str, type], ...], item: object) -> tuple[Any, ...]:
+    """One row as a tuple, each field of its type (:func:`check_rows` checks the values)."""
     if not isinstance(item, dict):
         raise InvalidInput(f"a {kind} row must be an object")
     values: list[Any] = []
     for name, kind_of in fields:
         value = item.get(name)
-        if value is None and (kind, name) in _OPTIONAL:
+        if value is None and (kind, name) in OPTIONAL:
             values.append(None)
             continue
         if kind_of is list:
             if (
                 not isinstance(value, list)
                 or len(value) > MAX_GROUP_MEMBERS
-                or not all(isinstance(member, str) and 0 < len(member) <= _MAX_TEXT for member in value)
+                or not all(isinstance(member, str) and 0 < len(member) <= MAX_TEXT for member in value)
             ):
                 raise InvalidInput(f"{kind}.{name} must be a list of at most {MAX_GROUP_MEMBERS} names")
         elif kind_of is int:
-            if isinstance(value, bool) or not isinstance(value, int) or abs(value) >= _MAX_INT:
+            if isinstance(value, bool) or not isinstance(value, int) or abs(value) >= MAX_INT:
                 raise InvalidInput(f"{kind}.{name} must be a whole number")
-            if value < 0 and (kind, name) not in _SIGNED:
+            if value < 0 and (kind, name) not in SIGNED:
                 raise InvalidInput(f"{kind}.{name} must not be negative")
-        elif not isinstance(value, str) or len(value) > _MAX_TEXT:
-            raise InvalidInput(f"{kind}.{name} must be text of at most {_MAX_TEXT} characters")
+        elif not isinstance(value, str) or len(value) > MAX_TEXT:
+            raise InvalidInput(f"{kind}.{name} must be text of at most {MAX_TEXT} characters")
         values.append(value)
-    row = tuple(values)
-    if kind in ("products", "purchases") and row[3 if kind == "purchases" else 2] not in MODES:
-        raise InvalidInput(f"{kind}: mode must be per-server or per-seat")
-    if kind == "groups" and not row[1].strip():
-        raise InvalidInput("groups: the group name must not be empty")
-    if kind == "seat_uses":
-        for at, what in ((3, "seat_uses.first_used"), (4, "seat_uses.last_used")):
-            if row[at] not in times:
-                times.add(_time(row[at], what))
-    if row[0] not in origins:
-        clean_server_name(row[0])
-        origins.add(row[0])
-    product_at = _PRODUCT_FIELD.get(kind)
-    if product_at is not None and not row[product_at].strip():
-        raise InvalidInput(f"{kind}: the product name must not be empty")
-    return row
+    return tuple(values)
 
 
 def _time(value: object, what: str) -> str:
