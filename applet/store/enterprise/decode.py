@@ -83,7 +83,7 @@ def decode_batch(body: bytes, now: datetime | None = None) -> Batch:
         times: set[str] = set()
         total = 0
         for kind in batches.ROW_FIELDS:
-            rows = [msgspec.structs.astuple(row) for row in getattr(document, kind)]
+            rows = list(map(msgspec.structs.astuple, getattr(document, kind)))
             total += len(rows)
             if total > batches.MAX_BATCH_ROWS:
                 raise InvalidInput(f"a batch holds at most {batches.MAX_BATCH_ROWS} rows")

@@ -113,7 +113,7 @@ def allocate(
     ``staged``: the batch's Per Seat uses as stored (in the staging table too).
     """
     names: dict[str, str] = {}
-    for product in dict.fromkeys(row[1] for row in batch.rows.get("seat_uses", [])):
+    for product in dict.fromkeys(map(itemgetter(1), batch.rows.get("seat_uses", []))):
         names.setdefault(product.casefold(), product)
     used = set(names)
     repriced: set[str] = set()
@@ -327,11 +327,11 @@ def _new_users(
             offset += 1
         # None free: every later new holder waits (the rule), no need to ask.
         rest = users[offset:]
-        unlicensed.extend(user_name for _key, user_name, _first, _last in rest)
-        inserts.extend(
+        unlicensed += map(itemgetter(1), rest)
+        inserts += [
             (product_key, user_key, user_name, at, None, first, last)
             for at, (user_key, user_name, first, last) in enumerate(rest, arrival + offset)
-        )
+        ]
         pools[product_key] = [
             purchased,
             allocated + allocator.allocated,
