@@ -270,7 +270,7 @@ def _detail(error: Exception) -> str:
 
 class ServerAdminClient(RemoteService):
     """One server's administrative operations from another desk: License Manager's remote
-    administration (see :mod:`applet.ui.manager.dialogs.remote_mode` for the design).
+    administration (see :mod:`applet.client.server_store` for the design).
 
     Every change carries the revision the administrator saw (of the product, or of the replication
     settings): when someone else changed it since, the server refuses it (:class:`RemoteAnswerError`
@@ -306,17 +306,32 @@ class ServerAdminClient(RemoteService):
         )
         return result
 
+    def certificates(self, name: str, mode: str = "per-server") -> list[dict[str, Any]]:
+        """The product's purchases of ``mode`` with licenses left (``remaining``), newest first."""
+        rows: list[dict[str, Any]] = self.get(
+            f"/v1/admin/products/{quote(name, safe='')}/certificates", {"mode": mode}
+        )
+        return rows
+
     def remove_licenses(
-        self, name: str, quantity: int, administrator: str, comment: str, expected_revision: int
+        self,
+        name: str,
+        quantity: int,
+        administrator: str,
+        comment: str,
+        expected_revision: int,
+        certificate: int | None = None,
     ) -> list[dict[str, Any]] | dict[str, Any]:
-        """Remove Per Server licenses."""
-        body = {
+        """Remove Per Server licenses (from ``certificate``, a purchase id; None: newest first)."""
+        body: dict[str, Any] = {
             "quantity": quantity,
             "administrator": administrator,
             "comment": comment,
             "mode": "per-server",
             "expected_revision": expected_revision,
         }
+        if certificate is not None:
+            body["certificate"] = certificate
         result: list[dict[str, Any]] | dict[str, Any] = self.call(
             "POST", f"/v1/admin/products/{quote(name, safe='')}/licenses/remove", body
         )

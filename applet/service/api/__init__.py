@@ -247,6 +247,16 @@ ROUTES: tuple[Route, ...] = (
         errors=(503,),
     ),
     Route(
+        "GET",
+        "/v1/admin/products/{name}/certificates",
+        admin.certificates,
+        ADMIN,
+        "The certificates with licenses left, newest first (Remove Licenses)",
+        answer=list[PurchaseRecord],
+        query=(Query("mode", str, "per-server (default) or per-seat."),),
+        errors=(400, 404, 503),
+    ),
+    Route(
         "DELETE",
         "/v1/admin/products/{name}",
         admin.remove_product,

@@ -82,6 +82,15 @@ async def product_record(request: web.Request) -> web.Response:
     return await read_rows(service, lambda store: store.products.get(name))
 
 
+async def certificates(request: web.Request) -> web.Response:
+    """``GET /v1/admin/products/{name}/certificates?mode=``: the purchases of ``mode`` (default Per
+    Server) with licenses left, newest first: what Remove Licenses offers on another desk."""
+    service = request.app[SERVICE]
+    name = request.match_info["name"]
+    mode = LicenseMode.parse(request.query.get("mode", LicenseMode.PER_SERVER.value))
+    return await read_rows(service, lambda store: store.ledger.certificates(name, mode))
+
+
 async def add_licenses(request: web.Request) -> web.Response:
     name = request.match_info["name"]
 
