@@ -21,7 +21,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -39,11 +39,29 @@ Done = Callable[[Any], None]
 Failed = Callable[[Exception], None]
 
 
+class JobGateway(Protocol):
+    """What a :class:`~applet.ui.gateway_dialog.GatewayDialog` needs of its gateway: run ``job(store)``
+    off the UI thread, then ``done(result)`` or ``failed(error)`` on it. :class:`StoreGateway` runs jobs
+    on the local store; License Manager's ``ServerGateway`` on another server's
+    (:mod:`applet.ui.manager.server_gateway`), with the operations of
+    :class:`~applet.store.licensing_port.LicensingStore`."""
+
+    def submit(
+        self,
+        job: Callable[[Any], Any],
+        done: Done | None = None,
+        failed: Failed | None = None,
+        lane: str = "light",
+    ) -> None:
+        """Run ``job`` off the UI thread; its outcome comes back on the UI thread."""
+        ...
+
+
 class StoreMissing(StoreError):
     """The store file was deleted or replaced while the window was open."""
 
 
-class _Delivery(QObject):
+class Delivery(QObject):
     """Lives in the UI thread; worker threads emit into it, so callbacks run on the UI thread."""
 
     delivered = Signal(object)
@@ -169,7 +187,7 @@ class StoreGateway(QObject):
         self.paths = paths
         if busy_timeout is None:
             busy_timeout = configured_busy_timeout()
-        self._delivery = _Delivery()
+        self._delivery = Delivery()
         self._lanes = {name: _Lane(name, paths, busy_timeout, create) for name in ("light", "heavy")}
         self._closed = False
         self._pending = 0

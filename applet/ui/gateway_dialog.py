@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QDialog, QWidget
 
 from applet.store.exit_codes import one_line
 from applet.ui import messages
-from applet.ui.gateway import StoreGateway
+from applet.ui.gateway import JobGateway
 
 if TYPE_CHECKING:
     from applet.store.store import Store
@@ -33,7 +33,7 @@ class GatewayDialog(QDialog):
 
     loaded = Signal()
 
-    def __init__(self, gateway: StoreGateway, parent: QWidget | None = None) -> None:
+    def __init__(self, gateway: JobGateway, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.gateway = gateway
         self.is_loaded = False

@@ -21,6 +21,11 @@ License Manager reuses the dialog (double-click a product in Server Browser)::
     dialog.committed.connect(window.refresh)
     dialog.open()
 
+and, connected to a master, hosts it over another server's API: its gateway is then a
+``ServerGateway`` (:mod:`applet.ui.manager.server_gateway`) whose jobs get that server's products and
+ledger (:class:`~applet.client.server_store.ServerStore`), the caller says the access, and the
+Replication... button (this computer's settings) is hidden.
+
 Signals (``loaded`` and the guarded close come from :class:`~applet.ui.gateway_dialog.GatewayDialog`):
     loaded: the products were read and are shown (after the first load and after every reload).
     load_failed(error): the first load failed (a locked, missing or corrupt store, or the ``prepare``
@@ -56,7 +61,7 @@ from applet.store.access import AdminAccess, store_access
 from applet.store.database import StoreError
 from applet.store.exit_codes import one_line
 from applet.ui import messages
-from applet.ui.gateway import StoreGateway
+from applet.ui.gateway import JobGateway, StoreGateway
 from applet.ui.gateway_dialog import GatewayDialog
 from applet.ui.icons import icon
 from applet.ui.licensing.edits import CommitOutcome, ProductDraft, commit_drafts
@@ -74,7 +79,8 @@ class ChooseLicensingModeDialog(GatewayDialog):
     """The main dialog of the Licensing applet.
 
     Args:
-        gateway: the store gateway every read and write goes through.
+        gateway: the store gateway every read and write goes through (this computer's store, or
+            another server's: then ``access`` is required).
         parent: the owner window (License Manager), or None for the applet itself.
         product: the product to select first.
         only_product: show ``product`` alone (setup mode, or License Manager's per-product view).
@@ -90,7 +96,7 @@ class ChooseLicensingModeDialog(GatewayDialog):
 
     def __init__(
         self,
-        gateway: StoreGateway,
+        gateway: JobGateway,
         parent: QWidget | None = None,
         product: str | None = None,
         only_product: bool = False,
@@ -100,7 +106,10 @@ class ChooseLicensingModeDialog(GatewayDialog):
     ) -> None:
         super().__init__(gateway, parent)
         # The folder's owner and the user's groups (no store call).
-        self.access = access if access is not None else store_access(gateway.paths)
+        if access is None:
+            assert isinstance(gateway, StoreGateway), "a dialog on another server is told its access"
+            access = store_access(gateway.paths)
+        self.access = access
         self._administrator = administrator
         self.only_product = product if only_product else None
         self.drafts: dict[str, ProductDraft] = {}
@@ -115,6 +124,8 @@ class ChooseLicensingModeDialog(GatewayDialog):
         # "Press F1 for more help." boxes get a Help button that opens this applet's help.
         messages.set_default_help_handler(show_help)
         self._build()
+        # Replication... configures this computer's replication: not offered over another server.
+        self.replication_button.setVisible(isinstance(gateway, StoreGateway))
         if not self.access.may_change:
             self._show_read_only()
         self._load(product, keep_edits=True, prepare=prepare)
@@ -428,6 +439,7 @@ class ChooseLicensingModeDialog(GatewayDialog):
     def _replication_clicked(self) -> None:
         from applet.ui.licensing.replication import ReplicationDialog
 
+        assert isinstance(self.gateway, StoreGateway)  # the button is hidden over another server
         self.steps.open_child(ReplicationDialog(self.gateway, self), lambda _dialog: None)
 
     def show_help(self) -> None:

@@ -7,6 +7,7 @@ dialog last saw, so a change made meanwhile by the CLI or another window raises 
 instead of being overwritten. A change is removed from the draft as soon as it is written, so retrying
 after a failure (a locked store) never writes anything twice. OK writes every product in one job on the
 store gateway's worker thread (:func:`commit_drafts`), which reports how far it got instead of raising.
+The store is this computer's or another server's (:class:`~applet.store.licensing_port.LicensingStore`).
 
 No Qt here: the rules of staging are tested without widgets.
 """
@@ -22,8 +23,8 @@ from applet.store.database import StoreError
 
 if TYPE_CHECKING:
     # Types only: the dialog stages on the UI thread without loading the store's modules there.
+    from applet.store.licensing_port import LicensingStore
     from applet.store.records import ProductRecord
-    from applet.store.store import Store
 
 
 class ChangeKind(StrEnum):
@@ -141,7 +142,7 @@ class ProductDraft:
             raise InvalidInput(f"{self.name} is licensed Per Seat; Per Server licenses cannot be changed")
 
 
-def commit_draft(store: "Store", draft: ProductDraft, administrator: str) -> "ProductRecord":
+def commit_draft(store: "LicensingStore", draft: ProductDraft, administrator: str) -> "ProductRecord":
     """Write ``draft``'s changes in order, each checked against the revision the dialog saw.
 
     Written changes leave the draft one by one; on any exception the rest stay staged. Returns the
@@ -200,7 +201,7 @@ class CommitOutcome:
     error: LicensingError | StoreError | None = None
 
 
-def commit_drafts(store: "Store", drafts: list[ProductDraft], administrator: str) -> CommitOutcome:
+def commit_drafts(store: "LicensingStore", drafts: list[ProductDraft], administrator: str) -> CommitOutcome:
     """Write the drafts in order with :func:`commit_draft`, stopping at the first refusal or store fault.
 
     Each product goes by name, so a conflict on one still leaves the products before it written.

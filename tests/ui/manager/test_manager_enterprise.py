@@ -22,7 +22,6 @@ from applet.client.discovery import ServiceEndpoint, find_service
 from applet.domain.products import LicenseMode
 from applet.store import Store
 from applet.ui.manager.dialogs.new_license import EnterpriseNewLicenseDialog, NewLicenseDialog
-from applet.ui.manager.dialogs.remote_mode import RemoteModeDialog
 from applet.ui.manager.dialogs.select_domain import SelectDomainDialog
 from applet.ui.manager.models.columns import ITEM_KIND_ROLE, RECORD_ROLE
 from applet.ui.manager.models.enterprise import EnterpriseClientsModel, EnterpriseHistoryModel
@@ -52,11 +51,21 @@ class Services:
         self.qtbot = qtbot
         self.processes: list[subprocess.Popen[str]] = []
 
-    def start(self, folder: Path) -> ServiceEndpoint:
+    def start(self, folder: Path, port: int = 0) -> ServiceEndpoint:
         folder.mkdir(parents=True, exist_ok=True)
         log = open(folder.with_suffix(".log"), "a", encoding="utf-8")  # noqa: SIM115 - the child writes it
         process = subprocess.Popen(
-            [sys.executable, "-m", "applet", "--data-dir", str(folder), "service", "run", "--port", "0"],
+            [
+                sys.executable,
+                "-m",
+                "applet",
+                "--data-dir",
+                str(folder),
+                "service",
+                "run",
+                "--port",
+                str(port),
+            ],
             stdout=log,
             stderr=log,
             stdin=subprocess.DEVNULL,
@@ -341,96 +350,6 @@ def test_a_server_expanded_twice_reads_its_products_once(
     qtbot.waitUntil(lambda: not window.gateway.busy, timeout=10_000)
     names = [child.data() for child in _children(east)]
     assert len(names) == len(set(names)) and {"Exchange", "SQL Server"} <= set(names)
-
-
-def _remote_dialog(window: ManagerWindow, qtbot: QtBot, server: str, product: str) -> RemoteModeDialog:
-    """Double-click ``product`` of ``server`` in the Server Browser (connected): its remote dialog."""
-    window.tabs.setCurrentIndex(SERVERS)
-    tab = window.servers
-    qtbot.waitUntil(lambda: len(_items(tab.model, "server")) == 3, timeout=10_000)
-    item = next(i for i in _items(tab.model, "server") if i.data(RECORD_ROLE) == server)
-    tab.view.expand(item.parent())
-    tab.view.expand(QModelIndex(item))
-    qtbot.waitUntil(lambda: _first_kind(item) == "product", timeout=10_000)
-    tab.view.doubleClicked.emit(next(child for child in _children(item) if child.data() == product))
-    dialog = window.child_dialog
-    assert isinstance(dialog, RemoteModeDialog)
-    return dialog
-
-
-def _connect(dialog: RemoteModeDialog, qtbot: QtBot, address: str, token: Path) -> None:
-    dialog.connection.address.setText(address)
-    dialog.connection.token_file.setText(str(token))
-    dialog.connection.connect_button.click()
-    qtbot.waitUntil(lambda: dialog.record is not None and dialog.buttons.isEnabled(), timeout=10_000)
-    qtbot.waitUntil(lambda: dialog.per_server.isEnabled(), timeout=10_000)
-
-
-def test_remote_administration_writes_to_the_server_with_the_same_rules_and_conflict_detection(
-    seeded: Store,
-    enterprise: dict[str, Any],
-    open_manager: Callable[[], ManagerWindow],
-    qtbot: QtBot,
-    snapshot: Callable[[QWidget, str], Path],
-) -> None:
-    window = open_manager()
-    window.connect_master(enterprise["address"], str(enterprise["master"].admin_token_file))
-    qtbot.waitUntil(lambda: window.gateway.master is not None, timeout=10_000)
-    east_dir, east = enterprise["servers"][EAST]
-    nt_dir, nt = enterprise["servers"][NT]
-    ok = QDialogButtonBox.StandardButton.Ok
-
-    # The server's enrolled name does not resolve here: why, and the dialog keeps what was typed.
-    dialog = _remote_dialog(window, qtbot, EAST, "SQL Server")
-    assert dialog.connection.address.text() == EAST
-    dialog.connection.token_file.setText(str(east.admin_token_file))
-    dialog.connection.connect_button.click()
-    qtbot.waitUntil(lambda: "does not answer" in dialog.error.text(), timeout=20_000)
-    assert dialog.connection.token_file.text() == str(east.admin_token_file) and dialog.record is None
-
-    # Add Licenses on EAST: written there, in its own history, by this administrator.
-    _connect(dialog, qtbot, f"127.0.0.1:{east.port}", east.admin_token_file)
-    assert dialog.per_server.isChecked() and "8 concurrent" in dialog.state.text()
-    dialog.add_quantity.setValue(4)
-    dialog.comment.setText("remote PO 9")
-    dialog.buttons.button(ok).click()  # without the agreement: the server refuses, nothing written
-    qtbot.waitUntil(lambda: "agree" in dialog.error.text().casefold(), timeout=10_000)
-    assert dialog.isVisible() and dialog.add_quantity.value() == 4
-    dialog.agree.setChecked(True)
-    snapshot(dialog, "remote-choose-mode")
-    dialog.buttons.button(ok).click()
-    qtbot.waitUntil(lambda: window.child_dialog is None, timeout=10_000)
-    history = lls(east_dir, "--json", "history")
-    added = [line for line in history if line["comment"] == "remote PO 9"]
-    assert [(line["product"], line["quantity"], line["administrator"]) for line in added] == [
-        ("SQL Server", 4, dialog.administrator)
-    ]
-
-    # Two administrators on one server product: the second is told and nothing is overwritten.
-    dialog = _remote_dialog(window, qtbot, EAST, "SQL Server")
-    _connect(dialog, qtbot, f"127.0.0.1:{east.port}", east.admin_token_file)
-    lls(east_dir, "licenses", "add", "SQL Server", "1", "--agree", "--comment", "the other admin")
-    dialog.add_quantity.setValue(2)
-    dialog.agree.setChecked(True)
-    dialog.buttons.button(ok).click()
-    qtbot.waitUntil(lambda: "changed by someone else" in dialog.error.text(), timeout=10_000)
-    assert dialog.isVisible() and dialog.add_quantity.value() == 2
-    qtbot.waitUntil(lambda: "13 concurrent" in dialog.state.text(), timeout=10_000)  # 8 + 4 + 1, reread
-    snapshot(dialog, "remote-choose-mode-conflict")
-    assert [line["quantity"] for line in lls(east_dir, "--json", "history") if line["quantity"] == 2] == []
-    dialog.reject()
-
-    # Per Seat -> Per Server on NT is refused by the server (one-time, one-way), nothing changed.
-    dialog = _remote_dialog(window, qtbot, NT, "Exchange")
-    _connect(dialog, qtbot, f"127.0.0.1:{nt.port}", nt.admin_token_file)
-    assert dialog.per_seat.isChecked()
-    dialog.per_server.setChecked(True)
-    dialog.buttons.button(ok).click()
-    qtbot.waitUntil(lambda: "one-way" in dialog.error.text(), timeout=10_000)
-    assert dialog.isVisible()
-    exchange = next(p for p in lls(nt_dir, "--json", "product", "list") if p["name"] == "Exchange")
-    assert exchange["mode"] == "per-seat"
-    dialog.reject()
 
 
 def _new_license(window: ManagerWindow, qtbot: QtBot) -> EnterpriseNewLicenseDialog:

@@ -1,65 +1,48 @@
 """Choose Licensing Mode for a product on another server of the enterprise (Server Browser, connected to
 a master: double-click a product of a server).
 
-Design: License Manager talks directly to the server's API; the master does not forward
-=======================================================================================
+The dialog is the Licensing applet's own :class:`~applet.ui.licensing.choose_mode.ChooseLicensingModeDialog`
+(Add Licenses, Remove Licenses by certificate, the Per Seat change, the agreements, the conflict
+message), for that product only, hosted over the server's admin API: its gateway is a
+:class:`~applet.ui.manager.server_gateway.ServerGateway` whose jobs get the server's products and
+ledger (:class:`~applet.client.server_store.ServerStore`, where the design is stated: License Manager
+talks to the server directly, with that server's own admin token).
 
-* The master does not know where a server's API listens. A replication batch names its server; the
-  address a batch came from is the source of a connection (behind NAT, a proxy, an ephemeral port),
-  not where the server accepts administrators. The administrator knows: the address defaults to the
-  server's enrolled name on the default port, and can be edited.
-* The credential stays per server. Forwarding would make the master's admin token a key to every
-  server of the enterprise, and the master a single point whose outage stops the administration of
-  servers that are up. Here the administrator gives that server's own admin token (a file copied
-  owner-only to this desk), as ``lls`` on that server would use.
-* The server applies the rules itself, on its own store: the one-way Per Server -> Per Seat change
-  and its agreement, the agreement to add licenses, and the check that nobody changed the product
-  since it was read (every change carries the revision the dialog read; the server refuses a change to
-  a product at another revision with 409 and writes nothing). So remote changes follow the same code
-  path, and the same conflict detection, as local ones. What the Server Browser shows (the master's
-  copy) catches up at the server's next replication.
-
-Every request runs on a short-lived thread (:meth:`applet.ui.gateway.StoreGateway.run_remote`); the
-dialog's buttons are off meanwhile. A server that does not answer, refuses the token, or refuses a
-change is one line in the dialog; the dialog stays open with everything typed. The address, token file
-and Connect are the :class:`~applet.ui.manager.dialogs.server_connection.ServerConnectionBox` that
-every dialog administering another server shows.
+Before it, a connect step: where the server's API listens and its admin token file
+(:class:`~applet.ui.manager.dialogs.server_connection.ServerConnectionBox`). It is skipped when what
+connected last (remembered per server) answers now; otherwise :class:`ServerConnectDialog` opens, with
+the reason in one line when the remembered connection failed. The product is read through the
+connection before the real dialog opens, so a wrong address or token is said there, not by a dialog
+that closes at once.
 """
 
-from typing import Any
+from collections.abc import Callable
 
 from PySide6.QtCore import QSettings, Signal
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QGroupBox,
-    QLabel,
-    QLineEdit,
-    QRadioButton,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
-from applet.client.master import RemoteAnswerError, ServerAdminClient
-from applet.store.identity import current_administrator
+from applet.client.master import ServerAdminClient
+from applet.client.server_store import ServerStore
+from applet.store.access import AdminAccess
 from applet.ui.gateway import StoreGateway
-from applet.ui.manager.dialogs.base import buddy_label, error_line
+from applet.ui.licensing.choose_mode import ChooseLicensingModeDialog
+from applet.ui.manager.dialogs.base import error_line
 from applet.ui.manager.dialogs.server_connection import ServerConnectionBox
+from applet.ui.manager.server_gateway import ServerGateway
 
-MAX_QUANTITY = 999_999
 
-
-class RemoteModeDialog(QDialog):
-    """Choose Licensing Mode for ``product`` on ``server``, written to that server's API.
+class ServerConnectDialog(QDialog):
+    """Connect to ``server`` to administer ``product`` there: address, token file, Connect, Cancel.
 
     Signals:
-        committed(): the server accepted every change.
+        ready(object): the server answered with the product through a new
+            :class:`~applet.client.server_store.ServerStore` (remembered for next time); the dialog
+            closes itself.
+        unavailable(str): the server did not answer, or refused; the dialog shows why.
     """
 
-    committed = Signal()
+    ready = Signal(object)
+    unavailable = Signal(str)
 
     def __init__(
         self,
@@ -73,185 +56,106 @@ class RemoteModeDialog(QDialog):
         self.gateway = gateway
         self.server = server
         self.product = product
-        self.settings = settings
-        self.administrator = current_administrator()
-        self.client: ServerAdminClient | None = None
-        self.record: dict[str, Any] | None = None
-        self.setObjectName("remote_mode_dialog")
-        self.setWindowTitle(self.tr("Choose Licensing Mode on %1").replace("%1", server))
+        self.setObjectName("server_connect_dialog")
+        self.setWindowTitle(self.tr("Connect to %1").replace("%1", server))
+        intro = QLabel(
+            self.tr(
+                "To choose the licensing mode of %1 on %2, connect to that server with its "
+                "administrator token."
+            )
+            .replace("%1", product)
+            .replace("%2", server)
+        )
+        intro.setWordWrap(True)
         self.connection = ServerConnectionBox(server, settings)
-        self.connection.connected.connect(self._connected)
+        self.connection.connected.connect(self.try_client)
         self.connection.refused.connect(self.show_error)
-
-        self.state = QLabel(self.tr("Connect to the server to read %1's licensing.").replace("%1", product))
-        self.state.setObjectName("remote_mode_state")
-        self.state.setWordWrap(True)
-        self.per_server = QRadioButton(self.tr("Per Se&rver"))
-        self.per_seat = QRadioButton(self.tr("Per S&eat"))
-        self.add_quantity = _quantity(self.tr("Licenses to add"))
-        self.remove_quantity = _quantity(self.tr("Licenses to remove"))
-        self.comment = QLineEdit()
-        self.comment.setAccessibleName(self.tr("Comment"))
-        self.comment.setMaxLength(200)
-        self.agree = QCheckBox(
-            self.tr("I &agree to the license terms (to add licenses, or to change to Per Seat)")
-        )
-        mode_box = QGroupBox(self.tr("Client Licensing Mode"))
-        mode_form = QFormLayout(mode_box)
-        mode_form.addRow(self.per_server)
-        mode_form.addRow(buddy_label(self.tr("A&dd licenses:"), self.add_quantity), self.add_quantity)
-        mode_form.addRow(
-            buddy_label(self.tr("Re&move licenses:"), self.remove_quantity), self.remove_quantity
-        )
-        mode_form.addRow(self.per_seat)
-        mode_form.addRow(buddy_label(self.tr("Co&mment:"), self.comment), self.comment)
-        mode_form.addRow(self.agree)
-        self.editors: list[QWidget] = [
-            self.per_server,
-            self.per_seat,
-            self.add_quantity,
-            self.remove_quantity,
-            self.comment,
-            self.agree,
-        ]
-
-        self.error = error_line("remote_mode_error")
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.buttons.accepted.connect(self.write)
+        self.error = error_line("server_connect_error")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(self.tr("Product: %1").replace("%1", product)))
+        layout.addWidget(intro)
         layout.addWidget(self.connection)
-        layout.addWidget(self.state)
-        layout.addWidget(mode_box)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(560)
-        self._busy = False
-        self._update()
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 84)
+        self.connection.connect_button.setDefault(True)
 
-    # ------------------------------------------------------------------ state
-
-    def _update(self) -> None:
-        loaded = self.record is not None and not self._busy
-        for widget in self.editors:
-            widget.setEnabled(loaded)
-        if loaded and self.per_seat.isChecked():
-            self.add_quantity.setEnabled(False)
-            self.remove_quantity.setEnabled(False)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(loaded)
-        self.connection.set_busy(self._busy)
+    @property
+    def remembered(self) -> bool:
+        """A connection to this server answered before (its token file is remembered)."""
+        return bool(self.connection.token_file.text().strip())
 
     def show_error(self, message: str) -> None:
         """Say why in one line; everything typed stays."""
         self.error.setText(" ".join(message.split()))
         self.error.setVisible(bool(message))
-        self.adjustSize()
+        self.adjustSize()  # the wrapped lines get their height
 
-    def _request(self, job: Any, done: Any) -> None:
-        self._busy = True
-        self._update()
-
-        def finished(result: Any) -> None:
-            self._busy = False
-            done(result)
-            self._update()
-
-        def failed(error: Exception) -> None:
-            self._busy = False
-            self.show_error(str(error))
-            if isinstance(error, RemoteAnswerError) and error.status == 409 and self.client is not None:
-                # Someone else changed the product (or a rule refused): show what the server has now;
-                # the quantities and comment typed stay.
-                self._read_product(keep_edits=True)
-            self._update()
-
-        self.gateway.run_remote(job, finished, failed)
-
-    # ------------------------------------------------------------------ connecting
-
-    def _connected(self, client: ServerAdminClient) -> None:
-        """Connect (the connection box): read the product from the server with its admin token."""
-        if self.client is not None:
-            self.client.close()
-        self.client = client
+    def try_client(self, client: ServerAdminClient) -> None:
+        """Read the product through ``client``: :attr:`ready` if the server answers, else why not."""
         self.show_error("")
-        self._read_product(keep_edits=False)
+        self.connection.set_busy(True)
+        store = ServerStore(client, self.product)
 
-    def _read_product(self, keep_edits: bool) -> None:
-        client, product = self.client, self.product
-        assert client is not None
-
-        def done(record: dict[str, Any]) -> None:
-            self.record = record
+        def answered(_record: object) -> None:
+            self.connection.set_busy(False)
             self.connection.remember(client)
-            per_seat = record["mode"] == "per-seat"
-            if not keep_edits:
-                (self.per_seat if per_seat else self.per_server).setChecked(True)
-            self.state.setText(
-                self.tr("%1 on %2 (revision %3): %4")
-                .replace("%1", self.product)
-                .replace("%2", client.name)
-                .replace("%3", str(record["revision"]))
-                .replace(
-                    "%4",
-                    self.tr("Per Seat, %n license(s) purchased", "", int(record["per_seat_licenses"]))
-                    if per_seat
-                    else self.tr(
-                        "Per Server, %n concurrent connection(s)", "", int(record["per_server_licenses"])
-                    ),
-                )
-            )
-
-        self._request(lambda: client.product(product), done)
-
-    # ------------------------------------------------------------------ writing
-
-    def write(self) -> None:
-        """OK: write the changes to the server in order, each at the revision last read."""
-        client, record = self.client, self.record
-        if client is None or record is None:
-            return
-        to_per_seat = self.per_seat.isChecked() and record["mode"] != "per-seat"
-        to_per_server = self.per_server.isChecked() and record["mode"] == "per-seat"
-        add, remove = self.add_quantity.value(), self.remove_quantity.value()
-        comment, agree, administrator = self.comment.text(), self.agree.isChecked(), self.administrator
-        name = self.product
-
-        def job() -> dict[str, Any]:
-            revision = int(record["revision"])
-            if add:
-                client.add_licenses(name, add, administrator, comment, agree, revision)
-                revision = int(client.product(name)["revision"])
-            if remove:
-                client.remove_licenses(name, remove, administrator, comment, revision)
-                revision = int(client.product(name)["revision"])
-            if to_per_seat or to_per_server:
-                client.change_mode(
-                    name, "per-seat" if to_per_seat else "per-server", administrator, agree, revision
-                )
-            return client.product(name)
-
-        def done(after: dict[str, Any]) -> None:
-            self.record = after
-            self.committed.emit()
+            self.ready.emit(store)
             self.accept()
 
-        self.show_error("")
-        self._request(job, done)
-
-    def done(self, result: int) -> None:
-        if self.client is not None:
-            client, self.client = self.client, None
-            # Closed off the UI thread: a server that stopped answering must not hold the window.
+        def failed(error: Exception) -> None:
+            self.connection.set_busy(False)
+            self.show_error(str(error))
+            self.unavailable.emit(str(error))
+            # Closed off the UI thread: a server that does not answer must not hold the window.
             self.gateway.run_remote(client.close, lambda _none: None, lambda _error: None)
-        super().done(result)
+
+        self.gateway.run_remote(lambda: store.products.get(self.product), answered, failed)
 
 
-def _quantity(name: str) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(0, MAX_QUANTITY)
-    box.setAccessibleName(name)
-    return box
+def choose_remote_mode(
+    parent: QWidget,
+    gateway: StoreGateway,
+    server: str,
+    product: str,
+    settings: QSettings | None,
+    administrator: str,
+    open_dialog: Callable[[QWidget], None],
+    on_committed: Callable[[], None],
+) -> None:
+    """Open Choose Licensing Mode for ``product`` on ``server``: straight away when the remembered
+    connection answers, else after :class:`ServerConnectDialog` (each opened with ``open_dialog``)."""
+    step = ServerConnectDialog(gateway, server, product, settings, parent)
+
+    def ready(store: object) -> None:
+        assert isinstance(store, ServerStore)
+        server_gateway = ServerGateway(store)
+        # The server checks the credential and applies the rules; this desk's folder rights do not apply.
+        dialog = ChooseLicensingModeDialog(
+            server_gateway,
+            parent,
+            product=product,
+            only_product=True,
+            administrator=administrator,
+            access=AdminAccess(may_change=True),
+        )
+        dialog.setWindowTitle(dialog.tr("Choose Licensing Mode on %1").replace("%1", server))
+        dialog.finished.connect(lambda _result: server_gateway.close())
+        dialog.committed.connect(on_committed)
+        open_dialog(dialog)
+        step.deleteLater()  # shown or not, it has done its part
+
+    step.ready.connect(ready)
+    if not step.remembered:
+        open_dialog(step)
+        return
+
+    def show_step(_reason: str) -> None:
+        if not step.isVisible():
+            open_dialog(step)
+
+    # What connected last is tried without showing the step; it opens, saying why, only if that fails.
+    step.unavailable.connect(show_step)
+    step.connection.refused.connect(show_step)
+    step.connection.connect_server()

@@ -3,7 +3,7 @@ administrator token file and Connect, as every dialog that administers another s
 (Choose Licensing Mode on a server, Server Properties, New License for a chosen server).
 
 Why License Manager goes to the server directly, with that server's own token, is stated in
-:mod:`applet.ui.manager.dialogs.remote_mode`. The address defaults to the server's enrolled name (the
+:mod:`applet.client.server_store`. The address defaults to the server's enrolled name (the
 master does not know where a server's API listens); what connected last is remembered per server in
 QSettings (``servers/<name>/address`` and ``servers/<name>/token_file``), saved by :meth:`remember` once
 the server has answered, so a typo is not remembered.

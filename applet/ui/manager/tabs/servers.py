@@ -248,18 +248,20 @@ class ServersTab(ManagerTab):
 
     def choose_remote_mode(self, server: str, product: str) -> None:
         """Choose Licensing Mode for ``product`` on another ``server``, written to that server's API."""
-        from applet.ui.manager.dialogs.remote_mode import RemoteModeDialog
+        from applet.ui.manager.dialogs.remote_mode import choose_remote_mode
 
-        settings = getattr(self.host, "settings", None)
-        dialog = RemoteModeDialog(self.host.gateway, server, product, settings, self.view.window())
-        dialog.committed.connect(
-            lambda: self.host.show_status_message(
+        def committed() -> None:
+            self.host.show_status_message(
                 self.tr("%1 on %2 was changed; the master shows it after the server's next replication.")
                 .replace("%1", product)
                 .replace("%2", server)
             )
-        )
-        self.host.open_dialog(dialog)
+
+        settings = getattr(self.host, "settings", None)
+        choose_remote_mode(
+            self.view.window(), self.host.gateway, server, product, settings, self.host.administrator,
+            self.host.open_dialog, committed,
+        )  # fmt: skip
 
     def replication(self) -> None:
         """Server -> Replication...: the applet's Configure Replication dialog, on the window's gateway."""
