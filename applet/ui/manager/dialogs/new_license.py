@@ -12,7 +12,7 @@ Connected to a master (:class:`EnterpriseNewLicenseDialog`) the licenses are the
   master) and Products View's Per Seat total show it when the dialog closes.
 * **Per Server** licenses belong to one server: the dialog asks which (the enterprise's servers, as the
   master lists them) and writes to that server's own API with that server's admin token, as Choose
-  Licensing Mode on a server does (:mod:`applet.ui.manager.dialogs.remote_mode` says why directly and not
+  Licensing Mode on a server does (:mod:`applet.client.server_store` says why directly and not
   through the master). The server applies its rules (agreement, a product it has); the master's views
   catch up at the server's next replication.
 
