@@ -255,6 +255,30 @@ class MasterClient(RemoteService):
         ]
         return rows
 
+    def product_usage(
+        self,
+        product: str,
+        since: int | None = None,
+        until: int | None = None,
+        bucket: int = 1,
+        server: str | None = None,
+        top: int = 5,
+    ) -> dict[str, Any]:
+        """A product's use over the enterprise between two epoch minutes (default: the last 24 hours):
+        ``total``, ``servers`` (the ``top`` with points), ``limit``, ``bucket``
+        (:class:`RemoteAnswerError` 404: no such product or server; 400: a bad range)."""
+        if not product or "/" in product:
+            raise InvalidInput(f"not a product name: {product!r}")
+        query = {"since": since, "until": until, "bucket": bucket, "server": server, "top": top}
+        result: dict[str, Any] = self.get(f"/v1/enterprise/products/{quote(product, safe='')}/usage", query)
+        return result
+
+    def compliance_report(self) -> dict[str, Any]:
+        """The enterprise's compliance report: per product the Per Seat pool, the Per Server totals and
+        each server's figures (:mod:`applet.store.enterprise.compliance`)."""
+        result: dict[str, Any] = self.get("/v1/enterprise/report")
+        return result
+
 
 def _query_value(value: Any) -> str:
     if isinstance(value, bool):

@@ -23,7 +23,7 @@ instance enters its own (see :meth:`Replication.ingest_own`). A master with a ma
 forwards what its servers replicated to it (:mod:`applet.store.enterprise.forward`).
 
 Admin routes: ``POST /v1/admin/replication/now`` (replicate now, answer what was sent) and
-``GET /v1/admin/enterprise/products``, ``/clients``, ``/servers``.
+``GET /v1/admin/enterprise/products``, ``/clients``, ``/servers``, ``/report``.
 """
 
 import asyncio
@@ -47,6 +47,7 @@ from applet.service.tokens import Role
 from applet.store import Store
 from applet.store.enterprise import EnterpriseStore, ReplicationRefused, open_enterprise
 from applet.store.enterprise.batch import MAX_BATCH_BYTES, MAX_BATCH_ROWS, Batch, parse_batch
+from applet.store.enterprise.compliance import enterprise_compliance
 from applet.store.enterprise.decode import decode_batch
 from applet.store.enterprise.dialect import EnterpriseDatabaseError, describe
 from applet.store.enterprise.forward import forward_rows
@@ -531,6 +532,7 @@ async def enterprise_report(request: web.Request) -> web.Response:
         "products": lambda store: store.products() if server is None else store.server_products(server),
         "clients": lambda store: store.clients(product, limit),
         "servers": lambda store: store.servers(),
+        "report": lambda store: enterprise_compliance(store.db),
     }
     if which not in readers:
         raise web.HTTPNotFound()

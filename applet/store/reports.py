@@ -151,6 +151,10 @@ def compliance_labels(words: Words = english) -> dict[str, str]:
         # The header's figures, named (it read "vm · 2 / 4"): %1 the server, %1 of %2 the products.
         "server": words("Server: %1", -1),
         "over_count": words("%1 of %2 products over the limit", -1),
+        # An enterprise's report (License Manager connected to a master, lls enterprise report).
+        "enterprise": words("Enterprise of master %1, %2 servers", -1),
+        "breakdown": words("Per server", -1),
+        "server_column": words("Server", -1),
         "product": words("Product", -1),
         "mode": words("Mode", -1),
         "purchased": words("Purchased", -1),
@@ -165,27 +169,36 @@ def compliance_labels(words: Words = english) -> dict[str, str]:
 
 
 def compliance_html(
-    lines: Sequence[ComplianceLine], labels: dict[str, str], server: str, generated: str | None = None
+    lines: Sequence[ComplianceLine],
+    labels: dict[str, str],
+    server: str,
+    generated: str | None = None,
+    breakdown: Sequence[tuple[str, ComplianceLine]] | None = None,
+    servers: int = 0,
 ) -> str:
-    """The compliance report as a self-contained HTML page (``labels``: see :func:`compliance_labels`)."""
+    """The compliance report as a self-contained HTML page (``labels``: see :func:`compliance_labels`).
+
+    With ``breakdown`` (an enterprise's report, :func:`enterprise_lines`): ``server`` is the master,
+    ``servers`` how many servers replicate to it, and a section lists each server's lines.
+    """
     from applet.store.database import utc_now
 
     esc = html.escape
-    colours = {"compliant": "#2e7d32", "at-limit": "#b26a00", "over-limit": "#c62828"}
-    rows = []
-    for line in lines:
-        rows.append(
-            "<tr>"
-            f"<td>{esc(line.product)}</td><td>{esc(line.mode.label)}</td>"
-            f'<td class="n">{line.purchased:,}</td><td class="n">{line.peak_used:,}</td>'
-            f'<td class="n">{line.unlicensed:,}</td><td class="n">{line.violations:,}</td>'
-            f'<td style="color:{colours.get(line.state, "inherit")}">'
-            f"{esc(labels.get(line.state, line.state))}</td>"
-            "</tr>"
-        )
     headers = "".join(f"<th>{esc(labels[key])}</th>" for key in COMPLIANCE_COLUMNS)
     over = sum(1 for line in lines if line.state == "over-limit")
     stamp = esc(generated or utc_now())
+    if breakdown is None:
+        scope, section = labels["server"].replace("%1", server), ""
+    else:
+        scope = labels["enterprise"].replace("%1", server).replace("%2", f"{servers:,}")
+        section = f"""
+<h2>{esc(labels["breakdown"])}</h2>
+<table>
+<thead><tr><th>{esc(labels["server_column"])}</th>{headers}</tr></thead>
+<tbody>
+{chr(10).join(_compliance_row(line, labels, name) for name, line in breakdown)}
+</tbody>
+</table>"""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{esc(labels["title"])}</title>
@@ -197,16 +210,70 @@ td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
 </style></head>
 <body>
 <h1>{esc(labels["title"])}</h1>
-<p>{esc(labels["generated"])} {stamp} &middot; {esc(labels["server"].replace("%1", server))} &middot; \
+<p>{esc(labels["generated"])} {stamp} &middot; {esc(scope)} &middot; \
 {esc(labels["over_count"].replace("%1", f"{over:,}").replace("%2", f"{len(lines):,}"))}</p>
 <table>
 <thead><tr>{headers}</tr></thead>
 <tbody>
-{chr(10).join(rows)}
+{chr(10).join(_compliance_row(line, labels) for line in lines)}
 </tbody>
-</table>
+</table>{section}
 </body></html>
 """
+
+
+_STATE_COLOURS = {"compliant": "#2e7d32", "at-limit": "#b26a00", "over-limit": "#c62828"}
+
+
+def _compliance_row(line: ComplianceLine, labels: dict[str, str], server: str | None = None) -> str:
+    esc = html.escape
+    first = f"<td>{esc(server)}</td>" if server is not None else ""
+    return (
+        f"<tr>{first}"
+        f"<td>{esc(line.product)}</td><td>{esc(line.mode.label)}</td>"
+        f'<td class="n">{line.purchased:,}</td><td class="n">{line.peak_used:,}</td>'
+        f'<td class="n">{line.unlicensed:,}</td><td class="n">{line.violations:,}</td>'
+        f'<td style="color:{_STATE_COLOURS.get(line.state, "inherit")}">'
+        f"{esc(labels.get(line.state, line.state))}</td>"
+        "</tr>"
+    )
+
+
+def enterprise_lines(
+    document: dict[str, Any],
+) -> tuple[list[ComplianceLine], list[tuple[str, ComplianceLine]]]:
+    """An enterprise's compliance document (:func:`applet.store.enterprise.compliance.enterprise_compliance`)
+    as the report's lines: per product one line per mode it has (the Per Seat pool, the Per Server
+    servers together), and per server one line per product (sorted by server)."""
+    lines: list[ComplianceLine] = []
+    breakdown: list[tuple[str, ComplianceLine]] = []
+    for product in document["products"]:
+        name = product["product"]
+        pool, per_server = product["per_seat"], product["per_server"]
+        if pool is not None:
+            used = pool["allocated"] + pool["unlicensed"]
+            lines.append(
+                ComplianceLine(
+                    name, LicenseMode.PER_SEAT, pool["purchased"], used, pool["unlicensed"],
+                    pool["violations"], pool["state"],
+                )
+            )  # fmt: skip
+        if per_server is not None:
+            lines.append(
+                ComplianceLine(
+                    name, LicenseMode.PER_SERVER, per_server["purchased"], per_server["peak"],
+                    per_server["unlicensed"], per_server["violations"], per_server["state"],
+                )
+            )  # fmt: skip
+        for entry in product["servers"]:
+            mode = LicenseMode.PER_SERVER if entry["mode"] == "per-server" else LicenseMode.PER_SEAT
+            line = ComplianceLine(
+                name, mode, entry["purchased"], entry["used"], entry["unlicensed"], entry["violations"],
+                entry["state"],
+            )  # fmt: skip
+            breakdown.append((entry["server"], line))
+    breakdown.sort(key=lambda item: (item[0].casefold(), item[1].product.casefold()))
+    return lines, breakdown
 
 
 def compliance_table(lines: Sequence[ComplianceLine], labels: dict[str, str]) -> Table:

@@ -43,6 +43,7 @@ from applet.service.api import admin, bodies, enterprise, licenses, reading
 from applet.service.api.answers import (
     BatchAnswer,
     ClientDeletedAnswer,
+    ComplianceReportAnswer,
     DeniedAnswer,
     EnterpriseAnswer,
     EnterprisePageAnswer,
@@ -58,6 +59,7 @@ from applet.service.api.answers import (
     ServerProductsAnswer,
     StatusAnswer,
     StoppingAnswer,
+    UsageAnswer,
 )
 from applet.service.api.http import (
     MAX_BODY,
@@ -452,6 +454,31 @@ ROUTES: tuple[Route, ...] = (
         answer=ServerProductsAnswer,
         errors=ENTERPRISE_ERRORS,
     ),
+    Route(
+        "GET",
+        "/v1/enterprise/products/{name}/usage",
+        enterprise.product_usage,
+        ADMIN,
+        "A product's use over the enterprise: in total, per server",
+        answer=UsageAnswer,
+        query=(
+            Query("since", str, "From this time: ISO 8601 or minutes since 1970 (default: 24 hours ago)."),
+            Query("until", str, "Until this time: ISO 8601 or minutes since 1970 (default: now)."),
+            Query("bucket", Annotated[int, Meta(ge=1, le=10080)], "At least this many minutes a point."),
+            Query("server", FILTER_TEXT, "Only this server."),
+            Query("top", Annotated[int, Meta(ge=0, le=20)], "Lines for this many servers (default 5)."),
+        ),
+        errors=ENTERPRISE_ERRORS,
+    ),
+    Route(
+        "GET",
+        "/v1/enterprise/report",
+        enterprise.report,
+        ADMIN,
+        "The compliance report of the enterprise, per product and per server",
+        answer=ComplianceReportAnswer,
+        errors=ENTERPRISE_ERRORS,
+    ),
 )
 
 # Routes that other modules register (:func:`applet.service.replication.add_routes`,
@@ -482,7 +509,8 @@ OTHER_ROUTES: tuple[Route, ...] = (
         "/v1/admin/enterprise/{which}",
         replication.enterprise_report,
         ADMIN,
-        "The enterprise database's products, clients or servers (which: products, clients, servers)",
+        "The enterprise database's products, clients, servers or compliance report (which: products, "
+        "clients, servers, report)",
         answer=list[JsonObject],
         query=(
             Query("database", str, "Refuse (409) unless this is the enterprise database."),

@@ -199,6 +199,29 @@ class ServerProductsAnswer(EnterpriseRowsAnswer):
     server: str
 
 
+class UsageAnswer(TypedDict):
+    """A product's use over the enterprise (:func:`applet.store.enterprise.usage.product_usage`): points
+    are ``[bucket start minute, highest use]``; ``servers`` each have ``points`` or null."""
+
+    product: str
+    since: int
+    until: int
+    bucket: int
+    server: str | None
+    limit: int
+    total: list[list[int]]
+    servers: list[dict[str, Any]]
+
+
+class ComplianceReportAnswer(TypedDict):
+    """The enterprise's compliance report (:mod:`applet.store.enterprise.compliance`)."""
+
+    master: str
+    generated: str
+    servers: int
+    products: list[dict[str, Any]]
+
+
 # The answers of the replication routes other than a batch's are the enterprise database's rows and
 # a summary of what was sent; they are documented as JSON objects without a fixed set of fields.
 JsonObject = dict[str, Any]

@@ -6,15 +6,24 @@
     GET /v1/enterprise/clients?sort=&descending=&filter=&offset=&limit=&count=
     GET /v1/enterprise/servers
     GET /v1/enterprise/servers/{name}/products
+    GET /v1/enterprise/products/{name}/usage?since=&until=&bucket=&server=&top=
+    GET /v1/enterprise/report
 
 Pages answer ``{"rows": [...], "total": N}``; ``total`` is counted only with ``count=1`` (License
 Manager asks once per filter, not per page) and is ``null`` otherwise. Sort keys and rows are those of
 :mod:`applet.store.enterprise.views`. A service that is not a master (no server was ever enrolled) answers
 404, an unknown server 404, an enterprise database that cannot be reached 503. Everything is read on the
 enterprise database's own thread, never on the event loop.
+
+The usage chart (:mod:`applet.store.enterprise.usage`): ``since`` and ``until`` are ISO 8601 times (UTC
+when they name no zone) or whole minutes since the epoch; by default the last 24 hours. The compliance
+report (:mod:`applet.store.enterprise.compliance`) is the same document ``lls enterprise report --json``
+prints.
 """
 
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -22,7 +31,9 @@ from aiohttp import web
 from applet.domain.errors import InvalidInput
 from applet.domain.proof import API_VERSION
 from applet.service.api.http import SERVICE, error_reply, int_query, limit_query, reply
-from applet.store.enterprise import EnterpriseStore, views
+from applet.store.database import utc_now
+from applet.store.enterprise import EnterpriseStore, usage, views
+from applet.store.enterprise.compliance import enterprise_compliance
 from applet.store.enterprise.dialect import EnterpriseDatabaseError
 
 MAX_FILTER = 128
@@ -125,3 +136,42 @@ async def servers(request: web.Request) -> web.Response:
 async def server_products(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     return await _read(request, lambda store: {"server": name, "rows": views.server_products(store.db, name)})
+
+
+def _minute(request: web.Request, key: str, default: int) -> int:
+    """A time parameter in epoch minutes: whole minutes, or an ISO 8601 time (UTC without a zone)."""
+    text = request.query.get(key, "").strip()
+    if not text:
+        return default
+    if text.isdigit() and len(text) <= 12:
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{key} must be an ISO 8601 time or whole minutes since 1970") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() // 60)
+
+
+async def product_usage(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    until = _minute(request, "until", int(time.time() // 60))
+    since = _minute(request, "since", until - 24 * 60)
+    bucket = int_query(request, "bucket", 1) or 0
+    top = int_query(request, "top", 5)
+    assert top is not None
+    server = _text(request, "server") or None
+    usage.check_range(since, until, bucket, top)
+    return await _read(
+        request, lambda store: usage.product_usage(store.db, name, since, until, bucket, server, top)
+    )
+
+
+async def report(request: web.Request) -> web.Response:
+    master = request.app[SERVICE].replication.identity
+
+    def read(store: EnterpriseStore) -> dict[str, Any]:
+        return {"master": master, "generated": utc_now(), **enterprise_compliance(store.db)}
+
+    return await _read(request, read)

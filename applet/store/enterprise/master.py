@@ -19,6 +19,7 @@ from applet.store.enterprise.batch import Batch, CaseFolded
 from applet.store.enterprise.dialect import Connection, connect
 from applet.store.enterprise.pools import IngestResult, StagedUse, allocate, effective_groups
 from applet.store.enterprise.schema import migrate
+from applet.store.enterprise.usage import record_samples
 
 ENTERPRISE_FILE = "enterprise.sqlite3"
 _CHUNK = 500
@@ -323,13 +324,8 @@ class EnterpriseStore:
             )
         samples = batch.rows.get("samples", [])
         if samples:
-            db.executemany(
-                "INSERT INTO ent_samples (origin_key, product_key, minute, max_in_use, requests, denials, "
-                "via_seq) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (origin_key, product_key, minute) "
-                "DO UPDATE SET max_in_use = excluded.max_in_use, requests = excluded.requests, "
-                "denials = excluded.denials, via_seq = excluded.via_seq",
-                [(o.casefold(), p.casefold(), m, x, r, d, seq) for o, p, m, x, r, d in samples],
-            )
+            # With the usage chart's sums (applet.store.enterprise.usage).
+            record_samples(db, samples, seq)
         purchases = batch.rows.get("purchases", [])
         if purchases:
             db.executemany(

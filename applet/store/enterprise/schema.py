@@ -162,7 +162,34 @@ V2 = (
 # left out of the reports as the server leaves it out of its own.
 V3 = ("ALTER TABLE ent_products ADD COLUMN removed TEXT",)
 
-MIGRATIONS: tuple[Sequence[str], ...] = (V1, V2, V3)
+# Release 4: the enterprise usage chart (applet.store.enterprise.usage) reads sums kept as samples
+# arrive, never a thousand servers' minutes: the enterprise's total per product and minute, and the
+# highest minute per hour of each server (origin_key) and of the enterprise (origin_key '').
+V4 = (
+    """CREATE TABLE ent_usage_minutes (
+        product_key TEXT NOT NULL,
+        minute BIGINT NOT NULL,
+        total BIGINT NOT NULL,
+        PRIMARY KEY (product_key, minute)
+    )""",
+    "INSERT INTO ent_usage_minutes (product_key, minute, total) "
+    "SELECT product_key, minute, SUM(max_in_use) FROM ent_samples GROUP BY product_key, minute",
+    """CREATE TABLE ent_usage_hours (
+        product_key TEXT NOT NULL,
+        origin_key TEXT NOT NULL,
+        hour BIGINT NOT NULL,
+        peak BIGINT NOT NULL,
+        PRIMARY KEY (product_key, origin_key, hour)
+    )""",
+    "INSERT INTO ent_usage_hours (product_key, origin_key, hour, peak) "
+    "SELECT product_key, origin_key, minute / 60, MAX(max_in_use) FROM ent_samples "
+    "GROUP BY product_key, origin_key, minute / 60",
+    "INSERT INTO ent_usage_hours (product_key, origin_key, hour, peak) "
+    "SELECT product_key, '', minute / 60, MAX(total) FROM ent_usage_minutes "
+    "GROUP BY product_key, minute / 60",
+)
+
+MIGRATIONS: tuple[Sequence[str], ...] = (V1, V2, V3, V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
