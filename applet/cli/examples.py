@@ -50,6 +50,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "lls enterprise products",
         "lls enterprise products --enterprise-database postgresql:///lls",
     ),
+    "enterprise report": (
+        "lls enterprise report --html enterprise-compliance.html",
+        "lls --json enterprise report",
+    ),
     "enterprise clients": (
         "lls enterprise clients --product Mail",
         "lls --json enterprise clients --limit 50",

@@ -109,7 +109,7 @@ def cmd_leases(args: argparse.Namespace) -> None:
     )
 
 
-def _write(target: str, text: str) -> None:
+def write_output(target: str, text: str) -> None:
     """``text`` to the file ``target`` (atomically), or to stdout for ``-``."""
     from applet.store.reports import write_atomically
 
@@ -138,9 +138,9 @@ def cmd_report_compliance(args: argparse.Namespace) -> None:
         lines = compliance_lines(store)
     labels = compliance_labels()
     if args.html is not None:
-        _write(args.html, compliance_html(lines, labels, server_name()))
+        write_output(args.html, compliance_html(lines, labels, server_name()))
     elif args.csv is not None:
-        _write(args.csv, csv_text(*compliance_table(lines, labels)))
+        write_output(args.csv, csv_text(*compliance_table(lines, labels)))
     elif args.json:
         print_json(
             [
@@ -166,7 +166,7 @@ def cmd_export(args: argparse.Namespace) -> None:
 
     with Store.open(args.data_dir) as store:
         text, count = tab_csv(store, args.tab)
-    _write(args.csv, text)
+    write_output(args.csv, text)
     if args.csv != "-":
         if args.json:
             print_json({"tab": args.tab, "file": str(Path(args.csv).absolute()), "rows": count})

@@ -100,6 +100,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     clients.add_argument("--product", metavar="NAME", help="only this product's users")
     clients.add_argument("--limit", type=int, default=1000, help="at most this many users (default 1000)")
     clients.set_defaults(handler=cmd_clients)
+    report = enterprise_command(
+        "report", "the compliance report of the enterprise, per product and per server (as License Manager's)"
+    )
+    report.add_argument("--html", metavar="FILE", help="write the HTML report License Manager writes")
+    report.set_defaults(handler=cmd_report)
 
 
 def _hours(text: str) -> int:
@@ -479,3 +484,33 @@ def cmd_clients(args: argparse.Namespace) -> None:
         for c in clients
     ]
     print_table(["User", "Products", "Servers", "Licensed", "Last used"], rows)
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from applet.cli.operations import write_output
+    from applet.store.database import utc_now
+    from applet.store.enterprise.compliance import enterprise_compliance
+    from applet.store.outbox import server_identity
+    from applet.store.reports import compliance_html, compliance_labels, compliance_table, enterprise_lines
+
+    with Store.open(args.data_dir) as store:
+        master = server_identity(store, store.paths)
+    document = {
+        "master": master,
+        "generated": utc_now(),
+        **_read(args, "report", lambda enterprise: enterprise_compliance(enterprise.db)),
+    }
+    lines, breakdown = enterprise_lines(document)
+    labels = compliance_labels()
+    if args.html is not None:
+        page = compliance_html(lines, labels, master, document["generated"], breakdown, document["servers"])
+        write_output(args.html, page)
+    elif args.json:
+        print_json(document)
+    else:
+        print_table(*compliance_table(lines, labels), empty="No products.")
+        headers, rows = compliance_table([line for _, line in breakdown], labels)
+        print()
+        print_table(
+            ["Server", *headers], [[server, *row] for (server, _), row in zip(breakdown, rows, strict=True)]
+        )

@@ -46,6 +46,7 @@ READS = {
     "enterprise servers",
     "enterprise products",
     "enterprise clients",
+    "enterprise report",
     "service status",
     "request",
     "free",

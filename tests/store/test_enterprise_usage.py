@@ -141,7 +141,8 @@ def test_migration_4_sums_the_samples_already_stored(tmp_path: Path) -> None:
         )
         connection.execute(
             "INSERT INTO ent_products (origin_key, product_key, name, mode, per_server_licenses, "
-            "per_seat_licenses, peak, updated) VALUES ('a', 'sql server', 'SQL Server', 'per-server', 1, 0, 5, '')"
+            "per_seat_licenses, peak, updated) "
+            "VALUES ('a', 'sql server', 'SQL Server', 'per-server', 1, 0, 5, '')"
         )
     connection.close()
     store = open_enterprise(None, tmp_path, "MASTER")

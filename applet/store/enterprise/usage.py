@@ -169,7 +169,7 @@ def product_usage(
     if only is not None and only not in origins:
         raise LookupError(f"{server} is not a server of this enterprise")
     servers = _servers(db, key, origins, only)
-    chosen = [entry["key"] for entry in servers[:top] if entry["peak"] > 0] if only is None else [only]
+    chosen = [entry["key"] for entry in servers[:top]] if only is None else [only]
     lines = _lines(db, key, since, until, width, chosen)
     for entry in servers:
         entry["points"] = lines.get(entry.pop("key"))
