@@ -6,11 +6,10 @@ from typing import Any
 
 from applet.domain.errors import AgreementRequired, InvalidInput, LicensingError
 from applet.domain.events import EventId
-from applet.domain.ledger import GIVE_UP_COMMENT, LineKind
 from applet.domain.products import LicenseMode, Product
 from applet.domain.validation import clean_comment, clean_name, clean_optional_text, parse_quantity
 from applet.store.database import utc_now
-from applet.store.records import ProductRecord
+from applet.store.product_record import ProductRecord  # not records: the one dataclass a list needs
 from applet.store.repository import Repository
 
 _SELECT = """
@@ -173,7 +172,10 @@ class ProductRepository(Repository):
         connection: sqlite3.Connection, record: ProductRecord, administrator: str
     ) -> None:
         """The change to Per Seat loses the Per Server licenses: one ledger line says so."""
-        from applet.store.ledger import write_line  # ledger imports this module
+        # Here, not at the top: the ledger imports this module, and the product list (the Licensing
+        # applet's first read) needs neither.
+        from applet.domain.ledger import GIVE_UP_COMMENT, LineKind
+        from applet.store.ledger import write_line
 
         write_line(
             connection,

@@ -1,54 +1,32 @@
-"""Plain records the store returns: rows as frozen dataclasses, with ``as_dict`` for ``--json``."""
+"""Plain records the store returns: rows as frozen dataclasses, with ``as_dict`` for ``--json``.
 
-import dataclasses
+:class:`ProductRecord` and the :class:`Record` mixin live in :mod:`applet.store.product_record` (the
+Licensing applet's first read loads that one dataclass, not all of them: creating a dataclass costs
+about half a millisecond, see tests/benchmarks/test_bench_applet.py). Everything but the product
+repository imports them from here.
+"""
+
 from dataclasses import dataclass
-from typing import Any
 
 from applet.domain.compliance import Compliance
 from applet.domain.ledger import LineKind
 from applet.domain.products import LicenseMode
+from applet.store.product_record import ProductRecord, Record
 
-
-class Record:
-    """Mixin: a JSON-ready dict of the fields."""
-
-    def as_dict(self) -> dict[str, Any]:
-        """Fields by name; enums as their values."""
-        result: dict[str, Any] = {}
-        for item in dataclasses.fields(self):  # type: ignore[arg-type]
-            value = getattr(self, item.name)
-            result[item.name] = value.value if hasattr(value, "value") else value
-        return result
-
-
-@dataclass(frozen=True)
-class ProductRecord(Record):
-    """A registered product with its current licensing configuration."""
-
-    product_id: int
-    name: str
-    family: str
-    version: str
-    mode: LicenseMode
-    flip_allowed: bool
-    builtin: bool
-    peak_in_use: int
-    observe_tcp_port: int | None
-    observe_sessions: bool
-    revision: int
-    created: str
-    per_server_licenses: int
-    per_seat_licenses: int
-
-    @property
-    def concurrent_limit(self) -> int:
-        """Per Server: concurrent connections allowed (the Per Server ledger sum)."""
-        return self.per_server_licenses
-
-    @property
-    def licenses(self) -> int:
-        """Licenses held for the product's current mode."""
-        return self.per_server_licenses if self.mode is LicenseMode.PER_SERVER else self.per_seat_licenses
+__all__ = [
+    "ClientSummary",
+    "EventRecord",
+    "LicenseGroupRecord",
+    "ProductRecord",
+    "ProductSummary",
+    "PurchaseRecord",
+    "Record",
+    "ReplicationSettings",
+    "SeatClientRecord",
+    "SeatUsage",
+    "ServerRecord",
+    "UsageSample",
+]
 
 
 @dataclass(frozen=True)

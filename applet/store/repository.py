@@ -1,13 +1,17 @@
 """The base every repository shares: the database, product lookup, audit, events, change counters."""
 
-import json
 import sqlite3
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from applet.domain.errors import UnknownProduct
 from applet.domain.events import CATALOGUE, EVENT_SOURCE, EventId, render
 from applet.store.database import Database, utc_now
-from applet.store.records import EventRecord
+
+if TYPE_CHECKING:
+    # Loaded by the first write that logs an event, not by every reader (the Licensing applet's first
+    # read of the products, tests/benchmarks/test_bench_applet.py).
+    from applet.store.records import EventRecord
 
 
 class Repository:
@@ -47,8 +51,12 @@ class Repository:
         parameters: Sequence[object],
         product: str | None,
         when: str = "",
-    ) -> EventRecord:
+    ) -> "EventRecord":
         """Append a catalogue event (inside the caller's transaction); the one place events are inserted."""
+        import json
+
+        from applet.store.records import EventRecord
+
         definition = CATALOGUE[event_id]
         texts = tuple(str(p) for p in parameters)
         time = when or utc_now()

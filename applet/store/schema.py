@@ -6,7 +6,6 @@ Never edit a released migration: append a new one. Each runs inside one transact
 
 import sqlite3
 
-from applet.domain.ledger import GIVE_UP_COMMENT
 from applet.store.database import Migration, utc_now
 
 SCHEMA_V1 = """
@@ -195,6 +194,9 @@ def _v3_certificates(connection: sqlite3.Connection) -> None:
     previous release still held their Per Server licenses: they are given up now by one appended
     line, as the change itself does from this release on.
     """
+    # Here: every open of the store imports this module, only an upgrade from release 2 runs this.
+    from applet.domain.ledger import GIVE_UP_COMMENT
+
     connection.execute("ALTER TABLE purchases ADD COLUMN certificate_id INTEGER REFERENCES purchases(id)")
     connection.execute(
         "ALTER TABLE purchases ADD COLUMN kind TEXT NOT NULL DEFAULT 'purchase' "
