@@ -22,20 +22,42 @@ F1). Pressing it calls the handler installed with :func:`set_help_handler` (the 
 viewer there) and shows the box again, as the original's "Press F1 for more help." boxes did.
 """
 
+from __future__ import annotations  # Button and Icon in signatures: see __getattr__
+
 import os
 import sys
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
 
-Button = QMessageBox.StandardButton
-Icon = QMessageBox.Icon
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox
+
+    Button = QMessageBox.StandardButton
+    Icon = QMessageBox.Icon
 
 
-@dataclass(frozen=True)
-class ShownMessage:
+def _message_box() -> type[QMessageBox]:
+    """QMessageBox, imported with the first box: every window imports this module, and making PySide's
+    QMessageBox type would cost the applet's first paint (which shows no box) about 1.5 ms
+    (tests/benchmarks/test_bench_applet.py)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    return QMessageBox
+
+
+def __getattr__(name: str) -> Any:
+    """``Button`` and ``Icon``, QMessageBox's enums, on first use (PEP 562; see :func:`_message_box`)."""
+    if name == "Button":
+        return _message_box().StandardButton
+    if name == "Icon":
+        return _message_box().Icon
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class ShownMessage(NamedTuple):
     """A record of one message box: what it said and what the answer was."""
 
     kind: str  # "information" | "warning" | "critical" | "question"
@@ -45,7 +67,7 @@ class ShownMessage:
     answer: Button
 
 
-Responder = Callable[[QMessageBox], Button]
+Responder = Callable[["QMessageBox"], "Button"]
 HelpHandler = Callable[[QWidget | None, str], object]
 
 _responder: Responder | None = None
@@ -80,19 +102,25 @@ def set_default_help_handler(handler: HelpHandler) -> None:
 
 def information(parent: QWidget | None, title: str, text: str, informative: str = "") -> None:
     """An information box with OK."""
-    _show("information", Icon.Information, parent, title, text, informative, Button.Ok, Button.Ok)
+    box = _message_box()
+    ok = box.StandardButton.Ok
+    _show("information", box.Icon.Information, parent, title, text, informative, ok, ok)
 
 
 def warning(
     parent: QWidget | None, title: str, text: str, informative: str = "", help_topic: str = ""
 ) -> None:
     """A warning box with OK (and Help when ``help_topic`` is given)."""
-    _show("warning", Icon.Warning, parent, title, text, informative, Button.Ok, Button.Ok, help_topic)
+    box = _message_box()
+    ok = box.StandardButton.Ok
+    _show("warning", box.Icon.Warning, parent, title, text, informative, ok, ok, help_topic)
 
 
 def critical(parent: QWidget | None, title: str, text: str, informative: str = "") -> None:
     """An error box with OK."""
-    _show("critical", Icon.Critical, parent, title, text, informative, Button.Ok, Button.Ok)
+    box = _message_box()
+    ok = box.StandardButton.Ok
+    _show("critical", box.Icon.Critical, parent, title, text, informative, ok, ok)
 
 
 def question(
@@ -102,14 +130,17 @@ def question(
     informative: str = "",
     default_yes: bool = False,
     help_topic: str = "",
-    icon: Icon = Icon.Question,
+    icon: Icon | None = None,
 ) -> bool:
-    """A Yes/No question; returns True for Yes. No is the default unless ``default_yes``."""
-    default = Button.Yes if default_yes else Button.No
-    answer = _show(
-        "question", icon, parent, title, text, informative, Button.Yes | Button.No, default, help_topic
-    )
-    return answer == Button.Yes
+    """A Yes/No question; returns True for Yes. No is the default unless ``default_yes``; the icon is
+    ``Icon.Question`` unless ``icon`` says otherwise."""
+    box = _message_box()
+    yes, no = box.StandardButton.Yes, box.StandardButton.No
+    default = yes if default_yes else no
+    if icon is None:
+        icon = box.Icon.Question
+    answer = _show("question", icon, parent, title, text, informative, yes | no, default, help_topic)
+    return answer == yes
 
 
 def _show(
@@ -123,11 +154,12 @@ def _show(
     default: Button,
     help_topic: str = "",
 ) -> Button:
+    help_button = _message_box().StandardButton.Help
     if help_topic and _help_handler is not None:
-        buttons = buttons | Button.Help
+        buttons = buttons | help_button
     while True:
         answer = _ask_once(kind, icon, parent, title, text, informative, buttons, default)
-        if answer != Button.Help:
+        if answer != help_button:
             return answer
         if _help_handler is not None:
             _help_handler(parent, help_topic)
@@ -153,7 +185,8 @@ def _ask_once(
     from applet.ui.dialog_button_icons import install
 
     install()  # before the box's buttons are made: they take their icons from the style
-    box = QMessageBox(icon, title, text, buttons, parent)
+    message_box = _message_box()
+    box = message_box(icon, title, text, buttons, parent)
     box.setObjectName(f"message_{kind}")
     box.setDefaultButton(default)
     box.setTextFormat(Qt.TextFormat.PlainText)
@@ -161,7 +194,7 @@ def _ask_once(
         box.setInformativeText(informative)
     # Window-modal: the help viewer (a separate window) stays usable while a box is up.
     box.setWindowModality(Qt.WindowModality.WindowModal if parent else Qt.WindowModality.ApplicationModal)
-    help_button = box.button(Button.Help)
+    help_button = box.button(message_box.StandardButton.Help)
     if help_button is not None:
         # "Press F1 for more help.": F1 presses the Help button.
         from PySide6.QtGui import QKeySequence, QShortcut
@@ -171,7 +204,7 @@ def _ask_once(
     box.setAccessibleName(title)
     box.setAccessibleDescription(text)
     try:
-        answer = _responder(box) if _responder is not None else Button(box.exec())
+        answer = _responder(box) if _responder is not None else message_box.StandardButton(box.exec())
     finally:
         box.deleteLater()
     shown.append(ShownMessage(kind, title, text, informative, answer))

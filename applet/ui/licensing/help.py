@@ -1,12 +1,18 @@
 """The applet's help, shown inside the application from ``resources/help`` (no web browser needed)."""
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 
 from applet.resources import resource_path
 from applet.ui.icons import icon
+
+if TYPE_CHECKING:
+    # Made by the dialogs that have a button row; Choose Licensing Mode's first paint has none (making
+    # PySide's QDialogButtonBox type costs about 1 ms, tests/benchmarks/test_bench_applet.py).
+    from PySide6.QtWidgets import QDialogButtonBox
 
 HELP_PAGE = "licensing.html"
 
@@ -76,13 +82,14 @@ def install_help_shortcut(widget: QWidget, action: Callable[[], object]) -> QSho
     return shortcut
 
 
-def ok_cancel_help_buttons(dialog: QDialog, show_help: Callable[[], object]) -> QDialogButtonBox:
+def ok_cancel_help_buttons(dialog: QDialog, show_help: Callable[[], object]) -> "QDialogButtonBox":
     """The OK / Cancel / Help row of the applet's dialogs, wired to ``dialog`` (F1 included).
 
     Every button gets an accessible name and Help its access key; callers rename OK where the
     original did (``Remove``) through ``buttons.button(QDialogButtonBox.StandardButton.Ok)``.
     """
     from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QDialogButtonBox
 
     from applet.ui.dialog_button_icons import install
 
