@@ -25,8 +25,8 @@ open with every edit action disabled and that same line shown.
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from applet.store.database import StoreError
 from applet.store.paths import DataPaths, machine_store_dir, machine_wide_dir
@@ -44,8 +44,11 @@ class AdministratorRequired(StoreError):
     fault: the request may be fine, the caller may not make it)."""
 
 
-@dataclass(frozen=True)
-class CallerFacts:
+# NamedTuples, not dataclasses: the GUIs decide before their first paint, and creating a dataclass costs
+# about half a millisecond (tests/benchmarks/test_bench_applet.py).
+
+
+class CallerFacts(NamedTuple):
     """What the rule needs to know about the user running the program.
 
     Attributes:
@@ -61,8 +64,7 @@ class CallerFacts:
     windows_admin: bool = False
 
 
-@dataclass(frozen=True)
-class StoreFacts:
+class StoreFacts(NamedTuple):
     """What the rule needs to know about the data folder.
 
     Attributes:
@@ -76,8 +78,7 @@ class StoreFacts:
     owner_uid: int | None
 
 
-@dataclass(frozen=True)
-class AdminAccess:
+class AdminAccess(NamedTuple):
     """The decision: may this user change this store, and if not, the one line that says why."""
 
     may_change: bool

@@ -46,9 +46,8 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from applet import APP_AUTHOR, APP_NAME
 from applet.domain.errors import InvalidInput
@@ -184,8 +183,11 @@ PATH_KEYS = frozenset({"data_dir", "service.tls_cert", "service.tls_key", "repli
 SECTIONS = frozenset(key.partition(".")[0] for key in KEYS if "." in key)
 
 
-@dataclass(frozen=True)
-class ConfigFile:
+# The records below are NamedTuples, not dataclasses: every program reads the configuration first, and
+# creating a dataclass costs about half a millisecond (the applet's first paint, `lls product list`).
+
+
+class ConfigFile(NamedTuple):
     """One file that was read: where, in which role, and its checked values by ``section.key``."""
 
     path: Path
@@ -193,8 +195,7 @@ class ConfigFile:
     values: Mapping[str, object]
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A place a file was looked for, and what became of it (for ``lls config show``)."""
 
     path: Path
@@ -203,8 +204,7 @@ class Candidate:
     reason: str
 
 
-@dataclass(frozen=True)
-class Configuration:
+class Configuration(NamedTuple):
     """The files in force (lowest precedence first) and every place looked at."""
 
     files: tuple[ConfigFile, ...]

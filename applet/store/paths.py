@@ -19,8 +19,8 @@ machine-wide store.
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from applet import APP_AUTHOR, APP_NAME
 
@@ -30,9 +30,12 @@ LOCK_FILE = "service.lock"
 TOKENS_DIR = "tokens"
 
 
-@dataclass(frozen=True)
-class DataPaths:
-    """Every location the product uses, derived from one data folder."""
+class DataPaths(NamedTuple):
+    """Every location the product uses, derived from one data folder.
+
+    A NamedTuple, not a dataclass: every program resolves its paths at start, and creating a dataclass
+    costs about half a millisecond (the applet's first paint, `lls product list`).
+    """
 
     data_dir: Path
     # What chose the folder: "--data-dir", "LLS_DATA_DIR", "LLS_MACHINE_WIDE", "config" or "default".
