@@ -208,7 +208,7 @@ def test_per_seat_on_a_server_is_one_way_and_a_stopped_server_keeps_the_edits(
     assert dialog.ok_button.isEnabled() and dialog.cancel_button.isEnabled()
 
     # The server is back (same address): OK again writes the agreed change, once.
-    services.start(nt_dir, port=nt.port)
+    restarted = services.start(nt_dir, port=nt.port)
     with qtbot.waitSignal(dialog.finished, timeout=20_000):
         click(qtbot, dialog.ok_button)
     product = next(p for p in lls(nt_dir, "--json", "product", "list") if p["name"] == "SQL Server")
@@ -224,3 +224,11 @@ def test_per_seat_on_a_server_is_one_way_and_a_stopped_server_keeps_the_edits(
     qtbot.waitUntil(lambda: window.child_dialog is None)
     product = next(p for p in lls(nt_dir, "--json", "product", "list") if p["name"] == "SQL Server")
     assert product["mode"] == "per-seat"
+
+    # The remembered connection no longer answers: the connect step opens and says why.
+    services.stop(restarted)
+    step = _double_click(window, qtbot, NT, "SQL Server")
+    assert isinstance(step, ServerConnectDialog)
+    qtbot.waitUntil(lambda: "does not answer" in step.error.text(), timeout=20_000)
+    assert step.connection.address.text() == f"127.0.0.1:{nt.port}"
+    assert step.connection.token_file.text() == str(nt.admin_token_file)
