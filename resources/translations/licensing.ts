@@ -467,6 +467,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>The server resolves %1 itself, each time it replicates.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Resolving %1...</source>
         <translation type="unfinished"></translation>
     </message>

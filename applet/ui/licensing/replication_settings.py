@@ -221,8 +221,13 @@ class ReplicationSettingsBox(QWidget):
                 )
             )
             return
-        if not typed or not self.resolve_here:
+        if not typed:
             self.resolved_label.clear()
+            return
+        if not self.resolve_here:
+            self.resolved_label.setText(
+                self.tr("The server resolves %1 itself, each time it replicates.").replace("%1", typed)
+            )
             return
         self.resolved_label.setText(self.tr("Resolving %1...").replace("%1", typed))
         self._resolver.submit(typed)

@@ -3,7 +3,9 @@ server the Replication dialog (both the Licensing applet's).
 
 Connected to a master: enterprise -> domain -> every server of the enterprise, each with its replication
 state and last replication (stale ones marked), its products (with their modes' icons) read from the
-master when the server is expanded."""
+master when the server is expanded. A product opens Choose Licensing Mode on that server, a server its
+Server Properties (Properties, the context menu, Enter or a double-click), which the tab keeps up to date
+with what the master says of the server."""
 
 from typing import Any
 
@@ -65,6 +67,7 @@ class ServersTab(ManagerTab):
         # Connected to a master: the enterprise's servers (:meth:`use_master`).
         self.connected = False
         self._servers: list[dict[str, Any]] = []
+        self._properties: dict[str, Any] = {}  # server name (casefolded) -> its open Server Properties
         self.hint = QLabel(self.tr("Double-click a product to choose its licensing mode."))
         layout = QVBoxLayout(self.page)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -93,8 +96,8 @@ class ServersTab(ManagerTab):
         self._signature = None
         self.hint.setText(
             self.tr(
-                "Expand a server to read its products; double-click one to choose its licensing mode "
-                "on that server."
+                "Expand a server to read its products; double-click a product to choose its licensing "
+                "mode on that server, a server for its properties."
             )
             if connected
             else self.tr("Double-click a product to choose its licensing mode.")
@@ -127,6 +130,9 @@ class ServersTab(ManagerTab):
                 self.view.expand(self.model.index(0, 0))
                 self.view.resizeColumnToContents(0)
                 old.deleteLater()
+            rows = {str(server["name"]).casefold(): server for server in servers}
+            for key, dialog in self._properties.items():
+                dialog.show_master_row(rows.get(key))
             self.data_loaded()
 
         self.host.gateway.submit_master(job, done, self.host.master_failed)
@@ -215,7 +221,17 @@ class ServersTab(ManagerTab):
         record = self.selected_record()
         return str(record[1]) if record is not None and record[0] == "product" else None
 
+    def can_show_properties(self) -> bool:
+        if self.connected:
+            record = self.selected_record()
+            return record is not None and record[0] == "server"
+        return super().can_show_properties()
+
     def show_properties(self) -> None:
+        record = self.selected_record()
+        if self.connected and record is not None and record[0] == "server":
+            self.server_properties(str(record[1]))
+            return
         product = self.selected_product()
         if product and not self.connected:
             self.choose_licensing_mode(product)
@@ -225,7 +241,8 @@ class ServersTab(ManagerTab):
         if record is None:
             return False
         if self.connected:
-            return True  # the enterprise's servers: no local dialogs
+            # A server: the window's Properties (Server Properties); nothing local for the enterprise.
+            return bool(record[0] != "server")
         kind, name = record
         if kind == "product":
             menu.addAction(
@@ -238,6 +255,9 @@ class ServersTab(ManagerTab):
 
     def _item_activated(self, index: QModelIndex) -> None:
         first = index.sibling(index.row(), 0)
+        if first.data(ITEM_KIND_ROLE) == "server" and self.connected:
+            self.server_properties(str(first.data(RECORD_ROLE)))
+            return
         if first.data(ITEM_KIND_ROLE) == "product" and self.connected:
             server = first.parent()
             if server.data(ITEM_KIND_ROLE) == "server":
@@ -262,6 +282,26 @@ class ServersTab(ManagerTab):
             self.view.window(), self.host.gateway, server, product, settings, self.host.administrator,
             self.host.open_dialog, committed,
         )  # fmt: skip
+
+    def server_properties(self, server: str) -> None:
+        """Server Properties of another ``server`` (one window per server: opening it again raises it)."""
+        from applet.ui.manager.dialogs.server_properties import ServerPropertiesDialog
+
+        key = server.casefold()
+        if key in self._properties:
+            self._properties[key].raise_()
+            self._properties[key].activateWindow()
+            return
+        settings = getattr(self.host, "settings", None)
+        dialog = ServerPropertiesDialog(self.host.gateway, server, settings, self.view.window())
+        self._properties[key] = dialog
+        dialog.finished.connect(lambda _result: self._properties.pop(key, None))
+        dialog.committed.connect(
+            lambda: self.host.show_status_message(
+                self.tr("The replication settings of %1 were changed.").replace("%1", server)
+            )
+        )
+        self.host.open_dialog(dialog)
 
     def replication(self) -> None:
         """Server -> Replication...: the applet's Configure Replication dialog, on the window's gateway."""
