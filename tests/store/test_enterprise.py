@@ -365,6 +365,48 @@ def test_an_enterprise_database_of_release_1_is_migrated_and_goes_on(
         store.close()
 
 
+def test_an_enterprise_database_of_release_3_is_migrated_and_goes_on(
+    request: pytest.FixtureRequest, tmp_path: Path, backend: str
+) -> None:
+    """Release 4 drops the index ent_seats_by_arrival; the pool is still settled in arrival order."""
+    import sqlite3
+
+    from applet.store.enterprise.schema import SCHEMA_VERSION
+
+    script = (Path(__file__).parent / "fixtures" / "enterprise-release-3.sql").read_text()
+    secret = script.splitlines()[1].split("secret ")[1].split(",")[0]
+    if backend == "sqlite":
+        (tmp_path / "master").mkdir()
+        with sqlite3.connect(tmp_path / "master" / "enterprise.sqlite3") as connection:
+            connection.executescript(script)
+        location = None
+        indexes = "SELECT name FROM sqlite_master WHERE type = 'index'"
+    else:
+        import psycopg
+
+        location = request.getfixturevalue("postgres_url")
+        with psycopg.connect(location, autocommit=True) as connection:
+            connection.execute(script.encode())
+        indexes = "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+    store = open_enterprise(location, tmp_path / "master", "MASTER")
+    try:
+        assert int(store.db.execute("SELECT value FROM ent_meta WHERE key = 'schema_version'")[0][0]) == (
+            SCHEMA_VERSION
+        )
+        assert "ent_seats_by_arrival" not in {row[0] for row in store.db.execute(indexes)}
+        assert pool(store) == {"purchased": 2, "allocated": 2, "unlicensed": 1, "users": 3}
+        assert [p["product"] for p in store.products()] == ["Exchange"]  # Old stays removed
+        # dave arrives, alice is deleted: carol, first in arrival order among those waiting, takes
+        # alice's license and dave waits.
+        dave = use("dave", when="2026-01-01T12:00:00+00:00")
+        store.ingest(batch("S1", 2, deletions=[deletion("alice")], seat_uses=[dave]), secret)
+        assert licensed_users(store) == {"bob", "carol"}
+        assert pool(store) == {"purchased": 2, "allocated": 2, "unlicensed": 1, "users": 3}
+        assert store.servers()[1]["last_seq"] == 2
+    finally:
+        store.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
