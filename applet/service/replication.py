@@ -27,7 +27,6 @@ Admin routes: ``POST /v1/admin/replication/now`` (replicate now, answer what was
 """
 
 import asyncio
-import concurrent.futures
 import contextlib
 import json
 import logging
@@ -35,23 +34,23 @@ import ssl
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from applet.domain.errors import InvalidInput, LicensingError
 from applet.domain.events import EventId
 from applet.domain.replication import MasterAddress, is_loopback, next_run, parse_master_address
+from applet.service.enterprise_worker import EnterpriseWorker
 from applet.service.tokens import Role
 from applet.store import Store
-from applet.store.enterprise import EnterpriseStore, ReplicationRefused, open_enterprise
+from applet.store.enterprise import EnterpriseStore, ReplicationRefused
 from applet.store.enterprise.batch import MAX_BATCH_BYTES, MAX_BATCH_ROWS, Batch, parse_batch
 from applet.store.enterprise.compliance import enterprise_compliance
 from applet.store.enterprise.decode import decode_batch
-from applet.store.enterprise.dialect import EnterpriseDatabaseError, describe
+from applet.store.enterprise.dialect import EnterpriseDatabaseError
 from applet.store.enterprise.forward import forward_rows
-from applet.store.enterprise.master import ENTERPRISE_FILE, NotAuthorized
+from applet.store.enterprise.master import NotAuthorized
 from applet.store.enterprise.pools import IngestResult
 from applet.store.master_lookup import MasterNotConfigured, MasterNotFound, find_domain_master
 from applet.store.outbox import (
@@ -75,7 +74,6 @@ from applet.store.replication import SETTING_CA_FILE, SETTING_DOMAIN, SETTING_DO
 if TYPE_CHECKING:
     from applet.service.runner import Service
 
-T = TypeVar("T")
 log = logging.getLogger("applet.service.replication")
 SEND_TIMEOUT = 60.0
 SELF_INTERVAL = 2.0
@@ -102,49 +100,6 @@ class ReplicationNotConfigured(ReplicationFailed):
     """No master to send to (none configured, no domain to look one up in) or no enrolment token."""
 
     status = 409
-
-
-class EnterpriseWorker:
-    """The enterprise database on one thread of its own (its connection is not shared)."""
-
-    def __init__(self, location: str | None, data_dir: Path, self_name: str, instance: str) -> None:
-        self.location = location
-        self.data_dir = data_dir
-        self.self_name = self_name
-        self.instance = instance
-        self.description = describe(location or data_dir / ENTERPRISE_FILE)
-        self._executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="lls-enterprise"
-        )
-        self._store: EnterpriseStore | None = None
-
-    @property
-    def active(self) -> bool:
-        """True when this service is a master: a database named, or the SQLite default exists."""
-        return self.location is not None or (self.data_dir / ENTERPRISE_FILE).exists()
-
-    async def call(self, function: Callable[[EnterpriseStore], T]) -> T:
-        """Run ``function(store)`` on the enterprise thread."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: function(self._open()))
-
-    def _open(self) -> EnterpriseStore:
-        if self._store is None:
-            self._store = open_enterprise(self.location, self.data_dir, self.self_name, self.instance)
-        return self._store
-
-    def close(self) -> None:
-        """Close the database and stop the thread."""
-
-        def close_store() -> None:
-            if self._store is not None:
-                self._store.close()
-                self._store = None
-
-        try:
-            self._executor.submit(close_store).result()
-        finally:
-            self._executor.shutdown(wait=True)
 
 
 class Replication:

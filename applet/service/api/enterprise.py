@@ -13,7 +13,10 @@ Pages answer ``{"rows": [...], "total": N}``; ``total`` is counted only with ``c
 Manager asks once per filter, not per page) and is ``null`` otherwise. Sort keys and rows are those of
 :mod:`applet.store.enterprise.views`. A service that is not a master (no server was ever enrolled) answers
 404, an unknown server 404, an enterprise database that cannot be reached 503. Everything is read on the
-enterprise database's own thread, never on the event loop.
+enterprise database's reader threads (:mod:`applet.service.enterprise_worker`), never on the event loop
+nor behind the batches being stored: what walks every row of a filter (a count, a sort by an aggregate),
+the usage chart and the report on the heavy one, so the Server Browser's servers and the first pages
+never wait for them.
 
 The usage chart (:mod:`applet.store.enterprise.usage`): ``since`` and ``until`` are ISO 8601 times (UTC
 when they name no zone) or whole minutes since the epoch; by default the last 24 hours. The compliance
@@ -32,14 +35,16 @@ from applet.domain.errors import InvalidInput
 from applet.domain.proof import API_VERSION
 from applet.service.api.http import SERVICE, error_reply, int_query, limit_query, reply
 from applet.store.database import utc_now
-from applet.store.enterprise import EnterpriseStore, usage, views
+from applet.store.enterprise import usage, views
 from applet.store.enterprise.compliance import enterprise_compliance
-from applet.store.enterprise.dialect import EnterpriseDatabaseError
+from applet.store.enterprise.dialect import Connection, EnterpriseDatabaseError
 
 MAX_FILTER = 128
 
 
-async def _read(request: web.Request, query: Callable[[EnterpriseStore], Any]) -> web.Response:
+async def _read(
+    request: web.Request, query: Callable[[Connection], Any], heavy: bool = False
+) -> web.Response:
     replication = request.app[SERVICE].replication
     enterprise = replication.enterprise
     if not enterprise.active:
@@ -48,7 +53,7 @@ async def _read(request: web.Request, query: Callable[[EnterpriseStore], Any]) -
             f"{replication.identity} is not a master: no server is enrolled with it (lls enterprise enroll)",
         )
     try:
-        return reply(await enterprise.call(query))
+        return reply(await enterprise.read(query, heavy))
     except LookupError as error:
         return error_reply(404, str(error.args[0]))
     except EnterpriseDatabaseError as error:
@@ -80,19 +85,15 @@ async def summary(request: web.Request) -> web.Response:
     replication = request.app[SERVICE].replication
     database = replication.enterprise.description
 
-    def read(store: EnterpriseStore) -> dict[str, Any]:
-        servers = store.servers()
-        return {
+    return await _read(
+        request,
+        lambda db: {
             "master": replication.identity,
             "api_version": API_VERSION,
             "database": database,
-            "servers": len(servers),
-            # What changes when anything replicates: License Manager re-reads what it shows then.
-            "batches": sum(server["batches"] for server in servers),
-            "last_replication": max((s["last_replication"] or "" for s in servers), default=""),
-        }
-
-    return await _read(request, read)
+            **views.activity(db),
+        },
+    )
 
 
 async def purchases(request: web.Request) -> web.Response:
@@ -102,16 +103,16 @@ async def purchases(request: web.Request) -> web.Response:
     offset, limit = _page(request)
     count = _yes(request, "count")
 
-    def read(store: EnterpriseStore) -> dict[str, Any]:
-        rows = views.purchases_page(store.db, sort, descending, text, server, offset, limit)
-        total = views.purchases_count(store.db, text, server) if count else None
+    def read(db: Connection) -> dict[str, Any]:
+        rows = views.purchases_page(db, sort, descending, text, server, offset, limit)
+        total = views.purchases_count(db, text, server) if count else None
         return {"rows": rows, "total": total}
 
-    return await _read(request, read)
+    return await _read(request, read, heavy=count)
 
 
 async def products(request: web.Request) -> web.Response:
-    return await _read(request, lambda store: {"rows": views.products(store.db)})
+    return await _read(request, lambda db: {"rows": views.products(db)})
 
 
 async def clients(request: web.Request) -> web.Response:
@@ -121,21 +122,22 @@ async def clients(request: web.Request) -> web.Response:
     offset, limit = _page(request)
     count = _yes(request, "count")
 
-    def read(store: EnterpriseStore) -> dict[str, Any]:
-        rows = views.clients_page(store.db, sort, descending, text, offset, limit)
-        total = views.clients_count(store.db, text) if count else None
+    def read(db: Connection) -> dict[str, Any]:
+        rows = views.clients_page(db, sort, descending, text, offset, limit)
+        total = views.clients_count(db, text) if count else None
         return {"rows": rows, "total": total}
 
-    return await _read(request, read)
+    # Sorted by user, a page walks the user index and stops; any other sort aggregates every user.
+    return await _read(request, read, heavy=count or sort != "user")
 
 
 async def servers(request: web.Request) -> web.Response:
-    return await _read(request, lambda store: {"rows": views.servers(store.db)})
+    return await _read(request, lambda db: {"rows": views.servers(db)})
 
 
 async def server_products(request: web.Request) -> web.Response:
     name = request.match_info["name"]
-    return await _read(request, lambda store: {"server": name, "rows": views.server_products(store.db, name)})
+    return await _read(request, lambda db: {"server": name, "rows": views.server_products(db, name)})
 
 
 def _minute(request: web.Request, key: str, default: int) -> int:
@@ -164,14 +166,14 @@ async def product_usage(request: web.Request) -> web.Response:
     server = _text(request, "server") or None
     usage.check_range(since, until, bucket, top)
     return await _read(
-        request, lambda store: usage.product_usage(store.db, name, since, until, bucket, server, top)
+        request, lambda db: usage.product_usage(db, name, since, until, bucket, server, top), heavy=True
     )
 
 
 async def report(request: web.Request) -> web.Response:
     master = request.app[SERVICE].replication.identity
 
-    def read(store: EnterpriseStore) -> dict[str, Any]:
-        return {"master": master, "generated": utc_now(), **enterprise_compliance(store.db)}
+    def read(db: Connection) -> dict[str, Any]:
+        return {"master": master, "generated": utc_now(), **enterprise_compliance(db)}
 
-    return await _read(request, read)
+    return await _read(request, read, heavy=True)

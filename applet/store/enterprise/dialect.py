@@ -78,6 +78,10 @@ class Connection(abc.ABC):
         """Inside the migration transaction: keep other instances out until it commits."""
         return None  # a hook: SQLite's BEGIN IMMEDIATE already keeps other writers out
 
+    @abc.abstractmethod
+    def make_read_only(self) -> None:
+        """Refuse every write on this connection from now on (a reader's connection)."""
+
     def bulk_insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Insert many rows (no conflict handling: the caller knows they are new)."""
         marks = ", ".join("?" * len(columns))
@@ -139,6 +143,9 @@ class SqliteConnection(Connection):
             self._connection.execute("ROLLBACK")
             raise
         self.execute("COMMIT")
+
+    def make_read_only(self) -> None:
+        self.execute("PRAGMA query_only = ON")
 
     def greatest(self, left: str, right: str) -> str:
         return f"MAX({left}, {right})"
@@ -206,6 +213,10 @@ class PostgresConnection(Connection):
             raise EnterpriseDatabaseError(
                 f"enterprise database {self.description}: {' '.join(str(error).split())}"
             ) from error
+
+    def make_read_only(self) -> None:
+        # Each autocommit statement is a transaction of its own: every one of them read-only.
+        self.execute("SET default_transaction_read_only = on")
 
     def greatest(self, left: str, right: str) -> str:
         return f"GREATEST({left}, {right})"

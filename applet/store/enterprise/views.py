@@ -303,6 +303,15 @@ def is_stale(last_replication: str | None, now: datetime) -> bool:
     return now - moment > STALE_AFTER
 
 
+def activity(db: Connection) -> dict[str, Any]:
+    """How many servers, batches stored and the last replication: what changes when anything
+    replicates (License Manager's ping compares it, and re-reads what it shows when it moved)."""
+    servers, batches, last = db.execute(
+        "SELECT COUNT(*), COALESCE(SUM(batches), 0), COALESCE(MAX(last_replication), '') FROM ent_servers"
+    )[0]
+    return {"servers": int(servers), "batches": int(batches), "last_replication": str(last)}
+
+
 def servers(db: Connection, now: datetime | None = None) -> list[dict[str, Any]]:
     """Every server of the enterprise (the master first): domain, state, last replication, stale,
     and how many products it reported."""
