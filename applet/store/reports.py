@@ -82,7 +82,9 @@ def local_time(iso: str | None) -> str:
         moment = datetime.fromisoformat(iso)
     except ValueError:
         return iso
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    # isoformat, not strftime: strftime imports the time module at every call, and under PySide's
+    # import hook that cost 20 us a row (a fifth of building the Server Browser's thousand servers).
+    return moment.astimezone().replace(tzinfo=None).isoformat(" ", "seconds")
 
 
 def compliance_word(state: Compliance, words: Words = english) -> str:

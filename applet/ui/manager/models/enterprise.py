@@ -241,36 +241,55 @@ def update_enterprise_products(model: "EnterpriseTree", rows: Sequence[dict[str,
 # ---------------------------------------------------------------------------- Server Browser
 
 
-def server_state_text(server: dict[str, Any], tr: Callable[[str], str]) -> str:
+class ServerWords:
+    """What the Server Browser says of servers, translated once per tree: a thousand servers asked
+    Qt for seven translations each, a third of the time the tree took to build."""
+
+    def __init__(self, tr: Callable[..., str]) -> None:
+        self._tr = tr
+        self.states = {
+            "master": tr("Master"),
+            "replicating": tr("Replicating"),
+            "never replicated": tr("Never replicated"),
+            "revoked": tr("Removed from the master"),
+            "refused": tr("Last batch refused"),
+        }
+        self.last = tr("last %1")
+        self.stale = tr("Stale: %1")
+        self.stale_tooltip = tr(
+            "What the master shows of this server is old: it has not replicated for over a day."
+        )
+        self._products: dict[int, str] = {}
+
+    def products(self, count: int) -> str:
+        """ "3 products" (plural forms are the translation's)."""
+        text = self._products.get(count)
+        if text is None:
+            text = self._products[count] = self._tr("%n product(s)", "", count)
+        return text
+
+
+def server_state_text(server: dict[str, Any], words: ServerWords) -> str:
     """What the Server Browser says of a server's replication: state, when, and whether it is stale."""
-    states = {
-        "master": tr("Master"),
-        "replicating": tr("Replicating"),
-        "never replicated": tr("Never replicated"),
-        "revoked": tr("Removed from the master"),
-        "refused": tr("Last batch refused"),
-    }
-    text = str(states.get(server["state"], server["state"]))
+    text = str(words.states.get(server["state"], server["state"]))
     if server.get("last_replication"):
-        text += " · " + tr("last %1").replace("%1", local_time(server["last_replication"]))
+        text += " · " + words.last.replace("%1", local_time(server["last_replication"]))
     if server.get("stale"):
-        text = tr("Stale: %1").replace("%1", text)
+        text = words.stale.replace("%1", text)
     return text
 
 
-def _show_server(node: TreeNode, server: dict[str, Any], icons: _Icons, tr: Callable[..., str]) -> None:
+def _show_server(node: TreeNode, server: dict[str, Any], icons: _Icons, words: ServerWords) -> None:
     """A server's row: products reported, replication state, a stale or refused server marked."""
-    node.cells[2] = tr("%n product(s)", "", server["products"])
+    node.cells[2] = words.products(server["products"])
     node.sort_values[2] = server["products"]
-    node.cells[3] = server_state_text(server, tr)
+    node.cells[3] = server_state_text(server, words)
     node.sort_values[3] = server.get("last_replication") or ""
     if server.get("stale") or server["state"] in ("revoked", "refused"):
         node.colours[3] = STALE_COLOUR
         node.icon = icons.warning
         node.tooltip = (
-            tr("What the master shows of this server is old: it has not replicated for over a day.")
-            if server.get("stale")
-            else server.get("last_refusal") or node.cells[3]
+            words.stale_tooltip if server.get("stale") else server.get("last_refusal") or node.cells[3]
         )
     else:
         node.colours.pop(3, None)
@@ -284,7 +303,7 @@ def build_enterprise_servers(
     """Server Browser of the enterprise: enterprise -> domain -> server (products read when expanded)."""
     tr = Translator(parent).tr
     model = EnterpriseTree([tr("Name"), tr("Licensing Mode"), tr("Licenses"), tr("Replication")], parent)
-    icons = model.icons
+    icons, words = model.icons, ServerWords(tr)
     enterprise = model.root.add(
         TreeNode(
             "enterprise",
@@ -314,7 +333,7 @@ def build_enterprise_servers(
                 tr("%1 (master)").replace("%1", server["name"]) if server.get("is_master") else server["name"]
             )
             node = item.add(TreeNode("server", server["name"], [label, "", "", ""], lazy=True))
-            _show_server(node, server, icons, tr)
+            _show_server(node, server, icons, words)
     return model
 
 
@@ -322,14 +341,14 @@ def update_server_states(
     model: "EnterpriseTree", before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]]
 ) -> None:
     """Update in place the rows of the servers whose state changed (same servers, same domains)."""
-    tr = Translator(model).tr
     changed = {new["name"]: new for old, new in zip(before, after, strict=True) if old != new}
     if not changed:
         return
+    words = ServerWords(Translator(model).tr)
     for node in model.walk():
         server = changed.get(str(node.key)) if node.kind == "server" else None
         if server is not None:
-            _show_server(node, server, model.icons, tr)
+            _show_server(node, server, model.icons, words)
             model.cells_changed(node)
 
 
