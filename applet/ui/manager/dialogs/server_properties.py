@@ -47,7 +47,7 @@ from applet.ui.licensing.replication_settings import ReplicationSettingsBox
 from applet.ui.manager.dialogs.base import error_line, table_view
 from applet.ui.manager.dialogs.server_connection import RemoteServerDialog
 from applet.ui.manager.models.columns import Column
-from applet.ui.manager.models.enterprise import mode_label, server_state_text
+from applet.ui.manager.models.enterprise import ServerWords, mode_label, server_state_text
 from applet.ui.manager.models.record_table import RecordTableModel
 from applet.ui.manager.models.server_tree import mode_icon
 from applet.ui.manager.symbols import local_time
@@ -213,9 +213,9 @@ class ServerPropertiesDialog(RemoteServerDialog):
             if self.read is None:
                 self.products_source.setText(self.tr("The master no longer keeps this server's products."))
             return
-        self.replication_state.setText(
-            self.tr("Last replication (the master's view): %1").replace("%1", server_state_text(row, self.tr))
-        )
+        state = server_state_text(row, ServerWords(self.tr))
+        text = self.tr("Last replication (the master's view): %1")
+        self.replication_state.setText(text.replace("%1", state))
 
     # ------------------------------------------------------------------ the server
 
