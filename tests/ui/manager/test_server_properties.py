@@ -5,6 +5,7 @@ two administrators on one server's schedule: the second is told and nothing is o
 that does not answer, a wrong token and a server removed from the master are each one clear line, and
 the dialog and the window keep working."""
 
+import gc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -189,10 +190,10 @@ def test_a_server_that_cannot_be_used_or_was_removed_is_one_line_and_the_dialog_
     assert dialog.replication.start_every.isChecked() and dialog.buttons.button(OK).isEnabled()
     snapshot(dialog, "server-properties-unreachable")
 
-    # Removed from the master while open: Refresh reads the master again; said on a line of its own,
-    # and the dialog and the window keep working.
+    # Removed from the master while open: said on a line of its own as soon as the window reads the
+    # master again (View -> Refresh), and the dialog and the window keep working.
     lls(enterprise["master_dir"], "enterprise", "remove", EAST)
-    dialog.refresh_button.click()
+    window.refresh()
     qtbot.waitUntil(lambda: dialog.removed_line.isVisible(), timeout=10_000)
     assert f"{EAST} was removed from the enterprise on the master" in dialog.removed_line.text()
     assert "removed from the master" in dialog.replication_state.text()
@@ -200,7 +201,27 @@ def test_a_server_that_cannot_be_used_or_was_removed_is_one_line_and_the_dialog_
     assert "does not answer" in dialog.error.text() and dialog.isVisible()
     assert dialog.replication.every_hours.value() == 9  # the edit survives the refresh
     snapshot(dialog, "server-properties-removed")
+    dialog.refresh_button.click()  # its own Refresh asks the master again: still said
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=15_000)
+    assert dialog.removed_line.isVisible() and dialog.replication.every_hours.value() == 9
     dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel).click()
     qtbot.waitUntil(lambda: window.child_dialog is None, timeout=10_000)
     assert EAST in {i.data(RECORD_ROLE) for i in _items(window.servers.model, "server")}
     assert not window.status.fault.isVisible(), window.status.fault.text()
+
+
+def test_refreshing_the_connected_server_browser_frees_the_old_tree_without_a_crash(
+    seeded: Any, enterprise: dict[str, Any], open_manager: Callable[[], ManagerWindow], qtbot: QtBot
+) -> None:
+    """View -> Refresh replaces the enterprise tree; the old one, held in reference cycles, is freed by
+    the garbage collector. Its icons with their Python icon engine crashed the process there."""
+    window = _connected_window(open_manager, enterprise, qtbot)
+    for _ in range(2):
+        old = window.servers.model
+        window.refresh()
+        qtbot.waitUntil(lambda old=old: window.servers.model is not old, timeout=10_000)
+        qtbot.waitUntil(lambda: not window.gateway.busy, timeout=10_000)
+        del old
+        qtbot.wait(50)  # the old tree's deleteLater
+        gc.collect()
+    assert len(_items(window.servers.model, "server")) == 3

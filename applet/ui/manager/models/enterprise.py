@@ -12,6 +12,7 @@ the gateway's master lane (:meth:`applet.ui.gateway.StoreGateway.submit_master`)
 """
 
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any
 
 from PySide6.QtCore import QObject
@@ -131,12 +132,23 @@ class _Icons:
         self.domain = icon("replication")
 
 
+@cache
+def _tree_icons() -> _Icons:
+    """The icons every enterprise tree shows, made once. A tree holds its rows in reference cycles
+    (parents and children), so a replaced tree is freed by the garbage collector, which frees its objects
+    in no particular order; a QIcon freed that way together with its Python icon engine crashed the
+    process (View -> Refresh of a connected Server Browser, then the next collection). Shared icons are
+    never among a tree's garbage; they repaint in the palette's colours at paint time, so sharing is
+    safe."""
+    return _Icons()
+
+
 class EnterpriseTree(LazyTreeModel):
     """A tree of the enterprise with its icons (made once per tree, not once per row)."""
 
     def __init__(self, headers: Sequence[str], parent: QObject | None = None) -> None:
         super().__init__(headers, parent)
-        self.icons = _Icons()
+        self.icons = _tree_icons()
 
 
 def _figures(values: Sequence[int | None]) -> tuple[list[str], list[object]]:
