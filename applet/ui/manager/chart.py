@@ -3,12 +3,15 @@
 PySide6-Essentials has no QtCharts, so :class:`UsageChart` paints with QPainter: the highest concurrent
 use per time bucket as a filled step line, the licensed limit as a dashed line, and the peak marked
 with a dot and its value. Colours come from the palette (light and dark themes); the limit line is red
-because it means a limit. :class:`UsagePanel` adds the range choice (24 hours, 30 days, 12 months) and
-loads the per-minute samples, bucketed in SQL, on the gateway's heavy lane.
+because it means a limit. Further lines (:class:`ChartSeries`: the enterprise chart's servers) are drawn
+as thin step lines over it, each in its own colour, named in a legend right of the plot.
+:class:`UsagePanel` adds the range choice (24 hours, 30 days, 12 months) and loads the per-minute
+samples, bucketed in SQL, on the gateway's heavy lane (connected to a master:
+:class:`applet.ui.manager.dialogs.enterprise_product.EnterpriseUsagePanel`).
 """
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
@@ -37,14 +40,30 @@ RANGES = (
 
 
 @dataclass(frozen=True)
+class ChartSeries:
+    """A further line of the chart: its name in the legend and its (bucket start minute, use) points."""
+
+    label: str
+    points: tuple[tuple[int, int], ...]
+
+
+# The further lines' colours, told apart also by people who do not see red and green apart (Okabe-Ito).
+# The blues last: the filled line is the palette's highlight, most often a blue.
+SERIES_COLOURS = ("#e69f00", "#009e73", "#cc79a7", "#d55e00", "#7f7f7f", "#f0e442", "#56b4e9", "#0072b2")
+
+
+@dataclass(frozen=True)
 class ChartData:
-    """What the chart draws: (bucket start minute, highest use) points in ``[start, end]``."""
+    """What the chart draws: (bucket start minute, highest use) points in ``[start, end]``; with
+    ``series``, a legend naming the filled line ``label`` and each series."""
 
     points: tuple[tuple[int, int], ...]
     limit: int
     start: int
     end: int
     bucket: int
+    series: tuple[ChartSeries, ...] = ()
+    label: str = ""
 
     @property
     def peak(self) -> tuple[int, int] | None:
@@ -102,11 +121,17 @@ class UsageChart(QWidget):
         painter.fillRect(self.rect(), base)
         metrics = QFontMetrics(self.font())
         data = self._data
-        top_value = max([data.limit, *(value for _, value in data.points), 1])
+        values = [value for series in data.series for _, value in series.points]
+        top_value = max([data.limit, *(value for _, value in data.points), *values, 1])
         top_value = _nice_ceiling(top_value * 1.15)
         left = metrics.horizontalAdvance(f"{top_value:,}") + 12
+        legend = self._legend_entries(accent)
+        legend_width = max(metrics.horizontalAdvance(text) for text, _ in legend) + 28 if legend else 0
         plot = QRectF(
-            left, metrics.height() + 6, self.width() - left - 12, self.height() - 2 * metrics.height() - 16
+            left,
+            metrics.height() + 6,
+            self.width() - left - 12 - legend_width,
+            self.height() - 2 * metrics.height() - 16,
         )
         if plot.width() < 10 or plot.height() < 10:
             painter.end()
@@ -152,6 +177,23 @@ class UsageChart(QWidget):
             painter.fillPath(path, fill)
             painter.setPen(QPen(accent, 1.5))
             painter.drawPath(path)
+        # Further lines, thin, over the filled one.
+        for series, (_, colour) in zip(data.series, legend[1:], strict=False):
+            if not series.points:
+                continue
+            line = QPainterPath(QPointF(x_of(series.points[0][0]), y_of(series.points[0][1])))
+            for minute, value in series.points:
+                line.lineTo(QPointF(x_of(minute), y_of(value)))
+                line.lineTo(QPointF(x_of(min(minute + data.bucket, data.end)), y_of(value)))
+            painter.setPen(QPen(colour, 1.5))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawPath(line)
+        # The legend, right of the plot.
+        for row, (name, swatch) in enumerate(legend):
+            y = plot.top() + row * (metrics.height() + 4)
+            painter.fillRect(QRectF(plot.right() + 10, y + metrics.height() / 2 - 5, 10, 10), swatch)
+            painter.setPen(text)
+            painter.drawText(QPointF(plot.right() + 24, y + metrics.ascent()), name)
         # The licensed limit.
         limit_pen = QPen(QColor("#c62828"), 1.5, Qt.PenStyle.DashLine)
         painter.setPen(limit_pen)
@@ -178,6 +220,14 @@ class UsageChart(QWidget):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(plot)
         painter.end()
+
+    def _legend_entries(self, accent: QColor) -> list[tuple[str, QColor]]:
+        """The legend: the filled line, then each series with its colour (none without series)."""
+        data = self._data
+        if not data.series:
+            return []
+        colours = [QColor(SERIES_COLOURS[n % len(SERIES_COLOURS)]) for n in range(len(data.series))]
+        return [(data.label, accent), *((s.label, c) for s, c in zip(data.series, colours, strict=True))]
 
 
 # Tick steps from the finest: (unit, how many); round local hours, then midnights, then months' firsts.
@@ -287,7 +337,8 @@ class UsagePanel(QWidget):
         self.chart = UsageChart()
         range_label = QLabel(self.tr("&Range:"))
         range_label.setBuddy(self.range_box)
-        row = QHBoxLayout()
+        # The controls' row (a subclass adds its own after the range).
+        self.controls = row = QHBoxLayout()
         row.addWidget(range_label)
         row.addWidget(self.range_box)
         row.addStretch(1)
@@ -302,17 +353,11 @@ class UsagePanel(QWidget):
     def load(self) -> None:
         """Read the samples of the chosen range."""
         chart_range = RANGES[max(0, self.range_box.currentIndex())]
-        product = self._product
         self._generation += 1
         generation = self._generation
         self.loaded = False
         end = int(time.time() // 60)
         start = end - chart_range.minutes
-
-        def job(store: Store) -> ChartData:
-            record = store.products.get(product)
-            points = store.usage.peaks(product, start, end, chart_range.bucket)
-            return ChartData(tuple(points), record.licenses, start, end, chart_range.bucket)
 
         def done(data: ChartData) -> None:
             if generation != self._generation:
@@ -325,5 +370,23 @@ class UsagePanel(QWidget):
             if generation == self._generation:
                 self.status.setText(" ".join(str(error).split()))
                 self.loaded = True
+
+        self.read(chart_range, start, end, done, failed)
+
+    def read(
+        self,
+        chart_range: ChartRange,
+        start: int,
+        end: int,
+        done: Callable[[ChartData], None],
+        failed: Callable[[Exception], None],
+    ) -> None:
+        """Read what the chart shows for ``[start, end]`` off the UI thread; then ``done`` or ``failed``."""
+        product = self._product
+
+        def job(store: Store) -> ChartData:
+            record = store.products.get(product)
+            points = store.usage.peaks(product, start, end, chart_range.bucket)
+            return ChartData(tuple(points), record.licenses, start, end, chart_range.bucket)
 
         self._gateway.submit(job, done, failed, lane="heavy")

@@ -1,5 +1,7 @@
 """File -> Export Current Tab as CSV and File -> Compliance Report: choose a file, write it off the UI thread.
 
+Connected to a master, the compliance report is the enterprise's (read on the master's heavy lane).
+
 The file chooser is Qt's own (never the native one: tests and screenshots reach it as :attr:`file_dialog`);
 the rows are read and the file written on the gateway's heavy lane, through a temporary file, so a
 failure (an unwritable folder, a full disk) leaves nothing behind and says so in a message box.
@@ -7,6 +9,7 @@ failure (an unwritable folder, a full disk) leaves nothing behind and says so in
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QFileDialog, QMainWindow
@@ -15,7 +18,7 @@ from applet.store import Store
 from applet.store.reports import csv_text, server_name, write_atomically
 from applet.ui import messages
 from applet.ui.gateway import StoreGateway
-from applet.ui.manager.reports import compliance_report_job
+from applet.ui.manager.reports import compliance_report_job, enterprise_report_job
 from applet.ui.manager.tabs.base import ManagerTab
 
 
@@ -73,9 +76,14 @@ class Exporter(QObject):
                 self.export_compliance_report,
             )
             return
+        if self._gateway.master is not None:
+            # Connected to a master: the enterprise's report, with its per-server breakdown.
+            job = enterprise_report_job(path)
+            self._write(job, path, self.tr("Compliance Report"), master=True)
+            return
         self._write(compliance_report_job(path, server_name()), path, self.tr("Compliance Report"))
 
-    def _write(self, job: Callable[[Store], int], path: Path, title: str) -> None:
+    def _write(self, job: Callable[[Any], int], path: Path, title: str, master: bool = False) -> None:
         def saved(count: int) -> None:
             self.last_saved = path
             text = self.tr("Saved %1 rows to %2").replace("%1", f"{count:,}").replace("%2", str(path))
@@ -90,4 +98,7 @@ class Exporter(QObject):
                 self.tr("Nothing was written. Choose another folder and try again."),
             )
 
-        self._gateway.submit(job, saved, failed, "heavy")
+        if master:
+            self._gateway.submit_master(job, saved, failed, "heavy")
+        else:
+            self._gateway.submit(job, saved, failed, "heavy")

@@ -2,11 +2,13 @@
 
 The rows, the CSV and the HTML are built there (Qt-free, shared with ``lls report`` and ``lls export``);
 this module only supplies the translated words and makes the gateway jobs the window runs on its heavy
-lane (:func:`compliance_report_job`; the tabs' ``export_job``).
+lane (:func:`compliance_report_job`, connected to a master :func:`enterprise_report_job`; the tabs'
+``export_job``).
 """
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from applet.store import Store
 from applet.store.reports import (
@@ -14,9 +16,13 @@ from applet.store.reports import (
     compliance_html,
     compliance_labels,
     compliance_lines,
+    enterprise_lines,
     write_atomically,
 )
 from applet.ui.manager.models.columns import Translator
+
+if TYPE_CHECKING:
+    from applet.client.master import MasterClient
 
 
 def manager_words() -> Words:
@@ -39,6 +45,23 @@ def compliance_report_job(path: Path, server: str) -> Callable[[Store], int]:
     def job(store: Store) -> int:
         lines = compliance_lines(store)
         write_atomically(path, compliance_html(lines, labels, server))
+        return len(lines)
+
+    return job
+
+
+def enterprise_report_job(path: Path) -> Callable[["MasterClient"], int]:
+    """A master job writing the enterprise's HTML compliance report, with its per-server breakdown, to
+    ``path``; it returns the number of lines (a product has one per mode it is licensed in)."""
+    labels = compliance_labels(manager_words())
+
+    def job(master: "MasterClient") -> int:
+        document = master.compliance_report()
+        lines, breakdown = enterprise_lines(document)
+        page = compliance_html(
+            lines, labels, document["master"], document["generated"], breakdown, document["servers"]
+        )
+        write_atomically(path, page)
         return len(lines)
 
     return job

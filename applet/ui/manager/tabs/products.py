@@ -45,6 +45,7 @@ class ProductsTab(ManagerTab):
         self.enterprise = build_enterprise_products([], self)
         self._tree_sized = False
         self._shape: list[tuple[str, list[str]]] = []
+        self._rows: dict[str, dict[str, Any]] = {}  # the master's rows by product, for Properties
         self.view.setIconSize(self.view.iconSize())
         self.filter = filter_box(self.tr("Filter products"), self.tr("Product name"))
         lay_out_page(self.page, [self.filter], self.view, self.tr("F&ilter:"))
@@ -65,6 +66,7 @@ class ProductsTab(ManagerTab):
             self.tree.setModel(self.enterprise)
             self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             self.tree.customContextMenuRequested.connect(lambda p: self.host.popup_context_menu(self, p))
+            self.tree.activated.connect(lambda _index: self.show_properties())
             layout = self.page.layout()
             assert layout is not None
             layout.addWidget(self.tree)
@@ -98,6 +100,7 @@ class ProductsTab(ManagerTab):
         def done(rows: list[dict[str, Any]]) -> None:
             tree = self.tree
             assert tree is not None
+            self._rows = {row["product"]: row for row in rows}
             shape = products_shape(rows)
             if shape == self._shape:
                 # The same products on the same servers: new figures in place (nothing rebuilt,
@@ -170,5 +173,25 @@ class ProductsTab(ManagerTab):
         return lambda _store: (headers, rows)
 
     def selected_product(self) -> str | None:
+        if self.connected and self.tree is not None:
+            # A product's row, or one of its servers' rows: that product.
+            rows = self.tree.selectionModel().selectedRows()
+            node = self.enterprise.node(rows[0]) if rows else None
+            while node is not None and node.kind != "product":
+                node = node.parent
+            return str(node.key) if node is not None else None
         record = self.selected_record()
         return record.name if isinstance(record, ProductSummary) else None
+
+    def show_properties(self) -> None:
+        if not self.connected:
+            super().show_properties()
+            return
+        from applet.ui.manager.dialogs.enterprise_product import EnterpriseProductDialog
+
+        product = self.selected_product()
+        if product:
+            dialog = EnterpriseProductDialog(
+                self.host.gateway, product, self._rows.get(product), self.view.window()
+            )
+            self.host.open_dialog(dialog)
