@@ -126,7 +126,9 @@ class UsageChart(QWidget):
         top_value = _nice_ceiling(top_value * 1.15)
         left = metrics.horizontalAdvance(f"{top_value:,}") + 12
         legend = self._legend_entries(accent)
-        legend_width = max(metrics.horizontalAdvance(text) for text, _ in legend) + 28 if legend else 0
+        # Long server names are cut (…) so the plot keeps most of the width.
+        names = [metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, 200) for name, _ in legend]
+        legend_width = max(metrics.horizontalAdvance(name) for name in names) + 28 if legend else 0
         plot = QRectF(
             left,
             metrics.height() + 6,
@@ -189,7 +191,7 @@ class UsageChart(QWidget):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawPath(line)
         # The legend, right of the plot.
-        for row, (name, swatch) in enumerate(legend):
+        for row, (name, (_, swatch)) in enumerate(zip(names, legend, strict=True)):
             y = plot.top() + row * (metrics.height() + 4)
             painter.fillRect(QRectF(plot.right() + 10, y + metrics.height() / 2 - 5, 10, 10), swatch)
             painter.setPen(text)
