@@ -66,7 +66,6 @@ class ProductsTab(ManagerTab):
             self.tree.setModel(self.enterprise)
             self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             self.tree.customContextMenuRequested.connect(lambda p: self.host.popup_context_menu(self, p))
-            self.tree.activated.connect(lambda _index: self.show_properties())
             layout = self.page.layout()
             assert layout is not None
             layout.addWidget(self.tree)
