@@ -19,6 +19,13 @@ QT_IMPORT = re.compile(r"\bPySide6\.(Qt[A-Za-z0-9]+)\b")
 # in the standard library or a dependency mentions them.
 EXCLUDED_STDLIB = ["tkinter", "_tkinter", "turtle", "turtledemo", "idlelib", "lib2to3", "pydoc_data", "test"]
 
+# Packages of the build's environment (the test extras: schemathesis brings pydantic, mypy brings
+# ast_serialize, pytest plugins hypothesis and PyYAML) that Licensing never imports, but that optional
+# imports of its dependencies reach: yarl looks for pydantic_core and imports pydantic when found (then
+# pydantic's mypy plugin and hypothesis plugin follow), msgspec.yaml imports yaml. About 11 MB of the
+# Linux folder. Left out, yarl finds no pydantic_core and msgspec.yaml is never used.
+EXCLUDED_OPTIONAL = ["pydantic", "pydantic_core", "mypy", "ast_serialize", "hypothesis", "yaml"]
+
 # Qt shared libraries pulled in through transitive links of the PySide6 wheels (pyinstaller#6447: the
 # Linux wheels link QtGui's plugins against QML and Quick) although nothing in Licensing uses them.
 # Matched against the file name, so both libQt6Qml.so.6 (Linux) and Qt6Qml.dll (Windows) are caught.
@@ -86,11 +93,12 @@ def qt_modules_installed() -> set[str]:
 
 
 def excluded_modules(root: Path) -> list[str]:
-    """Modules PyInstaller must not collect: unused Qt modules and parts of the standard library."""
+    """Modules PyInstaller must not collect: unused Qt modules, parts of the standard library, and
+    packages only optional imports of our dependencies reach (:data:`EXCLUDED_OPTIONAL`)."""
     # QtCore, QtGui and QtWidgets always stay: the others depend on them.
     needed = qt_modules_used(root) | {"QtCore", "QtGui", "QtWidgets"}
     unused_qt = sorted(f"PySide6.{name}" for name in qt_modules_installed() - needed)
-    return [*EXCLUDED_STDLIB, *unused_qt]
+    return [*EXCLUDED_STDLIB, *EXCLUDED_OPTIONAL, *unused_qt]
 
 
 def _plugin_key(parts: tuple[str, ...]) -> str | None:

@@ -17,6 +17,23 @@ def test_every_qt_module_the_code_imports_is_kept(build_support: ModuleType, rep
     assert {"PySide6.QtQml", "PySide6.QtQuick", "tkinter"} <= excluded
 
 
+def test_optional_packages_left_out_are_never_imported_by_licensing(
+    build_support: ModuleType, repo_root: Path
+) -> None:
+    # Left out of the frozen folder because only optional imports of dependencies reach them: the
+    # application itself must never import one, or the frozen programs would fail where the source runs.
+    imported: set[str] = set()
+    for source in (repo_root / "applet").rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module.split(".")[0])
+    assert {"aiohttp", "msgspec", "PySide6"} <= imported
+    assert not imported & set(build_support.EXCLUDED_OPTIONAL)
+    assert set(build_support.EXCLUDED_OPTIONAL) <= set(build_support.excluded_modules(repo_root))
+
+
 def test_qt_module_scan_reads_import_lines(build_support: ModuleType, tmp_path: Path) -> None:
     package = tmp_path / "applet" / "ui"
     package.mkdir(parents=True)
