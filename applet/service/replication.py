@@ -42,6 +42,7 @@ from applet.domain.errors import InvalidInput, LicensingError
 from applet.domain.events import EventId
 from applet.domain.replication import MasterAddress, is_loopback, next_run, parse_master_address
 from applet.service.enterprise_worker import EnterpriseWorker
+from applet.service.schedule import every
 from applet.service.tokens import Role
 from applet.store import Store
 from applet.store.enterprise import EnterpriseStore, ReplicationRefused
@@ -119,7 +120,6 @@ class Replication:
 
     def tasks(self, loop: asyncio.AbstractEventLoop) -> list["asyncio.Task[None]"]:
         """The periodic jobs: the scheduled sender and the master's own data."""
-        every = self.service._every
         return [
             loop.create_task(every(self.service.settings.replication_poll, self.scheduled), name="replicate"),
             loop.create_task(every(SELF_INTERVAL, self.ingest_own), name="replicate-self"),

@@ -30,6 +30,7 @@ from applet.service.lock import InstanceLock
 from applet.service.logs import service_logger
 from applet.service.observers import ObserverUnavailable, logged_in_sessions, tcp_clients
 from applet.service.replication import Replication
+from applet.service.schedule import every
 from applet.service.settings import (
     SETTING_EXPIRY,
     SETTING_HEARTBEAT,
@@ -174,9 +175,9 @@ class Service:
         write_endpoint(self.paths, self.endpoint)
         loop = asyncio.get_running_loop()
         self._tasks = [
-            loop.create_task(self._every(self.settings.config_poll, self._tick), name="tick"),
-            loop.create_task(self._every(self.settings.flush_interval, self.flush), name="flush"),
-            loop.create_task(self._every(self.settings.observe_interval, self._observe), name="observe"),
+            loop.create_task(every(self.settings.config_poll, self._tick), name="tick"),
+            loop.create_task(every(self.settings.flush_interval, self.flush), name="flush"),
+            loop.create_task(every(self.settings.observe_interval, self._observe), name="observe"),
             *self.replication.tasks(loop),
         ]
         return self.endpoint
@@ -241,16 +242,6 @@ class Service:
             log.error("%s: %s", message, error)
 
     # ------------------------------------------------------------------ periodic work
-
-    async def _every(self, interval: float, job: Any) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await job()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # keep serving: a failing loop must not take the service down
-                log.error("%s failed: %s: %s", job.__name__, type(error).__name__, error)
 
     async def _tick(self) -> None:
         logs.report_suppressed()

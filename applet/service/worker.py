@@ -120,17 +120,14 @@ class StoreWorker:
             self._carry = batch
             return 0
         try:
-            if batch.seat_usage:
-                store.clients.record_usage(batch.seat_usage)
-                batch.seat_usage = []
-            if batch.samples:
-                store.usage.record_samples(batch.samples)
-                batch.samples = []
-            if batch.peaks:
-                store.products.record_peaks(batch.peaks, batch.usage_generation)
-                batch.peaks = {}
-            records = store.events.append(batch.events) if batch.events else []
-            batch.events = []
+            with store.db.transaction():  # one commit: the batch is saved whole or not at all
+                if batch.seat_usage:
+                    store.clients.record_usage(batch.seat_usage)
+                if batch.samples:
+                    store.usage.record_samples(batch.samples)
+                if batch.peaks:
+                    store.products.record_peaks(batch.peaks, batch.usage_generation)
+                records = store.events.append(batch.events) if batch.events else []
         except Exception as error:  # any failure keeps the batch: usage is never dropped
             self.failed_writes += 1
             self._carry = batch
