@@ -214,7 +214,8 @@ def cmd_set(args: argparse.Namespace) -> None:
             start_at=args.start_at if args.start_at is not None else current.start_at,
             every_hours=every_hours,
         )
-        store.replication.set(wanted, current_administrator())
+        # Written only over what was read: a change saved meanwhile (another window) is not overwritten.
+        store.replication.set(wanted, current_administrator(), expected_revision=current.revision)
         if token is not None:
             write_token_file(token_path(paths), *token)
         with store.db.transaction() as connection:

@@ -318,3 +318,23 @@ def test_a_compiled_translation_reaches_every_dialog(
         assert per_server.statement.text().startswith("DE:I have purchased")  # a plural (%n) form
     finally:
         QCoreApplication.removeTranslator(translator)
+
+
+def test_replication_saved_elsewhere_meanwhile_is_not_overwritten_until_a_second_ok(
+    qtbot: Any, gateway: StoreGateway, store: Store, boxes: MessageBoxes
+) -> None:
+    dialog = open_replication(qtbot, gateway)
+    # Another window (or `lls replication set`) saves while this dialog is open.
+    store.replication.set(ReplicationSettings("enterprise-server", "OTHER", "every", "00:00", 12), "bob")
+    dialog.fields.every_hours.setValue(6)
+    ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
+    click(qtbot, ok)
+    qtbot.waitUntil(lambda: bool(boxes.seen) and ok.isEnabled())
+    assert "changed by someone else" in boxes.seen[-1][2]
+    assert dialog.isVisible() and dialog.fields.every_hours.value() == 6  # what was typed stays
+    kept = store.replication.get()
+    assert (kept.enterprise_server, kept.every_hours, kept.administrator) == ("OTHER", 12, "bob")
+    with qtbot.waitSignal(dialog.finished):
+        click(qtbot, ok)  # told, the administrator saves knowingly
+    saved = store.replication.get()
+    assert (saved.master, saved.every_hours) == ("domain-controller", 6)

@@ -7,7 +7,9 @@ Enterprise Server as administrators type it (a NetBIOS name such as LIC_MASTER o
 name or an address, each with an optional :port; :func:`applet.domain.replication.parse_master_address`,
 as ``lls replication set``), 1..72 hours -- and writes the settings at once through
 ``store.replication.set``; a refusal or a locked store shows a message and keeps the dialog open with
-everything typed.
+everything typed. The write names the revision the dialog read: when another window or ``lls
+replication set`` changed the settings meanwhile, nothing is overwritten; the administrator is told,
+the dialog learns the new revision (what was typed stays), and a second OK is a deliberate overwrite.
 
 The store is read and written through the :class:`~applet.ui.gateway.StoreGateway`, never on the UI
 thread: the dialog opens with "Loading…" and its controls disabled until the settings arrive
@@ -15,11 +17,14 @@ thread: the dialog opens with "Loading…" and its controls disabled until the s
 job (the dialog closes when the store has taken it).
 """
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from applet.domain.errors import LicensingError
 from applet.store import StoreError
 from applet.store.identity import current_administrator
+from applet.store.products import ConcurrentChange
 from applet.store.records import ReplicationSettings
 from applet.ui import messages
 from applet.ui.gateway import StoreGateway
@@ -27,6 +32,9 @@ from applet.ui.gateway_dialog import GatewayDialog
 from applet.ui.icons import icon
 from applet.ui.licensing.help import ok_cancel_help_buttons, show_help
 from applet.ui.licensing.replication_settings import ReplicationSettingsBox
+
+if TYPE_CHECKING:
+    from applet.store import Store
 
 
 class ReplicationDialog(GatewayDialog):
@@ -43,6 +51,7 @@ class ReplicationDialog(GatewayDialog):
         self.setWindowIcon(icon("replication"))
 
         self.fields = ReplicationSettingsBox(self)
+        self.read_revision: int | None = None  # of the settings shown: OK writes only over that one
 
         self.buttons = ok_cancel_help_buttons(self, self.show_help)
         # "Loading…" until the settings arrive, "Saving…" while OK's write is on its way. It sits
@@ -70,6 +79,7 @@ class ReplicationDialog(GatewayDialog):
         self.status_label.setVisible(busy)
 
     def _arrived(self, settings: ReplicationSettings) -> None:
+        self.read_revision = settings.revision
         self.fields.load(settings)
         self.is_loaded = True
         self._set_busy(False)
@@ -110,6 +120,10 @@ class ReplicationDialog(GatewayDialog):
         def failed(error: Exception) -> None:
             self.writing = False
             self._set_busy(False)
+            if isinstance(error, ConcurrentChange):
+                # Someone else saved first: keep what was typed, learn their revision, say so.
+                self._set_busy(True)
+                self.submit(lambda store: store.replication.get(), self._revision_reread, self._load_failed)
             if isinstance(error, LicensingError):
                 messages.warning(self, title, self.tr("The replication settings were not saved."), str(error))
                 return
@@ -125,4 +139,14 @@ class ReplicationDialog(GatewayDialog):
         self.writing = True
         self.status_label.setText(self.tr("Saving…"))
         self._set_busy(True)
-        self.submit(lambda store: store.replication.set(clean, administrator), saved, failed)
+        expected = self.read_revision
+
+        def write(store: "Store") -> ReplicationSettings:
+            return store.replication.set(clean, administrator, expected_revision=expected)
+
+        self.submit(write, saved, failed)
+
+    def _revision_reread(self, settings: ReplicationSettings) -> None:
+        """After a conflict: the current revision, so that a second OK overwrites knowingly."""
+        self.read_revision = settings.revision
+        self._set_busy(False)
