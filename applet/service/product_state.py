@@ -60,6 +60,8 @@ class ProductState:
             "mode": self.mode.value,
             "in_use": self.counter.in_use,
             "limit": self.limit,
+            "per_server_licenses": self.counter.limit,
+            "per_seat_licenses": self.per_seat_licenses,
             "peak": self.counter.peak,
             "requests": self.requests,
             "denials": self.denials,

@@ -91,6 +91,8 @@ class ProductUsageAnswer(TypedDict):
     mode: str
     in_use: int
     limit: int
+    per_server_licenses: int  # both modes' licenses, whichever is in force (Server Properties shows both)
+    per_seat_licenses: int
     peak: int
     requests: int
     denials: int

@@ -106,6 +106,7 @@ def test_server_properties_change_the_servers_schedule_and_a_second_administrato
     rows = {r["product"]: r for r in dialog.products.records()}
     assert rows["SQL Server"]["mode"] == "per-server" and rows["SQL Server"]["per_server"] == 8
     assert "master's copy" in dialog.products_source.text()
+    from_master = {name: (r["per_server"], r["per_seat"]) for name, r in rows.items()}
     assert not dialog.replication.master_box.isEnabled()  # nothing to edit before the server answered
     snapshot(dialog, "server-properties-products-master-copy")
 
@@ -116,6 +117,8 @@ def test_server_properties_change_the_servers_schedule_and_a_second_administrato
     qtmodeltester.check(dialog.products)
     rows = {r["product"]: r for r in dialog.products.records()}
     assert rows["Exchange"]["mode"] == "per-seat" and rows["Exchange"]["in_use"] == 0
+    # Both modes' licenses, as the master's copy shows them (no blank cell for the mode not in force).
+    assert {name: (r["per_server"], r["per_seat"]) for name, r in rows.items()} == from_master
     dialog.tabs.setCurrentIndex(1)
     box = dialog.replication
     assert box.enterprise_server.isChecked() and box.server_name.text() == master_address

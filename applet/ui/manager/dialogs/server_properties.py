@@ -288,12 +288,12 @@ def _from_master(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _from_server(row: dict[str, Any]) -> dict[str, Any]:
-    per_seat = row["mode"] == "per-seat"
     return {
         "product": row["product"],
         "mode": row["mode"],
-        "per_server": None if per_seat else row["limit"],
-        "per_seat": row["limit"] if per_seat else None,
+        # A server before release 5 answers only the licenses of the mode in force.
+        "per_server": row.get("per_server_licenses", row["limit"] if row["mode"] == "per-server" else None),
+        "per_seat": row.get("per_seat_licenses", row["limit"] if row["mode"] == "per-seat" else None),
         "peak": row["peak"],
         "in_use": row["in_use"],
     }
