@@ -110,6 +110,8 @@ class ChooseLicensingModeDialog(GatewayDialog):
             assert isinstance(gateway, StoreGateway), "a dialog on another server is told its access"
             access = store_access(gateway.paths)
         self.access = access
+        # Over another server's API (License Manager) the messages name that server, not this store.
+        self.on_server = not isinstance(gateway, StoreGateway)
         self._administrator = administrator
         self.only_product = product if only_product else None
         self.drafts: dict[str, ProductDraft] = {}
@@ -493,9 +495,17 @@ class ChooseLicensingModeDialog(GatewayDialog):
             messages.warning(
                 self,
                 self.tr("Choose Licensing Mode"),
-                self.tr(
-                    "%1 was changed by someone else (another window or the lls command) while this "
-                    "dialog was open. Your changes to it were not saved."
+                (
+                    self.tr(
+                        "%1 was changed on the server by someone else (another administrator, or the "
+                        "server's own applet or lls command) while this dialog was open. Your changes "
+                        "to it were not saved."
+                    )
+                    if self.on_server
+                    else self.tr(
+                        "%1 was changed by someone else (another window or the lls command) while this "
+                        "dialog was open. Your changes to it were not saved."
+                    )
                 ).replace("%1", failed.name),
                 informative=self.tr("The current settings are shown now; review them and try again."),
             )
@@ -521,7 +531,9 @@ class ChooseLicensingModeDialog(GatewayDialog):
         messages.critical(
             self,
             self.tr("Choose Licensing Mode"),
-            self.tr("The license store could not be written. Nothing you entered was lost."),
+            self.tr("The server could not save the change. Nothing you entered was lost.")
+            if self.on_server
+            else self.tr("The license store could not be written. Nothing you entered was lost."),
             informative=f"{error}\n\n" + self.tr("Click OK again to retry, or Cancel to discard."),
         )
 

@@ -154,7 +154,8 @@ def test_add_and_remove_licenses_on_a_server_with_the_applets_dialog_and_its_con
     lls(east_dir, "licenses", "add", "SQL Server", "1", "--agree", "--comment", "the other admin")
     with qtbot.waitSignal(dialog.loaded, timeout=10_000):  # refused, said so, and read again
         click(qtbot, dialog.ok_button)
-    assert "was changed by someone else" in boxes.texts[-1] and dialog.isVisible()
+    assert "was changed on the server by someone else" in boxes.texts[-1] and dialog.isVisible()
+    assert "another window" not in boxes.texts[-1]  # words for this desk, not for the server
     snapshot(dialog, "remote-choose-mode-conflict")
     assert dialog.connections.text() == "13" and not dialog.dirty_drafts()  # 12 + 1, reread
     assert [line for line in lls(east_dir, "--json", "history") if line["quantity"] == -2] == []
@@ -202,7 +203,7 @@ def test_per_seat_on_a_server_is_one_way_and_a_stopped_server_keeps_the_edits(
     with qtbot.waitSignal(dialog.not_saved, timeout=20_000):
         _agree(qtbot, dialog)
     _title, text, informative = boxes.seen[-1]
-    assert text.startswith("The license store could not be written") and "does not answer" in informative
+    assert text.startswith("The server could not save the change") and "does not answer" in informative
     assert len([line for line in informative.splitlines() if line]) == 2  # the reason, then what to do
     assert dialog.isVisible() and dialog.per_seat.isChecked() and dialog.dirty_drafts()
     assert dialog.ok_button.isEnabled() and dialog.cancel_button.isEnabled()
