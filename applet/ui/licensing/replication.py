@@ -124,6 +124,14 @@ class ReplicationDialog(GatewayDialog):
                 # Someone else saved first: keep what was typed, learn their revision, say so.
                 self._set_busy(True)
                 self.submit(lambda store: store.replication.get(), self._revision_reread, self._load_failed)
+                messages.warning(
+                    self,
+                    title,
+                    self.tr("The replication settings were not saved."),
+                    f"{error}\n\n"
+                    + self.tr("Click OK again to save what you typed over them, or Cancel to keep them."),
+                )
+                return
             if isinstance(error, LicensingError):
                 messages.warning(self, title, self.tr("The replication settings were not saved."), str(error))
                 return
