@@ -202,11 +202,19 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>%1 was changed on the server by someone else (another administrator, or the server&apos;s own applet or lls command) while this dialog was open. Your changes to it were not saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>%1 was changed by someone else (another window or the lls command) while this dialog was open. Your changes to it were not saved.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <source>The current settings are shown now; review them and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The server could not save the change. Nothing you entered was lost.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -381,6 +389,10 @@
     </message>
     <message>
         <source>The replication settings were not saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Click OK again to save what you typed over them, or Cancel to keep them.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
