@@ -4,9 +4,6 @@ each server's; the report has the pool, the Per Server totals and each server's 
 refused on a server logs one there); ``lls enterprise report`` gives the same document; bad input is
 one line."""
 
-import json
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -19,22 +16,11 @@ from applet.client.api import LicenseDenied
 from applet.client.master import MasterClient, RemoteAnswerError
 from applet.store import Store
 from applet.store.records import UsageSample
+from tests.service.test_enterprise_api import run_lls as lls
 
 EAST, NT = "web-01.east.example", "NT4SRV"
 # Two hours ago, on a whole hour: clear of the minutes the services record themselves during the test.
 BASE = (int(time.time() // 60) - 120) // 60 * 60
-
-
-def lls(folder: Path, *args: str) -> Any:
-    completed = subprocess.run(
-        [sys.executable, "-m", "applet", "--data-dir", str(folder), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
-    assert completed.returncode == 0, completed.stderr
-    return json.loads(completed.stdout) if "--json" in args else completed.stdout
 
 
 def record(folder: Path, product: str, samples: dict[int, int]) -> None:

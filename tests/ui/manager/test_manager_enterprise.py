@@ -5,7 +5,6 @@ breakdown, Server Browser with every server and its products with mode icons); a
 answer, refuses the token or is no master is one clear line and the window keeps working; a master that
 goes away while connected is said in the status bar and the data shown stays."""
 
-import json
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -27,20 +26,9 @@ from applet.ui.manager.models.columns import ITEM_KIND_ROLE, RECORD_ROLE
 from applet.ui.manager.models.enterprise import EnterpriseClientsModel, EnterpriseHistoryModel
 from applet.ui.manager.models.server_tree import mode_icon
 from applet.ui.manager.window import CLIENTS, HISTORY, PRODUCTS, SERVERS, ManagerWindow
+from tests.service.test_enterprise_api import run_lls as lls
 
 EAST, NT = "web-01.east.example", "NT4SRV"
-
-
-def lls(folder: Path, *args: str) -> Any:
-    completed = subprocess.run(
-        [sys.executable, "-m", "applet", "--data-dir", str(folder), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
-    assert completed.returncode == 0, completed.stderr
-    return json.loads(completed.stdout) if "--json" in args else completed.stdout
 
 
 class Services:
