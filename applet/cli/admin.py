@@ -18,7 +18,7 @@ from applet.domain.products import LicenseMode
 from applet.store import Store
 from applet.store.identity import current_administrator
 from applet.store.paths import resolve_paths
-from applet.store.records import ProductRecord
+from applet.store.product_record import ProductRecord
 from applet.store.store import RESET_TARGETS
 
 

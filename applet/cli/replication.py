@@ -17,7 +17,6 @@ from applet.cli.output import print_fields, print_json, print_table
 from applet.store import Store
 from applet.store.identity import current_administrator
 from applet.store.paths import resolve_paths
-from applet.store.records import ReplicationSettings
 
 ENTERPRISE_DATABASE_ENV = "LLS_ENTERPRISE_DATABASE"
 
@@ -202,6 +201,8 @@ def cmd_set(args: argparse.Namespace) -> None:
     if args.enterprise_server is not None:
         address = parse_master_address(args.enterprise_server)
         _refuse_self(paths, address.host, address.port)
+    from applet.store.records import ReplicationSettings  # here: `lls product list` never needs it
+
     with Store.open(args.data_dir) as store:
         current = store.replication.get()
         every_hours = args.every if args.every is not None else current.every_hours

@@ -13,7 +13,6 @@ plural forms, ``%n`` in the text), the identity by default (:func:`english`).
 from __future__ import annotations
 
 import contextlib
-import html
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -183,9 +182,10 @@ def compliance_html(
     With ``breakdown`` (an enterprise's report, :func:`enterprise_lines`): ``server`` is the master,
     ``servers`` how many servers replicate to it, and a section lists each server's lines.
     """
+    from html import escape as esc  # here: `lls` imports this module for EXPORT_TABS at start-up
+
     from applet.store.database import utc_now
 
-    esc = html.escape
     headers = "".join(f"<th>{esc(labels[key])}</th>" for key in COMPLIANCE_COLUMNS)
     over = sum(1 for line in lines if line.state == "over-limit")
     stamp = esc(generated or utc_now())
@@ -228,7 +228,8 @@ _STATE_COLOURS = {"compliant": "#2e7d32", "at-limit": "#b26a00", "over-limit": "
 
 
 def _compliance_row(line: ComplianceLine, labels: dict[str, str], server: str | None = None) -> str:
-    esc = html.escape
+    from html import escape as esc
+
     first = f"<td>{esc(server)}</td>" if server is not None else ""
     return (
         f"<tr>{first}"
