@@ -17,7 +17,7 @@ def test_product_list_loads_neither_the_other_records_nor_the_report_writer(data
         "print(sorted({'applet.store.records', 'applet.domain.ledger', 'html', 'applet.store.clients',"
         " 'applet.store.ledger', 'aiohttp', 'msgspec', 'tomllib'} & set(sys.modules)), file=sys.stderr)"
     )
-    # The first run creates the store (its migrations need more); the figure is of the runs after it.
+    # The first run creates the store (its migrations load more); what counts is every run after it.
     subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
     completed = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
     assert completed.stderr.strip() == "[]"
