@@ -26,7 +26,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -39,18 +39,6 @@ USERS = 500_000
 SERVERS_PER_USER = 2
 STREAM_SECONDS = 4.0
 NOW = "2026-11-30T12:00:00+00:00"
-
-
-def lls(folder: Path, *args: str) -> str:
-    completed = subprocess.run(
-        [sys.executable, "-m", "applet", "--data-dir", str(folder), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
-    assert completed.returncode == 0, completed.stderr
-    return completed.stdout
 
 
 def generate_master(folder: Path) -> None:
@@ -126,37 +114,12 @@ def generate_master(folder: Path) -> None:
     connection.close()
 
 
-class Process:
-    """A started ``lls service run`` (stopped at the end)."""
-
-    def __init__(self, folder: Path) -> None:
-        from applet.client.discovery import find_service
-
-        log = open(folder.with_suffix(".log"), "a", encoding="utf-8")  # noqa: SIM115 - the child writes it
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "applet", "--data-dir", str(folder), "service", "run", "--port", "0"],
-            stdout=log,
-            stderr=log,
-            stdin=subprocess.DEVNULL,
-        )
-        log.close()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            endpoint = find_service(folder)
-            if endpoint is not None and endpoint.pid == self.process.pid:
-                self.endpoint = endpoint
-                return
-            assert self.process.poll() is None, folder.with_suffix(".log").read_text()
-            time.sleep(0.05)
-        raise AssertionError("the service did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-
-
 @pytest.fixture(scope="module")
 def enterprise(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    # Imported here: the window's child runs this file as a script, where ``tests`` is not importable.
+    from tests.service.conftest import launch
+    from tests.service.test_enterprise_api import run_lls as lls
+
     root = tmp_path_factory.mktemp("enterprise-bench")
     master_dir = root / "master"
     begin = time.perf_counter()
@@ -165,7 +128,7 @@ def enterprise(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, o
         f"\n[enterprise] generated {SERVERS:,} servers, {USERS * SERVERS_PER_USER:,} Per Seat uses in "
         f"{time.perf_counter() - begin:.1f} s"
     )
-    master = Process(master_dir)
+    master = launch(master_dir, (), root / "master.log", timeout=60)
     token = root / "streamer.token"
     lls(master_dir, "enterprise", "enroll", "streamer", "--token-file", str(token))
     server_dir = root / "streamer"
@@ -175,7 +138,7 @@ def enterprise(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, o
         server_dir, "replication", "set", "--enterprise-server", f"127.0.0.1:{master.endpoint.port}",
         "--token-file", str(token), "--start-at", later,
     )  # fmt: skip
-    server = Process(server_dir)
+    server = launch(server_dir, (), root / "streamer.log", timeout=60)
     try:
         yield {"master": master, "server": server, "root": root}
     finally:
@@ -203,7 +166,7 @@ print(n)
 
 def child(address: str, token_file: str, data_dir: str, server_dir: str) -> None:
     """Run the window, connect it to the master and print the figures."""
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+    from window_timing import longest_stall_ms, wait_until
 
     from applet.store.paths import resolve_paths
     from applet.ui.app import application
@@ -213,13 +176,8 @@ def child(address: str, token_file: str, data_dir: str, server_dir: str) -> None
     figures: dict[str, object] = {}
     app = application(["bench"])
 
-    def wait(predicate: object, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        loop = QEventLoop()
-        while not predicate() and time.monotonic() < deadline:  # type: ignore[operator]
-            QTimer.singleShot(1, loop.quit)
-            loop.exec()
-        assert predicate(), "timed out"  # type: ignore[operator]
+    def wait(predicate: Callable[[], object], timeout: float = 60.0) -> None:
+        wait_until(predicate, timeout)
 
     arrived: set[int] = set()
     window = ManagerWindow(resolve_paths(data_dir))
@@ -264,29 +222,7 @@ def child(address: str, token_file: str, data_dir: str, server_dir: str) -> None
     figures["expand_ms"] = expand
     figures["servers_in_domain"] = model.rowCount(domains["site1.example"])
 
-    def lateness(seconds: float) -> float:
-        worst = 0.0
-        clock = QElapsedTimer()
-        clock.start()
-        last = clock.nsecsElapsed()
-        timer = QTimer()
-        timer.setInterval(5)
-
-        def tick() -> None:
-            nonlocal last, worst
-            now = clock.nsecsElapsed()
-            worst = max(worst, (now - last) / 1e6 - 5)
-            last = now
-
-        timer.timeout.connect(tick)
-        timer.start()
-        loop = QEventLoop()
-        QTimer.singleShot(int(seconds * 1000), loop.quit)
-        loop.exec()
-        timer.stop()
-        return worst
-
-    figures["idle_stall_ms"] = lateness(1.0)
+    figures["idle_stall_ms"] = longest_stall_ms(1.0)
     # Ask the master often, so every batch that arrives makes the window re-read the visible tab.
     window.master_ping.setInterval(250)
     stalls: dict[str, float] = {}
@@ -302,7 +238,7 @@ def child(address: str, token_file: str, data_dir: str, server_dir: str) -> None
             stdout=subprocess.PIPE,
             text=True,
         )
-        stalls[name] = lateness(STREAM_SECONDS)
+        stalls[name] = longest_stall_ms(STREAM_SECONDS)
         out, _ = streamer.communicate(timeout=120)
         stalls[name + " (batches)"] = float(out.strip() or 0)
     figures["streaming_stall_ms"] = stalls
@@ -312,10 +248,12 @@ def child(address: str, token_file: str, data_dir: str, server_dir: str) -> None
 
 
 def test_manager_on_a_master_of_a_thousand_servers(enterprise: dict[str, object], tmp_path: Path) -> None:
+    from applet.store import Store
+    from tests.service.conftest import RunningService
+
     master = enterprise["master"]
     server = enterprise["server"]
-    assert isinstance(master, Process) and isinstance(server, Process)
-    from applet.store import Store
+    assert isinstance(master, RunningService) and isinstance(server, RunningService)
 
     with Store.open(tmp_path / "desk"):  # the administrator's own store, where the window opens
         pass

@@ -16,8 +16,6 @@ a bare ``executemany`` of the same rows.
 """
 
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,6 +28,7 @@ from applet.store import Store
 from applet.store.enterprise import open_enterprise
 from applet.store.enterprise.batch import parse_batch
 from applet.store.enterprise.schema import V4
+from tests.service.conftest import launch
 
 pytestmark = pytest.mark.benchmark
 
@@ -62,35 +61,6 @@ _BUILD = (
 )
 
 
-class Master:
-    """``lls service run`` on the master's data folder (stopped at the end)."""
-
-    def __init__(self, folder: Path) -> None:
-        from applet.client.discovery import find_service
-
-        log = open(folder.with_suffix(".log"), "a", encoding="utf-8")  # noqa: SIM115 - the child writes it
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "applet", "--data-dir", str(folder), "service", "run", "--port", "0"],
-            stdout=log,
-            stderr=log,
-            stdin=subprocess.DEVNULL,
-        )
-        log.close()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            endpoint = find_service(folder)
-            if endpoint is not None and endpoint.pid == self.process.pid:
-                self.endpoint = endpoint
-                return
-            assert self.process.poll() is None, folder.with_suffix(".log").read_text()
-            time.sleep(0.05)
-        raise AssertionError("the service did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-
-
 @pytest.fixture(scope="module")
 def master(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MasterClient, Path]]:
     folder = tmp_path_factory.mktemp("usage-bench") / "master"
@@ -107,7 +77,7 @@ def master(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MasterCli
         enterprise.close()
     assert rows == SERVERS * MINUTES
     print(f"\n[usage] built {rows:,} samples of {SERVERS:,} servers in {time.perf_counter() - started:.1f} s")
-    process = Master(folder)
+    process = launch(folder, (), folder.with_suffix(".log"), timeout=60)
     client = MasterClient(f"127.0.0.1:{process.endpoint.port}", process.endpoint.admin_token_file, timeout=60)
     try:
         yield client, folder

@@ -95,11 +95,16 @@ class RunningService:
 
 
 def launch(
-    data_dir: Path, options: tuple[str, ...], log: Path, open_files: tuple[int, int] | None = None
+    data_dir: Path,
+    options: tuple[str, ...],
+    log: Path,
+    open_files: tuple[int, int] | None = None,
+    timeout: float = START_TIMEOUT,
 ) -> RunningService:
     """Start a service and wait until it is reachable (fails the test with its log otherwise).
 
-    ``open_files`` (soft, hard) starts it under that open-files limit, as ``ulimit -n`` would.
+    ``open_files`` (soft, hard) starts it under that open-files limit, as ``ulimit -n`` would. The
+    benchmarks call this too, with a longer ``timeout`` for a master on a large enterprise database.
     """
     command = [sys.executable, "-m", "applet", "--data-dir", str(data_dir), "service", "run", "--port", "0"]
     if open_files is not None:
@@ -115,7 +120,7 @@ def launch(
         [*command, *options], stdout=handle, stderr=handle, stdin=subprocess.DEVNULL, text=True
     )
     handle.close()
-    deadline = time.monotonic() + START_TIMEOUT
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         endpoint = find_service(data_dir)
         if endpoint is not None and endpoint.pid == process.pid:
@@ -124,7 +129,7 @@ def launch(
             pytest.fail(f"service exited with {process.returncode}:\n{log.read_text()}")
         time.sleep(0.02)
     process.kill()
-    pytest.fail(f"service did not start within {START_TIMEOUT} s:\n{log.read_text()}")
+    pytest.fail(f"service did not start within {timeout} s:\n{log.read_text()}")
 
 
 @pytest.fixture
