@@ -12,7 +12,6 @@ from applet.store.seats import rebalance_seats, settle_if_over
 
 ClientSortKey = Literal["user", "licensed", "unlicensed", "products", "last_used"]
 
-# What each sort key orders the per-user aggregate by (the user breaks ties, so pages are stable).
 # The per-user aggregate each sort key orders by (the user breaks ties, so pages are stable).
 _CLIENT_ORDER: dict[str, str] = {
     "user": "c.user",
@@ -27,6 +26,29 @@ _CLIENT_ORDER: dict[str, str] = {
     ),
     "last_used": "MAX(c.last_used)",
 }
+
+# Sorting by the products list, the fast way. The list above is built per user by a subquery with a
+# sort of its own: 1.8-2.1 s over a million rows, four times the other aggregates. Instead, one pass
+# over the user index gives each user the set of its products as a bit mask (bit = product id; a
+# (product, user) pair is unique, so the SUM is the set); the few distinct masks are labelled with the
+# list they stand for, built exactly as above; the users are sorted by their mask's label. Same order,
+# about the cost of sorting by licensed usage. Bit 63 is the sign: a store whose product ids go past
+# MASK_BITS - 1 takes the subquery.
+MASK_BITS = 63
+_PRODUCTS_BY_MASK = """
+    WITH u AS MATERIALIZED (
+        SELECT c.user AS user, SUM(1 << c.product_id) AS mask FROM seat_clients c{where} GROUP BY c.user
+    ),
+    labels AS MATERIALIZED (
+        SELECT m.mask AS mask,
+               (SELECT GROUP_CONCAT(name, ', ') FROM (
+                    SELECT p.name AS name FROM products p
+                    WHERE p.id < {bits} AND m.mask & (1 << p.id) ORDER BY p.name)) AS label
+        FROM (SELECT DISTINCT mask FROM u) m
+    )
+    SELECT u.user FROM u CROSS JOIN labels l ON l.mask = u.mask
+    ORDER BY l.label COLLATE NOCASE {direction}, u.user {direction} LIMIT ? OFFSET ?
+"""
 
 _SUMMARY_COLUMNS = """
     SELECT c.user,
@@ -258,15 +280,14 @@ class ClientRepository(Repository):
             else:
                 # Two steps: order the users by the one aggregate the sort needs (the costly pass over
                 # every row), then read the whole summary of the page's users only.
-                order = _CLIENT_ORDER[sort]
-                users = [
-                    str(row[0])
-                    for row in self.connection.execute(
+                if sort == "products" and self._product_ids_fit_a_mask():
+                    sql = _PRODUCTS_BY_MASK.format(where=where, bits=MASK_BITS, direction=direction)
+                else:
+                    sql = (
                         f"SELECT c.user FROM seat_clients c{where} GROUP BY c.user "
-                        f"ORDER BY {order} {direction}, c.user {direction} LIMIT ? OFFSET ?",
-                        [*parameters, *paging],
+                        f"ORDER BY {_CLIENT_ORDER[sort]} {direction}, c.user {direction} LIMIT ? OFFSET ?"
                     )
-                ]
+                users = [str(row[0]) for row in self.connection.execute(sql, [*parameters, *paging])]
                 by_user: dict[str, tuple[object, ...]] = {}
                 for first in range(0, len(users), 500):
                     chunk = users[first : first + 500]
@@ -283,6 +304,11 @@ class ClientRepository(Repository):
             )
             for row in rows
         ]
+
+    def _product_ids_fit_a_mask(self) -> bool:
+        """Whether every product id is a bit of a 64-bit mask below the sign (see ``MASK_BITS``)."""
+        row = self.connection.execute("SELECT MAX(id) FROM products").fetchone()
+        return row[0] is None or int(row[0]) < MASK_BITS
 
     def _product_names(self, users: list[str]) -> dict[str, list[str]]:
         """Product names used by each of ``users`` (keyed by the case-folded user name)."""

@@ -1,11 +1,14 @@
 """The store queries License Manager pages through: sorted, filtered, counted in SQL."""
 
+import random
+
 import pytest
 
 from applet.domain.errors import InvalidInput
 from applet.domain.events import EventId
 from applet.domain.products import LicenseMode
 from applet.store import Store
+from applet.store.clients import MASK_BITS
 from applet.store.events import NewEvent
 from applet.store.records import SeatUsage, UsageSample
 
@@ -54,6 +57,62 @@ def test_client_pages_sort_and_filter_in_sql(store: Store) -> None:
     assert store.clients.summary_count(product="Files") == 1
     with pytest.raises(InvalidInput):
         store.clients.summary_page("password")
+
+
+# Names whose lists sort differently as text than as tuples ("Mail Server" < "Mail, Zip" since " " < ","),
+# and names that differ from their sort order only in case.
+_LIST_NAMES = ("Mail", "Mail Server", "mail-archive", "Fax", "fax Server", "Zip", "FILES")
+
+
+def _clients_with_product_lists(store: Store, names: tuple[str, ...]) -> dict[str, str]:
+    """120 users, each on a random set of ``names``; returns each user's products list as shown."""
+    ids = {}
+    for name in names:
+        store.products.add(name, ADMIN, mode=LicenseMode.PER_SEAT, agreed=True)
+        ids[name] = store.products.get(name).product_id
+    chooser = random.Random(9)
+    lists: dict[str, list[str]] = {}
+    usage = []
+    for number in range(120):
+        user = f"{chooser.choice(['u', 'U'])}ser{number:03d}"
+        chosen = chooser.sample(names, chooser.randint(1, 4))
+        lists[user] = sorted(chosen, key=str.casefold)
+        usage += [SeatUsage(ids[name], user, "2026-01-01T00:00:00+00:00", False) for name in chosen]
+    store.clients.record_usage(usage)
+    return {user: ", ".join(products) for user, products in lists.items()}
+
+
+def _all_pages(store: Store, descending: bool, product: str | None = None) -> list[str]:
+    users: list[str] = []
+    while page := store.clients.summary_page(
+        "products", descending=descending, product=product, offset=len(users), limit=25
+    ):
+        users += [row.user for row in page]
+    return users
+
+
+@pytest.mark.parametrize("high_ids", [False, True], ids=["ids-in-a-mask", "ids-past-a-mask"])
+def test_clients_sort_by_the_products_list_as_text(store: Store, high_ids: bool) -> None:
+    """Sorting by Products orders the lists shown as text, case-insensitively, the user breaking ties.
+
+    Two ways reach that order (see ``applet.store.clients.MASK_BITS``): a bit mask per user when every
+    product id fits one, the per-user list otherwise; both must give the same pages.
+    """
+    if high_ids:
+        for filler in range(MASK_BITS):
+            store.products.add(f"Filler {filler:02d}", ADMIN)
+    shown = _clients_with_product_lists(store, _LIST_NAMES)
+    assert (store.products.get("Mail").product_id >= MASK_BITS) is high_ids
+
+    def order(users: list[str]) -> list[str]:
+        return sorted(users, key=lambda user: (shown[user].casefold(), user.casefold()))
+
+    assert _all_pages(store, descending=False) == order(list(shown))
+    assert _all_pages(store, descending=True) == order(list(shown))[::-1]
+    on_fax = [user for user, products in shown.items() if "Fax" in products.split(", ")]
+    assert _all_pages(store, descending=False, product="fax") == order(on_fax)
+    page = store.clients.summary_page("products", offset=40, limit=5)
+    assert [row.products for row in page] == [shown[user] for user in order(list(shown))[40:45]]
 
 
 def test_revoking_one_product_frees_its_license_and_keeps_the_others(store: Store) -> None:
